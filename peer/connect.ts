@@ -1,0 +1,41 @@
+/** Opening a TCP connection with a deadline and an error a person can act on. */
+import net from 'node:net';
+import { NapError } from '../shared/errors.ts';
+
+/** How long a connection attempt may take: loopback and LANs answer in milliseconds. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export function connectTcp(
+  host: string,
+  port: number,
+  what: string,
+  timeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new NapError(
+          'TIMEOUT',
+          `Could not reach ${what} at ${host}:${port}: no answer within ${timeoutMs / 1000} s.`,
+        ),
+      );
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const reason =
+        error.code === 'ECONNREFUSED' ? 'connection refused (is it running?)' : (error.code ?? error.message);
+      reject(
+        new NapError('CONNECT_FAILED', `Could not reach ${what} at ${host}:${port}: ${reason}.`, {
+          cause: error,
+        }),
+      );
+    });
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run peer` — the course peer (seed 003): an inquirer menu on a terminal, line commands
+ * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip.
+ * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
+ */
+import { parseArgs } from 'node:util';
+import { chalkStderr } from 'chalk';
+import { parseHostPort } from '../shared/address.ts';
+import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
+import { describeError, NapError } from '../shared/errors.ts';
+import { parseByteSize } from '../shared/units.ts';
+import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
+import { runLineMode } from './line-mode.ts';
+import { runMenu } from './menu.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { PeerSession } from './session.ts';
+
+type SubcommandMain = (argv: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, () => Promise<SubcommandMain>> = {
+  chat: async () => (await import('./chat/main.ts')).main,
+  lan: async () => (await import('./lan/main.ts')).main,
+  dht: async () => (await import('./dht/main.ts')).main,
+  'dht-client': async () => (await import('./dht/client-main.ts')).main,
+  gossip: async () => (await import('./gossip/main.ts')).main,
+};
+
+const USAGE = `Usage: npm run -s peer -- [options]
+       npm run -s peer -- chat|lan|dht|dht-client|gossip ... (see README.md)
+
+The course peer. On a terminal: a menu with JOIN, SEARCH, DOWNLOAD. Otherwise it reads one command
+a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port.
+
+Options:
+  --server HOST:PORT        index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
+  --max-uploads N           uploads served at once, more get BUSY (default ${DEFAULT_MAX_UPLOADS})
+  --max-upload-rate RATE    cap on this peer's total upload rate, e.g. 50MB (per second)
+  --keep-sharing            line mode: keep serving the folder after stdin ends, until Ctrl+C
+  --verbose                 log to stderr
+  -h, --help                this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const subcommand = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
+  if (subcommand) return (await subcommand())(argv.slice(1));
+
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
+      'max-uploads': { type: 'string' },
+      'max-upload-rate': { type: 'string' },
+      'keep-sharing': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const maxUploads =
+    values['max-uploads'] === undefined
+      ? DEFAULT_MAX_UPLOADS
+      : parseCount(values['max-uploads'], '--max-uploads');
+  const rate = values['max-upload-rate'];
+  const reportError = (message: string) => process.stderr.write(`${chalkStderr.red(message)}\n`);
+  const session = new PeerSession({
+    server: parseHostPort(values.server),
+    print: (line) => process.stdout.write(`${line}\n`),
+    log: values.verbose ? (message) => process.stderr.write(`[peer] ${message}\n`) : undefined,
+    maxUploads,
+    limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
+  });
+
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const interrupted = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
+    process.once('SIGTERM', () => resolve(143));
+  });
+  const run = interactive
+    ? runInteractive(session, reportError)
+    : runScripted(session, reportError, values['keep-sharing']);
+  const code = await Promise.race([run, interrupted]);
+  await session.close();
+  return code;
+}
+
+async function runInteractive(session: PeerSession, reportError: (message: string) => void): Promise<number> {
+  try {
+    return await runMenu(session, { reportError });
+  } catch (error) {
+    // Ctrl+C at a prompt: leave cleanly.
+    if (error instanceof Error && error.name === 'ExitPromptError') return 0;
+    throw error;
+  }
+}
+
+async function runScripted(
+  session: PeerSession,
+  reportError: (message: string) => void,
+  keepSharing: boolean,
+): Promise<number> {
+  const { failures } = await runLineMode(session, process.stdin, reportError);
+  if (keepSharing && session.joined) {
+    process.stderr.write('stdin ended; still sharing until interrupted (Ctrl+C).\n');
+    await new Promise<never>(() => {});
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+function parseCount(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new NapError('BAD_ARGUMENT', `${flag} needs a positive integer, not ${JSON.stringify(text)}.`);
+  return value;
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  process.stderr.write(`napshare peer: ${describeError(error)}\n`);
+  exit(1);
+});
+
+/** Lets stdout and stderr flush (a pipe or a Windows console may still hold lines), then exits. */
+function exit(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
+}

@@ -1,0 +1,110 @@
+/**
+ * The course menu (seed 003, section 6): exactly JOIN, SEARCH and DOWNLOAD. JOIN asks only IP,
+ * port and folder; SEARCH only the file name; DOWNLOAD only the IP and port of the peer to
+ * download from. Prompts render on stderr and vanish once answered, so the terminal keeps just
+ * the console contract's lines. Ctrl+C leaves.
+ */
+import { input, select } from '@inquirer/prompts';
+import { parseIPv4, parsePort } from '../shared/address.ts';
+import { describeError } from '../shared/errors.ts';
+import type { PeerSession } from './session.ts';
+
+export const MENU_CHOICES = ['JOIN', 'SEARCH', 'DOWNLOAD'] as const;
+export type MenuChoice = (typeof MENU_CHOICES)[number];
+
+const context = { output: process.stderr, clearPromptOnDone: true };
+
+export interface MenuOptions {
+  reportError: (message: string) => void;
+  /** Extra entries after the course's three (the extended menu); never in the course menu. */
+  extra?: { name: string; run: () => Promise<void> }[];
+}
+
+/** Runs until Ctrl+C (which rejects with ExitPromptError for the caller to treat as quit). */
+export async function runMenu(session: PeerSession, options: MenuOptions): Promise<never> {
+  const extra = options.extra ?? [];
+  for (;;) {
+    const choice = await select(
+      {
+        message: 'napshare',
+        choices: [...MENU_CHOICES, ...extra.map((entry) => entry.name)].map((name) => ({
+          name,
+          value: name,
+        })),
+      },
+      context,
+    );
+    try {
+      switch (choice) {
+        case 'JOIN':
+          await menuJoin(session);
+          break;
+        case 'SEARCH':
+          await menuSearch(session);
+          break;
+        case 'DOWNLOAD':
+          await menuDownload(session);
+          break;
+        default:
+          await extra.find((entry) => entry.name === choice)?.run();
+      }
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExitPromptError') throw error;
+      options.reportError(describeError(error));
+    }
+  }
+}
+
+async function menuJoin(session: PeerSession): Promise<void> {
+  const ip = await input(
+    { message: 'IP', default: session.joined?.ip ?? '127.0.0.1', validate: check(parseIPv4) },
+    context,
+  );
+  const port = await input(
+    {
+      message: 'Port',
+      default: defaultString(session.joined?.port),
+      validate: check((text) => parsePort(text, true)),
+    },
+    context,
+  );
+  const folder = await input(
+    { message: 'Folder', default: session.joined?.folderTyped ?? '', required: true },
+    context,
+  );
+  await session.join(parseIPv4(ip), parsePort(port, true), folder);
+}
+
+async function menuSearch(session: PeerSession): Promise<void> {
+  const file = await input({ message: 'File name', required: true }, context);
+  await session.search(file.trim());
+}
+
+async function menuDownload(session: PeerSession): Promise<void> {
+  // Offer the first peer of the last SEARCH as the default answer.
+  const [firstIp, firstPort] = (session.lastSearchResult?.peers[0] ?? '127.0.0.1:').split(':');
+  const ip = await input(
+    { message: 'Peer IP', default: firstIp ?? '127.0.0.1', validate: check(parseIPv4) },
+    context,
+  );
+  const port = await input(
+    { message: 'Peer port', default: firstPort ?? '', validate: check(parsePort) },
+    context,
+  );
+  await session.download(parseIPv4(ip), parsePort(port));
+}
+
+function defaultString(value: number | undefined): string {
+  return value === undefined ? '' : String(value);
+}
+
+function check(parse: (text: string) => unknown): (text: string) => true | string {
+  return (text) => {
+    try {
+      parse(text);
+      return true;
+    } catch (error) {
+      return describeError(error);
+    }
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm run server` — the index server (seed 003, 4e: asks the registry's IP and port, default
+ * 127.0.0.1:1099). `npm run server -- chat --port P` is the line chat server of seed 000.
+ * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
+ */
+import { parseArgs } from 'node:util';
+import { input } from '@inquirer/prompts';
+import { parseIPv4, parsePort } from '../shared/address.ts';
+import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
+import { describeError } from '../shared/errors.ts';
+import { IndexServer } from './index-server.ts';
+
+const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--verbose]
+       npm run -s server -- chat --port PORT [--host IP] [--verbose]
+
+Starts the napshare index server. On a terminal it asks the IP (default ${DEFAULT_SERVER_HOST}) and
+the port (default ${DEFAULT_SERVER_PORT}) unless --host / --port are given; otherwise it uses those
+defaults. --port 0 picks a free port (printed on stderr). --verbose logs to stderr.`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'chat') {
+    const { runChatServer } = await import('./chat-main.ts');
+    return runChatServer(argv.slice(1));
+  }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // Prompts render on stderr so stdout stays exactly the console contract.
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const context = { output: process.stderr, clearPromptOnDone: true };
+  const host =
+    values.host !== undefined
+      ? parseIPv4(values.host)
+      : interactive
+        ? parseIPv4(
+            await input({ message: 'Server IP', default: DEFAULT_SERVER_HOST, validate: validIp }, context),
+          )
+        : DEFAULT_SERVER_HOST;
+  const port =
+    values.port !== undefined
+      ? parsePort(values.port, true)
+      : interactive
+        ? parsePort(
+            await input(
+              { message: 'Server port', default: String(DEFAULT_SERVER_PORT), validate: validPort },
+              context,
+            ),
+            true,
+          )
+        : DEFAULT_SERVER_PORT;
+
+  const log = values.verbose ? (message: string) => process.stderr.write(`[server] ${message}\n`) : () => {};
+  const server = await IndexServer.start({
+    host,
+    port,
+    print: (line) => process.stdout.write(`${line}\n`),
+    log,
+  });
+  if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+function validIp(text: string): true | string {
+  return attempt(() => parseIPv4(text));
+}
+
+function validPort(text: string): true | string {
+  return attempt(() => parsePort(text, true));
+}
+
+function attempt(check: () => unknown): true | string {
+  try {
+    check();
+    return true;
+  } catch (error) {
+    return describeError(error);
+  }
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  // Ctrl+C at a prompt is a normal way out.
+  if (error instanceof Error && error.name === 'ExitPromptError') return exit(0);
+  process.stderr.write(`napshare server: ${describeError(error)}\n`);
+  exit(1);
+});
+
+/** Lets stdout and stderr flush (a pipe or a Windows console may still hold lines), then exits. */
+function exit(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
+}

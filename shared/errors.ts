@@ -1,0 +1,53 @@
+/**
+ * Errors with a stable `code`. Code branches on `code`, never on message text; the message is one
+ * clear sentence meant for a person.
+ */
+export type ErrorCode =
+  // Index protocol (docs/protocol.md, "Index protocol").
+  | 'BAD_REQUEST'
+  | 'NOT_JOINED'
+  | 'LINE_TOO_LONG'
+  | 'UNSAFE_NAME'
+  | 'SERVER_FULL'
+  // Transfer protocol and the downloader.
+  | 'NOT_FOUND'
+  | 'BUSY'
+  | 'BAD_RANGE'
+  | 'REJECTED'
+  | 'TRUNCATED'
+  | 'INTEGRITY'
+  | 'EXISTS'
+  // Local, user-facing problems.
+  | 'BAD_ARGUMENT'
+  | 'NO_SEARCH'
+  | 'NOT_A_FOLDER'
+  | 'ADDRESS_IN_USE'
+  | 'CONNECT_FAILED'
+  | 'CONNECTION_CLOSED'
+  | 'TIMEOUT'
+  | 'PROTOCOL'
+  | 'IO';
+
+export class NapError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NapError';
+    this.code = code;
+  }
+}
+
+export function isNapError(err: unknown, code?: ErrorCode): err is NapError {
+  return err instanceof NapError && (code === undefined || err.code === code);
+}
+
+/** A one-sentence description of any thrown value, for stderr. */
+export function describeError(err: unknown): string {
+  if (err instanceof NapError) return err.message;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}

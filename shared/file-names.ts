@@ -1,0 +1,42 @@
+/**
+ * File-name safety, checked on both sides of every exchange: a peer never announces, serves or
+ * writes a name that could escape its folder, on POSIX or on Windows (the course runs there).
+ */
+import { NapError } from './errors.ts';
+
+/** Longest name most file systems accept (ext4, NTFS: 255 units); longer cannot be stored anyway. */
+export const MAX_FILE_NAME_BYTES = 255;
+
+// Windows device names are special in every folder, with or without an extension.
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+// C0 controls and DEL: NUL truncates paths in C APIs, the others break terminals and transcripts.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Why `name` is unsafe as a bare file name inside a shared folder, or null when it is safe. */
+export function unsafeNameReason(name: string): string | null {
+  if (name.length === 0) return 'the name is empty';
+  if (Buffer.byteLength(name, 'utf8') > MAX_FILE_NAME_BYTES)
+    return `the name is longer than ${MAX_FILE_NAME_BYTES} bytes`;
+  if (name.includes('/') || name.includes('\\')) return 'the name contains a path separator';
+  if (name.includes('..')) return 'the name contains ".."';
+  if (name === '.') return 'the name is "."';
+  if (CONTROL.test(name)) return 'the name contains a control character';
+  // A colon is a drive letter ("C:x") or an NTFS alternate data stream ("x:y") on Windows.
+  if (name.includes(':')) return 'the name contains ":" (a drive letter or stream on Windows)';
+  if (WINDOWS_RESERVED.test(name)) return 'the name is a reserved device name on Windows';
+  if (/[. ]$/.test(name)) return 'the name ends with a dot or a space (Windows drops them)';
+  return null;
+}
+
+export function isSafeFileName(name: unknown): name is string {
+  return typeof name === 'string' && unsafeNameReason(name) === null;
+}
+
+/** Throws UNSAFE_NAME when `name` is not a safe bare file name. */
+export function assertSafeFileName(name: string): string {
+  const reason = unsafeNameReason(name);
+  if (reason !== null)
+    throw new NapError('UNSAFE_NAME', `Unsafe file name ${JSON.stringify(name)}: ${reason}.`);
+  return name;
+}

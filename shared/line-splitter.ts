@@ -1,0 +1,83 @@
+/**
+ * Splits a byte stream into `\n`-terminated UTF-8 lines, with a bound on the length of a line.
+ * Pure: the socket owner feeds it chunks. Chunks may cut a line, or a UTF-8 character, anywhere:
+ * bytes are kept until the newline arrives and only whole lines are decoded.
+ */
+import { NapError } from './errors.ts';
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  // Leading pending chunks already searched for a newline, and their size: a line that arrives a
+  // byte at a time is scanned once, not once per byte.
+  private scannedChunks = 0;
+  private scannedBytes = 0;
+
+  /** @param maxLineBytes longest line accepted, newline excluded; past it LINE_TOO_LONG is thrown. */
+  constructor(readonly maxLineBytes: number) {}
+
+  /** Feeds a chunk and returns every line it completes (without `\n` or a trailing `\r`). */
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let line = this.shift(chunk);
+    while (line !== null) {
+      lines.push(line);
+      line = this.shift();
+    }
+    return lines;
+  }
+
+  /**
+   * Feeds `chunk` (if any) and returns the first complete line, keeping every byte after it
+   * buffered. Lets a caller read one header line, then take the raw bytes that follow (`takeRest`).
+   */
+  shift(chunk?: Buffer): string | null {
+    if (chunk && chunk.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
+    for (let i = this.scannedChunks; i < this.pending.length; i++) {
+      const part = this.pending[i] as Buffer;
+      const at = part.indexOf(NEWLINE);
+      if (at === -1) {
+        this.scannedChunks = i + 1;
+        this.scannedBytes += part.length;
+        continue;
+      }
+      const lineBytes = this.scannedBytes + at;
+      this.scannedChunks = 0;
+      this.scannedBytes = 0;
+      if (lineBytes > this.maxLineBytes) throw this.tooLong();
+      const head = Buffer.concat([...this.pending.slice(0, i), part.subarray(0, at)], lineBytes);
+      const tail = part.subarray(at + 1);
+      this.pending = tail.length > 0 ? [tail, ...this.pending.slice(i + 1)] : this.pending.slice(i + 1);
+      this.pendingBytes -= lineBytes + 1;
+      const end = lineBytes > 0 && head[lineBytes - 1] === CARRIAGE_RETURN ? lineBytes - 1 : lineBytes;
+      return head.toString('utf8', 0, end);
+    }
+    if (this.pendingBytes > this.maxLineBytes) throw this.tooLong();
+    return null;
+  }
+
+  /** Bytes received after the last line returned (and clears them). */
+  takeRest(): Buffer {
+    const rest = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.scannedChunks = 0;
+    this.scannedBytes = 0;
+    return rest;
+  }
+
+  /** Bytes buffered that do not make a whole line yet. */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  private tooLong(): NapError {
+    return new NapError('LINE_TOO_LONG', `Line longer than ${this.maxLineBytes} bytes.`);
+  }
+}

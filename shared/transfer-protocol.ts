@@ -1,0 +1,174 @@
+/**
+ * Transfer protocol codec (docs/protocol.md, "Transfer protocol"): what a downloader and a peer's
+ * file server say on the peer's announced port. One request per connection. DOWNLOAD_OK is
+ * followed by exactly `size` raw bytes, then the uploader closes.
+ */
+import { NapError } from './errors.ts';
+import { assertSafeFileName } from './file-names.ts';
+import {
+  badField,
+  type JsonObject,
+  optionalCount,
+  optionalString,
+  parseMessage,
+  requireCount,
+  requireString,
+  requireStringArray,
+} from './json-line.ts';
+
+/**
+ * Longest request line a file server reads: requests are one short JSON object; 64 KiB leaves room
+ * for any safe name and stops a client from making the server buffer without end.
+ */
+export const MAX_TRANSFER_REQUEST_BYTES = 64 * 1024;
+/**
+ * Longest reply line a downloader reads: INFO_OK carries one SHA-256 per piece (at most
+ * MAX_PIECES, 67 bytes each, about 550 KiB); 4 MiB bounds a server that talks without end.
+ */
+export const MAX_TRANSFER_REPLY_BYTES = 4 * 1024 * 1024;
+
+export type RejectReason =
+  | 'NOT_FOUND'
+  | 'UNSAFE_NAME'
+  | 'BUSY'
+  | 'BAD_REQUEST'
+  | 'BAD_RANGE'
+  | 'AUTH_FAILED'
+  | 'IO_ERROR';
+
+/** Ask for `length` bytes (default: to the end) of `file` starting at `offset` (default 0). */
+export interface DownloadRequest {
+  type: 'DOWNLOAD';
+  file: string;
+  offset?: number;
+  length?: number;
+}
+/** Ask for a file's size, SHA-256 and piece hashes (for verification, resume, multi-source). */
+export interface InfoRequest {
+  type: 'INFO';
+  file: string;
+}
+/** Ask which shared names match a keyword (exact name or one of its words; no keyword: all). */
+export interface ListRequest {
+  type: 'LIST';
+  keyword?: string;
+}
+/** Answer to AUTH_CHALLENGE on password-protected file servers (LAN mode). */
+export interface AuthResponse {
+  type: 'AUTH';
+  proof: string;
+}
+export type TransferRequest = DownloadRequest | InfoRequest | ListRequest;
+
+export interface DownloadOk {
+  type: 'DOWNLOAD_OK';
+  /** Number of raw bytes that follow this line. */
+  size: number;
+}
+export interface DownloadRejected {
+  type: 'DOWNLOAD_REJECTED';
+  reason: RejectReason | string;
+  message?: string;
+}
+export interface FileInfo {
+  size: number;
+  sha256: string;
+  pieceSize: number;
+  /** SHA-256 (hex) of each piece, in order; the last piece may be shorter. */
+  pieces: string[];
+}
+export interface InfoOk extends FileInfo {
+  type: 'INFO_OK';
+}
+export interface ListOk {
+  type: 'LIST_OK';
+  files: string[];
+}
+export interface AuthChallenge {
+  type: 'AUTH_CHALLENGE';
+  nonce: string;
+}
+export type TransferReply = DownloadOk | DownloadRejected | InfoOk | ListOk | AuthChallenge;
+
+/** A keyword has to be a plausible word or name; bounded like a file name. */
+const MAX_KEYWORD_BYTES = 255;
+
+export function decodeTransferRequest(line: string): TransferRequest {
+  const message = parseMessage(line);
+  switch (message.type) {
+    case 'DOWNLOAD': {
+      const request: DownloadRequest = {
+        type: 'DOWNLOAD',
+        file: assertSafeFileName(requireString(message, 'file')),
+      };
+      const offset = optionalCount(message, 'offset');
+      const length = optionalCount(message, 'length');
+      if (offset !== undefined) request.offset = offset;
+      if (length !== undefined) request.length = length;
+      return request;
+    }
+    case 'INFO':
+      return { type: 'INFO', file: assertSafeFileName(requireString(message, 'file')) };
+    case 'LIST': {
+      const keyword = optionalString(message, 'keyword');
+      if (keyword !== undefined && (keyword.length === 0 || Buffer.byteLength(keyword) > MAX_KEYWORD_BYTES)) {
+        throw badField(message, 'keyword', `a non-empty string of at most ${MAX_KEYWORD_BYTES} bytes`);
+      }
+      return keyword === undefined ? { type: 'LIST' } : { type: 'LIST', keyword };
+    }
+    default:
+      throw new NapError('BAD_REQUEST', `Unknown request type ${JSON.stringify(message.type)}.`);
+  }
+}
+
+export function decodeAuthResponse(line: string): AuthResponse {
+  const message = parseMessage(line);
+  if (message.type !== 'AUTH') throw new NapError('BAD_REQUEST', 'Expected an AUTH message.');
+  const proof = requireString(message, 'proof');
+  if (!/^[0-9a-f]{64}$/.test(proof)) throw badField(message, 'proof', '64 lower-case hex digits');
+  return { type: 'AUTH', proof };
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function decodeTransferReply(line: string): TransferReply {
+  const message = parseMessage(line);
+  switch (message.type) {
+    case 'DOWNLOAD_OK':
+      return { type: 'DOWNLOAD_OK', size: requireCount(message, 'size') };
+    case 'DOWNLOAD_REJECTED': {
+      const reply: DownloadRejected = { type: 'DOWNLOAD_REJECTED', reason: requireString(message, 'reason') };
+      const text = optionalString(message, 'message');
+      if (text !== undefined) reply.message = text;
+      return reply;
+    }
+    case 'INFO_OK':
+      return { type: 'INFO_OK', ...decodeFileInfo(message) };
+    case 'LIST_OK':
+      return { type: 'LIST_OK', files: requireStringArray(message, 'files') };
+    case 'AUTH_CHALLENGE': {
+      const nonce = requireString(message, 'nonce');
+      if (!/^[0-9a-f]{32,128}$/.test(nonce)) throw badField(message, 'nonce', '32 to 128 hex digits');
+      return { type: 'AUTH_CHALLENGE', nonce };
+    }
+    default:
+      throw new NapError('PROTOCOL', `Unexpected reply type ${JSON.stringify(message.type)} from the peer.`);
+  }
+}
+
+function decodeFileInfo(message: JsonObject): FileInfo {
+  const size = requireCount(message, 'size');
+  const sha256 = requireString(message, 'sha256');
+  const pieceSize = requireCount(message, 'pieceSize');
+  const pieces = requireStringArray(message, 'pieces');
+  if (!SHA256_HEX.test(sha256)) throw badField(message, 'sha256', '64 lower-case hex digits');
+  if (pieceSize < 1) throw badField(message, 'pieceSize', 'a positive integer');
+  if (pieces.length !== Math.ceil(size / pieceSize) || !pieces.every((hash) => SHA256_HEX.test(hash))) {
+    throw badField(message, 'pieces', 'one SHA-256 per piece of the file');
+  }
+  return { size, sha256, pieceSize, pieces };
+}
+
+export function rejection(reason: RejectReason, message: string): DownloadRejected {
+  return { type: 'DOWNLOAD_REJECTED', reason, message };
+}
