@@ -26,6 +26,11 @@ export interface DownloadJob {
   folder: string;
   log?: Log;
   onProgress?: (received: number, total: number) => void;
+  /**
+   * Answers an AUTH_CHALLENGE from a password-protected file server (LAN mode): returns the
+   * proof (hex) for `file` and the server's `nonce`. Without it a challenge is a REJECTED error.
+   */
+  answerChallenge?: (file: string, nonce: string) => string;
 }
 
 export interface DownloadResult {
@@ -57,7 +62,12 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
       ),
     );
     const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, peer);
-    const reply = decodeTransferReply(await lines.nextLine(REPLY_TIMEOUT_MS));
+    let reply = decodeTransferReply(await lines.nextLine(REPLY_TIMEOUT_MS));
+    if (reply.type === 'AUTH_CHALLENGE') {
+      if (!job.answerChallenge) throw new NapError('REJECTED', `${capitalize(peer)} asks a password for ${job.file}.`);
+      socket.write(encodeLine({ type: 'AUTH', proof: job.answerChallenge(job.file, reply.nonce) }));
+      reply = decodeTransferReply(await lines.nextLine(REPLY_TIMEOUT_MS));
+    }
     if (reply.type === 'DOWNLOAD_REJECTED') {
       throw new NapError(
         'REJECTED',
