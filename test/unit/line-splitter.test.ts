@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isNapError } from '../../shared/errors.ts';
+import { LineSplitter } from '../../shared/line-splitter.ts';
+
+describe('LineSplitter', () => {
+  it('returns whole lines fed byte by byte, including multi-byte UTF-8 split mid-character', () => {
+    const text = '{"type":"JOIN","files":["ação.mp4"]}\nSEARCH 日本.mp4\r\n\nlast';
+    const bytes = Buffer.from(text, 'utf8');
+    const splitter = new LineSplitter(1024);
+    const lines: string[] = [];
+    for (const byte of bytes) lines.push(...splitter.push(Buffer.from([byte])));
+    expect(lines).toEqual(['{"type":"JOIN","files":["ação.mp4"]}', 'SEARCH 日本.mp4', '']);
+    expect(splitter.takeRest().toString()).toBe('last');
+  });
+
+  it('splits any chunking of a stream into the same lines', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\n')),
+          { maxLength: 8 },
+        ),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }),
+        (lines, cuts) => {
+          const bytes = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
+          const splitter = new LineSplitter(1 << 20);
+          const out: string[] = [];
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const size = cuts[i % cuts.length] as number;
+            out.push(...splitter.push(bytes.subarray(at, at + size)));
+            at += size;
+          }
+          expect(out).toEqual(lines.map((line) => line.replace(/\r$/, '')));
+        },
+      ),
+    );
+  });
+
+  it('throws LINE_TOO_LONG as soon as an unfinished line passes the bound', () => {
+    const splitter = new LineSplitter(10);
+    expect(splitter.push(Buffer.from('0123456789'))).toEqual([]);
+    let caught: unknown;
+    try {
+      splitter.push(Buffer.from('x'));
+    } catch (error) {
+      caught = error;
+    }
+    expect(isNapError(caught, 'LINE_TOO_LONG')).toBe(true);
+  });
+
+  it('accepts a line of exactly the bound and refuses one byte more when the newline comes with it', () => {
+    expect(new LineSplitter(4).push(Buffer.from('abcd\n'))).toEqual(['abcd']);
+    expect(() => new LineSplitter(4).push(Buffer.from('abcde\n'))).toThrow(/longer than 4 bytes/);
+  });
+
+  it('shift returns one line and keeps the raw bytes after it for takeRest', () => {
+    const splitter = new LineSplitter(100);
+    const body = Buffer.from([0x0a, 0x00, 0xff, 0x0a]);
+    expect(splitter.shift(Buffer.concat([Buffer.from('{"type":"DOWNLOAD_OK","size":4}\n'), body]))).toBe(
+      '{"type":"DOWNLOAD_OK","size":4}',
+    );
+    expect(splitter.takeRest()).toEqual(body);
+    expect(splitter.bufferedBytes).toBe(0);
+  });
+
+  it('scans a long line that arrives a byte at a time in linear time', () => {
+    const splitter = new LineSplitter(2_000_000);
+    const started = performance.now();
+    const one = Buffer.from('a');
+    for (let i = 0; i < 200_000; i++) splitter.push(one);
+    expect(splitter.push(Buffer.from('\n'))).toHaveLength(1);
+    // Quadratic rescanning would take minutes here; linear takes well under a second.
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+});

@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Registry } from '../../server/registry.ts';
+import { isNapError } from '../../shared/errors.ts';
+
+describe('Registry', () => {
+  it('JOIN, SEARCH (exact name, join order) and UPDATE', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['aula1.mp4', 'aula2.mp4']);
+    await registry.join(2, '127.0.0.1', 8777, []);
+    await registry.join(3, '127.0.0.1', 8778, ['aula1.mp4']);
+    expect((await registry.search(2, 'aula1.mp4')).peers).toEqual(['127.0.0.1:8776', '127.0.0.1:8778']);
+    expect((await registry.search(2, 'aula1')).peers).toEqual([]);
+    expect((await registry.search(2, 'AULA1.mp4')).peers).toEqual([]);
+    expect((await registry.search(2, 'aula2.mp4')).requester.address).toBe('127.0.0.1:8777');
+    await registry.update(2, 'aula2.mp4');
+    await registry.update(2, 'aula2.mp4');
+    expect((await registry.search(1, 'aula2.mp4')).peers).toEqual(['127.0.0.1:8776', '127.0.0.1:8777']);
+    expect((await registry.snapshot()).find((entry) => entry.port === 8777)?.files).toEqual(['aula2.mp4']);
+  });
+
+  it('refuses SEARCH and UPDATE before JOIN with NOT_JOINED', async () => {
+    const registry = new Registry();
+    await expect(registry.search(9, 'a')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
+    await expect(registry.update(9, 'a')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
+  });
+
+  it('a second JOIN replaces the peer; an address joined elsewhere is taken over', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a']);
+    await registry.join(1, '127.0.0.1', 9000, ['b']);
+    expect((await registry.search(1, 'a')).peers).toEqual([]);
+    expect((await registry.search(1, 'b')).peers).toEqual(['127.0.0.1:9000']);
+    const { displaced } = await registry.join(2, '127.0.0.1', 9000, ['c']);
+    expect(displaced).toBe(1);
+    expect((await registry.search(2, 'b')).peers).toEqual([]);
+    await expect(registry.search(1, 'c')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
+    // The displaced connection closing must not remove the new owner's entries.
+    expect(await registry.leave(1)).toBeUndefined();
+    expect((await registry.search(2, 'c')).peers).toEqual(['127.0.0.1:9000']);
+  });
+
+  it('leave removes every entry of the peer', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a', 'b']);
+    await registry.join(2, '127.0.0.1', 8777, ['a']);
+    expect((await registry.leave(1))?.address).toBe('127.0.0.1:8776');
+    expect((await registry.search(2, 'a')).peers).toEqual(['127.0.0.1:8777']);
+    expect((await registry.search(2, 'b')).peers).toEqual([]);
+    expect(registry.size).toBe(1);
+  });
+
+  it('concurrent JOIN/UPDATE/SEARCH/leave from many peers keep the index consistent', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('join', 'update', 'search', 'leave'),
+            conn: fc.integer({ min: 1, max: 6 }),
+            port: fc.integer({ min: 1, max: 4 }),
+            file: fc.constantFrom('a', 'b', 'c', 'd'),
+          }),
+          { maxLength: 60 },
+        ),
+        async (ops) => {
+          const registry = new Registry();
+          // All operations are started at once: the mutex must serialise them in call order.
+          await Promise.allSettled(
+            ops.map(({ op, conn, port, file }) => {
+              switch (op) {
+                case 'join':
+                  return registry.join(conn, '127.0.0.1', port, [file]);
+                case 'update':
+                  return registry.update(conn, file);
+                case 'search':
+                  return registry.search(conn, file);
+                default:
+                  return registry.leave(conn);
+              }
+            }),
+          );
+          // Replay sequentially on a model: same final state.
+          const model = new Map<number, { address: string; files: string[] }>();
+          for (const { op, conn, port, file } of ops) {
+            const address = `127.0.0.1:${port}`;
+            if (op === 'join') {
+              for (const [other, entry] of model) if (entry.address === address) model.delete(other);
+              model.set(conn, { address, files: [file] });
+            } else if (op === 'update') {
+              const entry = model.get(conn);
+              if (entry && !entry.files.includes(file)) entry.files.push(file);
+            } else if (op === 'leave') {
+              model.delete(conn);
+            }
+          }
+          const snapshot = await registry.snapshot();
+          expect(
+            new Map(
+              snapshot.map((entry) => [entry.connection, { address: entry.address, files: entry.files }]),
+            ),
+          ).toEqual(model);
+          // SEARCH agrees with the entries for every file.
+          const anyConn = snapshot[0]?.connection;
+          if (anyConn !== undefined) {
+            for (const file of ['a', 'b', 'c', 'd']) {
+              const holders = snapshot
+                .filter((entry) => entry.files.includes(file))
+                .map((entry) => entry.address);
+              expect(new Set((await registry.search(anyConn, file)).peers)).toEqual(new Set(holders));
+            }
+          }
+        },
+      ),
+    );
+  });
+});
