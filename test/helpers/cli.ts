@@ -3,11 +3,15 @@
  * the way a person or a script does, and reads their stdout/stderr line by line.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** tsx's loader, resolved here so children started in any folder find it. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const running = new Set<CliProcess>();
 
@@ -15,7 +19,11 @@ export class CliProcess {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
-  private waiters: { stream: 'stdout' | 'stderr'; test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  private waiters: {
+    stream: 'stdout' | 'stderr';
+    test: (line: string) => boolean;
+    resolve: (line: string) => void;
+  }[] = [];
 
   constructor(readonly child: ChildProcessWithoutNullStreams) {
     running.add(this);
@@ -42,13 +50,18 @@ export class CliProcess {
 
   /** Resolves with the first line (already seen or future) matching `pattern`. */
   waitFor(pattern: RegExp | string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
-    const test = (line: string) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
+    const test = (line: string) =>
+      typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line);
     const seen = this[stream].find(test);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       this.waiters.push({ stream, test, resolve });
       void this.exited.then(() =>
-        reject(new Error(`process exited before printing ${pattern} on ${stream}; stdout: ${this.stdout.join(' | ')}; stderr: ${this.stderr.join(' | ')}`)),
+        reject(
+          new Error(
+            `process exited before printing ${pattern} on ${stream}; stdout: ${this.stdout.join(' | ')}; stderr: ${this.stderr.join(' | ')}`,
+          ),
+        ),
       );
     });
   }
@@ -75,12 +88,21 @@ export class CliProcess {
         test: () => ++seen > index,
         resolve,
       });
-      void this.exited.then(() => reject(new Error(`process exited with ${stream}: ${this[stream].join(' | ')}; stderr: ${this.stderr.join(' | ')}`)));
+      void this.exited.then(() =>
+        reject(
+          new Error(
+            `process exited with ${stream}: ${this[stream].join(' | ')}; stderr: ${this.stderr.join(' | ')}`,
+          ),
+        ),
+      );
     });
   }
 
   private collect(stream: 'stdout' | 'stderr'): void {
-    const lines = readline.createInterface({ input: this.child[stream], crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = readline.createInterface({
+      input: this.child[stream],
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     lines.on('line', (line) => {
       this[stream].push(line);
       const keep: typeof this.waiters = [];
@@ -94,12 +116,20 @@ export class CliProcess {
 }
 
 /** Starts `npm run server`/`npm run peer`'s entry point with `args` (no npm banner lines). */
-export function runCli(program: 'server' | 'peer', args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, program, 'main.ts'), ...args], {
-    cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
-    stdio: 'pipe',
-  });
+export function runCli(
+  program: 'server' | 'peer',
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, path.join(ROOT, program, 'main.ts'), ...args],
+    {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: 'pipe',
+    },
+  );
   return new CliProcess(child);
 }
 

@@ -38,7 +38,8 @@ export async function writeRandomFile(filePath: string, size: number): Promise<s
 
 export async function sha256File(filePath: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk);
+  for await (const chunk of createReadStream(filePath, { highWaterMark: 4 * 1024 * 1024 }))
+    hash.update(chunk);
   return hash.digest('hex');
 }
 
