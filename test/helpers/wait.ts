@@ -1,0 +1,15 @@
+/**
+ * Waits for a state change that has no event of its own (e.g. a server noticing a close), by
+ * checking after each turn of the event loop; fails after `timeoutMs` with `what` in the message.
+ */
+export async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
