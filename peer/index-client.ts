@@ -1,14 +1,28 @@
 /**
- * The peer's session with the index server (seed 003, 5b-5d): one TCP connection, requests
- * answered in order. Replies are matched to requests first in, first out.
+ * The peer's session with the index server (seed 003, 5b-5d; seed 002's client): one TCP
+ * connection, requests answered in order and matched to replies first in, first out. Messages the
+ * server pushes unasked (CHAT, PEER_LEFT) are not replies: they are emitted as `push` events.
+ * After a successful JOIN the client keeps the session alive by itself: heartbeats (PING) reveal a
+ * dead server, and a lost connection is reopened with backoff and the JOIN sent again (with the
+ * alias and files as they are now), so a restarted server gets its peers back without anyone
+ * typing anything.
  */
+import { EventEmitter } from 'node:events';
 import type net from 'node:net';
+import { formatAddress } from '../shared/address.ts';
 import { describeError, type ErrorCode, NapError } from '../shared/errors.ts';
+import { assertSafeFileName } from '../shared/file-names.ts';
 import {
-  decodeIndexReply,
+  assertAlias,
+  decodeIndexMessage,
+  type FileHolder,
+  type IndexPush,
   type IndexReply,
   type IndexRequest,
+  isIndexPush,
+  type JoinRequest,
   joinRequest,
+  type PeerSummary,
 } from '../shared/index-protocol.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { LineSplitter } from '../shared/line-splitter.ts';
@@ -16,12 +30,32 @@ import { type Log, silentLog } from '../shared/log.ts';
 import { connectTcp } from './connect.ts';
 
 /**
- * Longest reply line accepted: a SEARCH reply lists at most every peer (the server bounds them);
- * 16 MiB is far beyond that and still bounds a misbehaving server.
+ * Longest reply line accepted: a SEARCH or LIST reply lists at most every peer (the server bounds
+ * them); 16 MiB is far beyond that and still bounds a misbehaving server.
  */
 const MAX_REPLY_LINE_BYTES = 16 * 1024 * 1024;
 /** A request the server never answers fails after this long instead of hanging the menu. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** PING period when the server does not say its timeout: a third of napshare's default 45 s. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+/** Never ping faster than this, whatever timeout a server announces. */
+const MIN_HEARTBEAT_INTERVAL_MS = 30;
+/** First pause before reconnecting; it doubles after each failed attempt... */
+export const RECONNECT_MIN_MS = 200;
+/** ...up to this, so a server down for long is retried every few seconds, not hammered. */
+export const RECONNECT_MAX_MS = 4000;
+
+export interface IndexClientOptions {
+  log?: Log;
+  /** One-sentence notices for the user (connection lost, joined again); the CLIs use stderr. */
+  notice?: (message: string) => void;
+  /** Reconnect and JOIN again after losing a joined session (default true). */
+  reconnect?: boolean;
+  /** Send PING heartbeats (default true). */
+  heartbeat?: boolean;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
 
 interface Pending {
   resolve: (reply: IndexReply) => void;
@@ -29,41 +63,66 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-export class IndexClient {
+interface IndexClientEvents {
+  /** A message the server pushed (CHAT, PEER_LEFT). */
+  push: [IndexPush];
+  /** The session was lost and is being reopened. */
+  lost: [NapError];
+  /** A new connection is open and the JOIN was accepted again. */
+  rejoined: [JoinRequest];
+}
+
+export class IndexClient extends EventEmitter<IndexClientEvents> {
+  private socket: net.Socket | undefined;
   private readonly pending: Pending[] = [];
-  private readonly splitter = new LineSplitter(MAX_REPLY_LINE_BYTES);
+  private state: 'open' | 'reconnecting' | 'closed' = 'open';
   private closedError: NapError | undefined;
+  // What a re-join announces: the last JOIN accepted, kept up to date by ALIAS/UPDATE/SET_FILES.
+  private joinedAs: JoinRequest | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  private readonly where: string;
+  private readonly log: Log;
+  private readonly notice: (message: string) => void;
 
   private constructor(
-    private readonly socket: net.Socket,
-    private readonly where: string,
-    private readonly log: Log,
+    socket: net.Socket,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly options: IndexClientOptions,
   ) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) =>
-      this.fail(
-        new NapError('CONNECTION_CLOSED', `Lost the index server at ${where}: ${describeError(error)}.`),
-      ),
-    );
-    socket.on('close', () =>
-      this.fail(new NapError('CONNECTION_CLOSED', `The index server at ${where} closed the connection.`)),
-    );
+    super();
+    this.where = formatAddress(host, port);
+    this.log = options.log ?? silentLog;
+    this.notice = options.notice ?? (() => {});
+    this.attach(socket);
   }
 
-  static async connect(host: string, port: number, log: Log = silentLog): Promise<IndexClient> {
+  static async connect(
+    host: string,
+    port: number,
+    options: Log | IndexClientOptions = {},
+  ): Promise<IndexClient> {
+    const settings = typeof options === 'function' ? { log: options } : options;
     const socket = await connectTcp(host, port, 'the index server');
-    log(`connected to the index server at ${host}:${port}`);
-    return new IndexClient(socket, `${host}:${port}`, log);
+    settings.log?.(`connected to the index server at ${host}:${port}`);
+    return new IndexClient(socket, host, port, settings);
   }
 
+  /** True once closed for good (close(), or lost before any JOIN); a joined session reconnects. */
   get closed(): boolean {
-    return this.closedError !== undefined;
+    return this.state === 'closed';
   }
 
-  /** JOIN (seed 003, 5b): announce the file-server address and files; waits for JOIN_OK. */
-  async join(ip: string, port: number, files: string[]): Promise<void> {
-    await this.expect(joinRequest(ip, port, files), 'JOIN_OK');
+  get connected(): boolean {
+    return this.state === 'open';
+  }
+
+  /** JOIN (seed 003, 5b; seed 002 register): announce address, files and alias. */
+  async join(ip: string, port: number, files: string[], alias?: string): Promise<void> {
+    const request = joinRequest(ip, port, [...files], alias);
+    await this.expect(request, 'JOIN_OK');
+    this.joinedAs = request;
   }
 
   /** SEARCH (seed 003, 5d): the addresses of the peers holding exactly `file`. */
@@ -72,17 +131,102 @@ export class IndexClient {
     return reply.type === 'SEARCH_OK' ? reply.peers : [];
   }
 
-  /** UPDATE (seed 003, 5c): this peer now holds `file`; waits for UPDATE_OK. */
+  /** UPDATE (seed 003, 5c): this peer now holds `file`. While reconnecting, the re-join says so. */
   async update(file: string): Promise<void> {
+    this.remember((joined) => {
+      if (!joined.files.includes(assertSafeFileName(file))) joined.files.push(file);
+    });
+    if (this.state === 'reconnecting' && this.joinedAs) return;
     await this.expect({ type: 'UPDATE', file }, 'UPDATE_OK');
+  }
+
+  /** ALIAS (seed 002 `/setNick`). While reconnecting, the re-join carries the new alias. */
+  async setAlias(alias: string): Promise<void> {
+    assertAlias(alias);
+    this.remember((joined) => {
+      joined.alias = alias;
+    });
+    if (this.state === 'reconnecting' && this.joinedAs) return;
+    await this.expect({ type: 'ALIAS', alias }, 'ALIAS_OK');
+  }
+
+  /** SET_FILES (seed 002 `/setSharedFiles`): replaces the shared list; resolves with its size. */
+  async setFiles(files: string[]): Promise<number> {
+    const unique = [...new Set(files.map(assertSafeFileName))];
+    this.remember((joined) => {
+      joined.files = [...unique];
+    });
+    if (this.state === 'reconnecting' && this.joinedAs) return unique.length;
+    const reply = await this.expect({ type: 'SET_FILES', files: unique }, 'SET_FILES_OK');
+    return reply.type === 'SET_FILES_OK' ? reply.fileCount : unique.length;
+  }
+
+  /** LIST (seed 002 `/showall`): every online peer. */
+  async list(): Promise<PeerSummary[]> {
+    const reply = await this.expect({ type: 'LIST' }, 'LIST_OK');
+    return reply.type === 'LIST_OK' ? reply.peers : [];
+  }
+
+  /** QUERY (seed 002 `/query`): who holds exactly `file`, with aliases. */
+  async query(file: string): Promise<FileHolder[]> {
+    const reply = await this.expect({ type: 'QUERY', file }, 'QUERY_OK');
+    return reply.type === 'QUERY_OK' ? reply.peers : [];
+  }
+
+  /** CHAT (seed 002): relayed to every other member; resolves with how many got it. */
+  async chat(text: string): Promise<number> {
+    const reply = await this.expect({ type: 'CHAT', text }, 'CHAT_OK');
+    return reply.type === 'CHAT_OK' ? reply.delivered : 0;
+  }
+
+  /** LEAVE: this peer leaves the index and will not re-join by itself. */
+  async leave(): Promise<void> {
+    const wasJoined = this.joinedAs !== undefined;
+    this.joinedAs = undefined;
+    if (wasJoined && this.state === 'open') await this.expect({ type: 'LEAVE' }, 'LEAVE_OK');
   }
 
   /** Sends one request and resolves with its reply (ERROR replies included). */
   request(message: IndexRequest): Promise<IndexReply> {
-    if (this.closedError) return Promise.reject(this.closedError);
+    if (this.state === 'closed')
+      return Promise.reject(this.closedError ?? new NapError('CONNECTION_CLOSED', 'Closed.'));
+    if (this.state === 'reconnecting' || this.socket === undefined) {
+      return Promise.reject(
+        new NapError(
+          'CONNECTION_CLOSED',
+          `Not connected to the index server at ${this.where} right now; reconnecting in the background.`,
+        ),
+      );
+    }
+    return this.send(this.socket, message);
+  }
+
+  /** Ends the session (the server then drops this peer's entries). Idempotent. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closedError = new NapError('CONNECTION_CLOSED', 'The session with the index server is closed.');
+    if (this.backoff) {
+      clearTimeout(this.backoff.timer);
+      this.backoff.wake();
+    }
+    this.drop(this.closedError);
+  }
+
+  private remember(change: (joined: JoinRequest) => void): void {
+    if (this.joinedAs) change(this.joinedAs);
+  }
+
+  private async expect(message: IndexRequest, type: IndexReply['type']): Promise<IndexReply> {
+    const reply = await this.request(message);
+    return checkReply(message, reply, type);
+  }
+
+  private send(socket: net.Socket, message: IndexRequest): Promise<IndexReply> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(
+        this.lost(
+          socket,
           new NapError(
             'TIMEOUT',
             `The index server at ${this.where} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
@@ -90,60 +234,172 @@ export class IndexClient {
         );
       }, REQUEST_TIMEOUT_MS);
       this.pending.push({ resolve, reject, timer });
-      this.log(`-> ${message.type}`);
-      this.socket.write(encodeLine(message));
+      if (message.type !== 'PING') this.log(`-> ${message.type}`);
+      socket.write(encodeLine(message));
     });
   }
 
-  /** Ends the session (the server then drops this peer's entries). Idempotent. */
-  close(): void {
-    this.fail(new NapError('CONNECTION_CLOSED', 'The session with the index server is closed.'));
+  private attach(socket: net.Socket): void {
+    this.socket = socket;
+    const splitter = new LineSplitter(MAX_REPLY_LINE_BYTES);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(socket, splitter, chunk));
+    socket.on('error', (error) =>
+      this.lost(
+        socket,
+        new NapError('CONNECTION_CLOSED', `Lost the index server at ${this.where}: ${describeError(error)}.`),
+      ),
+    );
+    socket.on('close', () =>
+      this.lost(
+        socket,
+        new NapError('CONNECTION_CLOSED', `The index server at ${this.where} closed the connection.`),
+      ),
+    );
+    if (this.options.heartbeat !== false) this.beat(socket);
   }
 
-  private async expect(message: IndexRequest, type: IndexReply['type']): Promise<IndexReply> {
-    const reply = await this.request(message);
-    if (reply.type === 'ERROR') {
-      throw new NapError(
-        reply.code as ErrorCode,
-        `The index server refused ${message.type}: ${reply.message}`,
-      );
-    }
-    if (reply.type !== type)
-      throw new NapError('PROTOCOL', `The index server answered ${reply.type} to ${message.type}.`);
-    return reply;
+  // Heartbeat: the first PING opts in; the PONG says how long the server waits, so the period
+  // follows the server's setting (a third of it) without configuring each peer.
+  private beat(socket: net.Socket): void {
+    this.send(socket, { type: 'PING' }).then(
+      (reply) => {
+        if (reply.type !== 'PONG' || socket !== this.socket) return; // a server without heartbeats
+        const every = reply.timeoutMs === undefined ? DEFAULT_HEARTBEAT_INTERVAL_MS : reply.timeoutMs / 3;
+        this.heartbeatTimer = setTimeout(() => this.beat(socket), Math.max(MIN_HEARTBEAT_INTERVAL_MS, every));
+        this.heartbeatTimer.unref();
+      },
+      () => {}, // the loss is handled by lost()
+    );
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(socket: net.Socket, splitter: LineSplitter, chunk: Buffer): void {
+    if (socket !== this.socket) return;
     let lines: string[];
     try {
-      lines = this.splitter.push(chunk);
+      lines = splitter.push(chunk);
     } catch (error) {
-      this.fail(new NapError('PROTOCOL', `The index server sent an oversized line: ${describeError(error)}`));
+      this.lost(
+        socket,
+        new NapError('PROTOCOL', `The index server sent an oversized line: ${describeError(error)}`),
+      );
       return;
     }
-    for (const line of lines) {
-      const waiting = this.pending.shift();
-      if (waiting === undefined) {
-        this.log(`ignored an unexpected line from the index server: ${line.slice(0, 200)}`);
-        continue;
-      }
-      clearTimeout(waiting.timer);
-      try {
-        const reply = decodeIndexReply(line);
-        this.log(`<- ${reply.type}`);
-        waiting.resolve(reply);
-      } catch (error) {
-        waiting.reject(error as Error);
-      }
-    }
+    for (const line of lines) this.onLine(line);
   }
 
-  private fail(error: NapError): void {
-    if (this.closedError === undefined) this.closedError = error;
+  private onLine(line: string): void {
+    let message: ReturnType<typeof decodeIndexMessage>;
+    try {
+      message = decodeIndexMessage(line);
+    } catch (error) {
+      // A reply we cannot read still answers the oldest request: fail that one, keep the order.
+      const waiting = this.pending.shift();
+      if (waiting === undefined) {
+        this.log(`ignored a bad line from the index server: ${line.slice(0, 200)}`);
+        return;
+      }
+      clearTimeout(waiting.timer);
+      waiting.reject(error as Error);
+      return;
+    }
+    if (isIndexPush(message)) {
+      this.emit('push', message);
+      return;
+    }
+    const waiting = this.pending.shift();
+    if (waiting === undefined) {
+      this.log(`ignored an unexpected ${message.type} from the index server`);
+      return;
+    }
+    clearTimeout(waiting.timer);
+    if (message.type !== 'PONG') this.log(`<- ${message.type}`);
+    waiting.resolve(message);
+  }
+
+  // The connection `socket` is gone: fail its requests, then reconnect if there is a JOIN to redo.
+  private lost(socket: net.Socket, error: NapError): void {
+    if (socket !== this.socket) return;
+    this.drop(error);
+    if (this.state !== 'open') return; // closed by us, or the reconnect loop handles it
+    if (this.options.reconnect === false || this.joinedAs === undefined) {
+      this.state = 'closed';
+      this.closedError = error;
+      return;
+    }
+    this.state = 'reconnecting';
+    this.notice(`Lost the index server at ${this.where}; reconnecting.`);
+    this.emit('lost', error);
+    void this.reconnect();
+  }
+
+  private drop(error: NapError): void {
+    clearTimeout(this.heartbeatTimer);
+    const socket = this.socket;
+    this.socket = undefined;
     for (const waiting of this.pending.splice(0)) {
       clearTimeout(waiting.timer);
       waiting.reject(error);
     }
-    this.socket.destroy();
+    socket?.destroy();
   }
+
+  // Reconnect with exponential backoff (and jitter, so peers do not all knock at once), then JOIN
+  // again. Runs until it succeeds, the peer LEAVEs, or close() is called.
+  private async reconnect(): Promise<void> {
+    let delay = this.options.reconnectMinMs ?? RECONNECT_MIN_MS;
+    const longest = this.options.reconnectMaxMs ?? RECONNECT_MAX_MS;
+    for (let attempt = 1; this.state === 'reconnecting'; attempt++) {
+      await this.pause(delay * (0.75 + Math.random() / 2));
+      delay = Math.min(delay * 2, longest);
+      const join = this.joinedAs;
+      if (this.state !== 'reconnecting') return;
+      if (join === undefined) {
+        this.state = 'closed';
+        this.closedError = new NapError('CONNECTION_CLOSED', 'The session with the index server is closed.');
+        return;
+      }
+      try {
+        const socket = await connectTcp(this.host, this.port, 'the index server');
+        if (this.state !== 'reconnecting') {
+          socket.destroy();
+          return;
+        }
+        this.attach(socket);
+        checkReply(join, await this.send(socket, join), 'JOIN_OK');
+        if (this.state !== 'reconnecting') return;
+        this.state = 'open';
+        const who = join.alias === undefined ? '' : ` as ${join.alias}`;
+        this.notice(
+          `Reconnected to the index server at ${this.where}; joined again${who} with ${formatAddress(join.ip, join.port)} (${join.files.length} files).`,
+        );
+        this.emit('rejoined', join);
+        return;
+      } catch (error) {
+        if (this.socket)
+          this.drop(error instanceof NapError ? error : new NapError('PROTOCOL', describeError(error)));
+        this.log(`reconnect attempt ${attempt} failed: ${describeError(error)}`);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.backoff = undefined;
+        resolve();
+      }, ms);
+      timer.unref();
+      this.backoff = { timer, wake: resolve };
+    });
+  }
+}
+
+function checkReply(message: IndexRequest, reply: IndexReply, type: IndexReply['type']): IndexReply {
+  if (reply.type === 'ERROR') {
+    throw new NapError(reply.code as ErrorCode, `The index server refused ${message.type}: ${reply.message}`);
+  }
+  if (reply.type !== type)
+    throw new NapError('PROTOCOL', `The index server answered ${reply.type} to ${message.type}.`);
+  return reply;
 }

@@ -1,25 +1,35 @@
 /**
  * The index server (seed 003, section 4): accepts peers over TCP and answers JOIN, SEARCH and
- * UPDATE, one handler per message type. It prints exactly the console contract's two lines
- * through `print`; diagnostics go to `log`.
+ * UPDATE, one handler per message type. It is also seed 002's discovery server on the same port:
+ * aliases, the list of online peers, QUERY, SET_FILES, a chat relayed to every other member,
+ * LEAVE, heartbeats and a maximum number of peers. It prints exactly the console contract's two
+ * lines through `print` (nothing for the seed 002 requests); diagnostics go to `log`.
  */
 import net from 'node:net';
 import { describeError, NapError } from '../shared/errors.ts';
 import {
+  type AliasRequest,
+  type ChatRequest,
   decodeIndexRequest,
   errorReply,
+  type IndexPush,
   type IndexReply,
   type IndexRequest,
   type JoinRequest,
+  type LeaveReason,
   MAX_INDEX_LINE_BYTES,
+  type QueryRequest,
   type SearchRequest,
+  type SetFilesRequest,
   type UpdateRequest,
+  withAlias,
 } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
 import { LineConnection } from './line-connection.ts';
 import { listen } from './listen.ts';
-import { type ConnectionId, Registry } from './registry.ts';
+import { type ConnectionId, type PeerEntry, Registry } from './registry.ts';
 
 /**
  * Connections served at once. Each costs a socket and at most a 1 MiB line buffer; past this the
@@ -33,11 +43,18 @@ export interface IndexServerOptions {
   /** Receives each console-contract line (the CLI writes them to stdout). */
   print: (line: string) => void;
   log?: Log;
+  /** Joined peers at most (seed 002's maxPeers); default DEFAULT_MAX_PEERS. */
+  maxPeers?: number;
+  /** Silence after which a peer that has sent PING is dropped; default 45 s. */
+  heartbeatTimeoutMs?: number;
 }
 
 export class IndexServer {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly connections = new Map<ConnectionId, LineConnection>();
+  private readonly heartbeats: HeartbeatWatch<ConnectionId>;
+  // Connections cut for silence, so their departure is announced as a timeout.
+  private readonly timedOut = new Set<ConnectionId>();
   private nextConnectionId = 1;
   private closing: Promise<void> | undefined;
 
@@ -45,7 +62,12 @@ export class IndexServer {
     private readonly server: net.Server,
     private readonly options: IndexServerOptions,
     private readonly log: Log,
-  ) {}
+  ) {
+    this.registry = new Registry({ maxPeers: options.maxPeers });
+    this.heartbeats = new HeartbeatWatch(options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS, (id) =>
+      this.onSilent(id),
+    );
+  }
 
   /** Binds host:port (port 0: any free port). Rejects with ADDRESS_IN_USE when it is taken. */
   static async start(options: IndexServerOptions): Promise<IndexServer> {
@@ -67,6 +89,7 @@ export class IndexServer {
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {
+      this.heartbeats.close();
       this.server.close(() => resolve());
       for (const connection of this.connections.values()) connection.close();
     });
@@ -92,6 +115,8 @@ export class IndexServer {
   }
 
   private async onLine(id: ConnectionId, line: string): Promise<IndexReply> {
+    // Any line is a sign of life, not only PING.
+    this.heartbeats.seen(id);
     try {
       const request = decodeIndexRequest(line);
       return await this.dispatch(id, request);
@@ -110,12 +135,32 @@ export class IndexServer {
         return this.onSearch(id, request);
       case 'UPDATE':
         return this.onUpdate(id, request);
+      case 'ALIAS':
+        return this.onAlias(id, request);
+      case 'LIST':
+        return this.onList(id);
+      case 'QUERY':
+        return this.onQuery(id, request);
+      case 'SET_FILES':
+        return this.onSetFiles(id, request);
+      case 'CHAT':
+        return this.onChat(id, request);
+      case 'LEAVE':
+        return this.onLeave(id);
+      case 'PING':
+        return this.onPing(id);
     }
   }
 
-  // JOIN request (seed 003, 4b): store the peer's address and files, answer JOIN_OK.
+  // JOIN request (seed 003, 4b; seed 002 register): store the peer's address, files and alias.
   private async onJoin(id: ConnectionId, request: JoinRequest): Promise<IndexReply> {
-    const { entry, displaced } = await this.registry.join(id, request.ip, request.port, request.files);
+    const { entry, displaced } = await this.registry.join(
+      id,
+      request.ip,
+      request.port,
+      request.files,
+      request.alias,
+    );
     if (displaced !== undefined) this.log(`${entry.address} moved from connection #${displaced} to #${id}`);
     this.options.print(serverJoinLine(entry.address, entry.files));
     return { type: 'JOIN_OK' };
@@ -135,10 +180,87 @@ export class IndexServer {
     return { type: 'UPDATE_OK' };
   }
 
-  // A peer's connection closed: its entries leave the index.
+  // ALIAS request (seed 002 `/setNick`): rename this peer.
+  private async onAlias(id: ConnectionId, request: AliasRequest): Promise<IndexReply> {
+    const entry = await this.registry.setAlias(id, request.alias);
+    this.log(`${entry.address} is now called ${entry.alias}`);
+    return { type: 'ALIAS_OK', alias: request.alias };
+  }
+
+  // LIST request (seed 002 `/showall`): every online peer, alias -> address and file count.
+  private async onList(id: ConnectionId): Promise<IndexReply> {
+    return { type: 'LIST_OK', peers: await this.registry.list(id) };
+  }
+
+  // QUERY request (seed 002 `/query`): who holds exactly this file, with their aliases.
+  private async onQuery(id: ConnectionId, request: QueryRequest): Promise<IndexReply> {
+    return { type: 'QUERY_OK', file: request.file, peers: await this.registry.query(id, request.file) };
+  }
+
+  // SET_FILES request (seed 002 `/setSharedFiles`): replace this peer's file list.
+  private async onSetFiles(id: ConnectionId, request: SetFilesRequest): Promise<IndexReply> {
+    const entry = await this.registry.setFiles(id, request.files);
+    this.log(`${entry.address} now shares ${entry.files.length} files`);
+    return { type: 'SET_FILES_OK', fileCount: entry.files.length };
+  }
+
+  // CHAT request (seed 002 `sendToAll`): relay to every other member, never back to the sender.
+  private async onChat(id: ConnectionId, request: ChatRequest): Promise<IndexReply> {
+    const { sender, recipients } = await this.registry.chatRecipients(id);
+    this.push(recipients, {
+      type: 'CHAT',
+      alias: sender.alias as string,
+      from: sender.address,
+      text: request.text,
+    });
+    return { type: 'CHAT_OK', delivered: recipients.length };
+  }
+
+  // LEAVE request: this peer leaves the index; the connection stays open (it may JOIN again).
+  private async onLeave(id: ConnectionId): Promise<IndexReply> {
+    const entry = await this.registry.leave(id);
+    if (entry) await this.announceLeft(entry, 'left');
+    return { type: 'LEAVE_OK' };
+  }
+
+  // PING request: the connection opts in to heartbeats; PONG says how long silence may last.
+  private async onPing(id: ConnectionId): Promise<IndexReply> {
+    this.heartbeats.optIn(id);
+    return { type: 'PONG', timeoutMs: this.heartbeats.timeoutMs };
+  }
+
+  // An opted-in connection said nothing for the heartbeat timeout: it is gone (seed 002).
+  private onSilent(id: ConnectionId): void {
+    const connection = this.connections.get(id);
+    if (connection === undefined) return;
+    this.log(`connection #${id}: no heartbeat for ${this.heartbeats.timeoutMs} ms; dropping it`);
+    this.timedOut.add(id);
+    connection.close();
+  }
+
+  // A peer's connection closed: its entries leave the index and the members hear of it.
   private async onClose(id: ConnectionId): Promise<void> {
     this.connections.delete(id);
+    this.heartbeats.forget(id);
+    const reason = this.timedOut.delete(id) ? 'timeout' : 'closed';
     const entry = await this.registry.leave(id);
     this.log(`connection #${id} closed${entry ? `: ${entry.address} left the index` : ''}`);
+    if (entry && this.closing === undefined) await this.announceLeft(entry, reason);
+  }
+
+  /** Tells every member that `entry`'s peer is gone (seed 002: the others can see it left). */
+  private async announceLeft(entry: PeerEntry, reason: LeaveReason): Promise<void> {
+    this.push(
+      await this.registry.members(),
+      withAlias({ type: 'PEER_LEFT' as const, address: entry.address, reason }, entry.alias),
+    );
+  }
+
+  /**
+   * Sends a pushed message. A member that does not read is cut off by LineConnection past
+   * 16 MiB unread, so a relay to it costs bounded memory and never slows the others.
+   */
+  private push(recipients: readonly ConnectionId[], message: IndexPush): void {
+    for (const id of recipients) this.connections.get(id)?.send(message);
   }
 }

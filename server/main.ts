@@ -7,15 +7,25 @@ import { parseArgs } from 'node:util';
 import { input } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError } from '../shared/errors.ts';
+import { describeError, NapError } from '../shared/errors.ts';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
 import { IndexServer } from './index-server.ts';
+import { DEFAULT_MAX_PEERS } from './registry.ts';
 
-const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--verbose]
+const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
+                              [--heartbeat-timeout SECONDS] [--verbose]
        npm run -s server -- chat --port PORT [--host IP] [--verbose]
 
-Starts the napshare index server. On a terminal it asks the IP (default ${DEFAULT_SERVER_HOST}) and
-the port (default ${DEFAULT_SERVER_PORT}) unless --host / --port are given; otherwise it uses those
-defaults. --port 0 picks a free port (printed on stderr). --verbose logs to stderr.`;
+Starts the napshare index server (also the discovery and chat server of the peer's chat mode).
+On a terminal it asks the IP (default ${DEFAULT_SERVER_HOST}) and the port (default ${DEFAULT_SERVER_PORT})
+unless --host / --port are given; otherwise it uses those defaults. --port 0 picks a free port
+(printed on stderr). --max-peers caps the joined peers (default ${DEFAULT_MAX_PEERS}; the next JOIN gets
+SERVER_FULL). A peer that has sent a heartbeat (PING) and then stays silent for
+--heartbeat-timeout seconds (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS / 1000}) is dropped; peers that never send one are
+dropped only when their connection closes. --verbose logs to stderr.`;
+
+/** Shortest heartbeat timeout accepted: below this a busy machine would drop healthy peers. */
+const MIN_HEARTBEAT_TIMEOUT_MS = 100;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'chat') {
@@ -27,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
+      'max-peers': { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -36,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const maxPeers = values['max-peers'] === undefined ? DEFAULT_MAX_PEERS : parseMaxPeers(values['max-peers']);
+  const heartbeatTimeoutMs =
+    values['heartbeat-timeout'] === undefined
+      ? DEFAULT_HEARTBEAT_TIMEOUT_MS
+      : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
   // Prompts render on stderr so stdout stays exactly the console contract.
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const context = { output: process.stderr, clearPromptOnDone: true };
@@ -66,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
     port,
     print: (line) => process.stdout.write(`${line}\n`),
     log,
+    maxPeers,
+    heartbeatTimeoutMs,
   });
   if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
 
@@ -76,6 +95,24 @@ async function main(argv: string[]): Promise<number> {
   });
   await server.close();
   return 0;
+}
+
+function parseMaxPeers(text: string): number {
+  const value = /^\d{1,9}$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new NapError('BAD_ARGUMENT', `--max-peers needs a positive integer, not ${JSON.stringify(text)}.`);
+  return value;
+}
+
+function parseSeconds(text: string, flag: string): number {
+  const seconds = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  const ms = Math.round(seconds * 1000);
+  if (!Number.isSafeInteger(ms) || ms < MIN_HEARTBEAT_TIMEOUT_MS || ms > 2 ** 31 - 1)
+    throw new NapError(
+      'BAD_ARGUMENT',
+      `${flag} needs a number of seconds from ${MIN_HEARTBEAT_TIMEOUT_MS / 1000} to 2147483, not ${JSON.stringify(text)}.`,
+    );
+  return ms;
 }
 
 function validIp(text: string): true | string {

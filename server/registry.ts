@@ -1,11 +1,13 @@
 /**
- * The index: which peer (its announced file-server address) shares which files. State only, no
- * sockets; every operation runs under one mutex (seed 003 FAQ 5: concurrent peers must not race),
- * so a sequence of awaits inside an operation can never interleave with another peer's.
+ * The index: which peer (its announced file-server address) shares which files, under which alias
+ * (seed 002). State only, no sockets; every operation runs under one mutex (seed 003 FAQ 5:
+ * concurrent peers must not race), so a sequence of awaits inside an operation can never
+ * interleave with another peer's.
  */
 import { Mutex } from 'async-mutex';
 import { formatAddress } from '../shared/address.ts';
 import { NapError } from '../shared/errors.ts';
+import { type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
 
 /** Identifies one client connection of the index server. */
 export type ConnectionId = number;
@@ -18,6 +20,8 @@ export interface PeerEntry {
   /** Shared file names, in the order the peer announced them. */
   files: string[];
   connection: ConnectionId;
+  /** Seed 002's alias; a peer with one is a chat member and receives pushed messages. */
+  alias?: string;
 }
 
 export interface JoinResult {
@@ -26,7 +30,16 @@ export interface JoinResult {
   displaced?: ConnectionId;
 }
 
+/** Seed 002 asks for a maximum number of peers (it used 5); napshare's default is larger. */
+export const DEFAULT_MAX_PEERS = 1000;
+
+export interface RegistryOptions {
+  /** Joined peers at most; the next JOIN gets SERVER_FULL. */
+  maxPeers?: number;
+}
+
 export class Registry {
+  readonly maxPeers: number;
   private readonly mutex = new Mutex();
   // address -> entry; Map order is join order, which SEARCH replies keep.
   private readonly peers = new Map<string, PeerEntry>();
@@ -35,10 +48,30 @@ export class Registry {
   // file name -> addresses holding it, in the order they got it: SEARCH is one lookup.
   private readonly holders = new Map<string, Set<string>>();
 
-  /** JOIN (seed 003, 4b): records or replaces the peer of `connection`. */
-  join(connection: ConnectionId, ip: string, port: number, files: readonly string[]): Promise<JoinResult> {
+  constructor(options: RegistryOptions = {}) {
+    this.maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
+  }
+
+  /**
+   * JOIN (seed 003, 4b; seed 002 register): records or replaces the peer of `connection`.
+   * A newcomer past `maxPeers` is refused with SERVER_FULL; a re-JOIN or an address taken over
+   * does not add a peer, so it is always accepted.
+   */
+  join(
+    connection: ConnectionId,
+    ip: string,
+    port: number,
+    files: readonly string[],
+    alias?: string,
+  ): Promise<JoinResult> {
     return this.mutex.runExclusive(() => {
       const address = formatAddress(ip, port);
+      if (!this.joined.has(connection) && !this.peers.has(address) && this.peers.size >= this.maxPeers) {
+        throw new NapError(
+          'SERVER_FULL',
+          `The index server is full (${this.maxPeers} peers joined); try again later.`,
+        );
+      }
       // A second JOIN on one connection replaces what it announced before.
       const previous = this.joined.get(connection);
       if (previous !== undefined) this.removeAddress(previous);
@@ -51,6 +84,7 @@ export class Registry {
         this.removeAddress(address);
       }
       const entry: PeerEntry = { address, ip, port, files: [...new Set(files)], connection };
+      if (alias !== undefined) entry.alias = alias;
       this.peers.set(address, entry);
       this.joined.set(connection, address);
       for (const file of entry.files) this.addHolder(file, address);
@@ -78,7 +112,68 @@ export class Registry {
     });
   }
 
-  /** The connection closed: its peer's entries leave the index. */
+  /** ALIAS (seed 002 `/setNick`): renames `connection`'s peer. */
+  setAlias(connection: ConnectionId, alias: string): Promise<PeerEntry> {
+    return this.mutex.runExclusive(() => {
+      const entry = this.requireJoined(connection);
+      entry.alias = alias;
+      return { ...entry, files: [...entry.files] };
+    });
+  }
+
+  /** SET_FILES (seed 002 `/setSharedFiles`): `connection`'s peer now shares exactly `files`. */
+  setFiles(connection: ConnectionId, files: readonly string[]): Promise<PeerEntry> {
+    return this.mutex.runExclusive(() => {
+      const entry = this.requireJoined(connection);
+      for (const file of entry.files) this.removeHolder(file, entry.address);
+      entry.files = [...new Set(files)];
+      for (const file of entry.files) this.addHolder(file, entry.address);
+      return { ...entry, files: [...entry.files] };
+    });
+  }
+
+  /** LIST (seed 002 `/showall`): every online peer, in join order. */
+  list(connection: ConnectionId): Promise<PeerSummary[]> {
+    return this.mutex.runExclusive(() => {
+      this.requireJoined(connection);
+      return [...this.peers.values()].map((entry) =>
+        withAlias({ address: entry.address, fileCount: entry.files.length }, entry.alias),
+      );
+    });
+  }
+
+  /** QUERY (seed 002 `/query`): who holds exactly `file`, with their aliases. */
+  query(connection: ConnectionId, file: string): Promise<FileHolder[]> {
+    return this.mutex.runExclusive(() => {
+      this.requireJoined(connection);
+      return [...(this.holders.get(file) ?? [])].map((address) =>
+        withAlias({ address }, this.peers.get(address)?.alias),
+      );
+    });
+  }
+
+  /**
+   * CHAT (seed 002 `sendToAll`): the sender, and the connections of every other member (a joined
+   * peer with an alias). The sender needs an alias: a message is shown as `alias: text`.
+   */
+  chatRecipients(connection: ConnectionId): Promise<{ sender: PeerEntry; recipients: ConnectionId[] }> {
+    return this.mutex.runExclusive(() => {
+      const sender = this.requireJoined(connection);
+      if (sender.alias === undefined)
+        throw new NapError('BAD_REQUEST', 'CHAT needs an alias: send ALIAS (or JOIN with one) first.');
+      return {
+        sender: { ...sender, files: [...sender.files] },
+        recipients: this.memberConnections(connection),
+      };
+    });
+  }
+
+  /** The connections of every member (joined with an alias) except `except`: who gets pushes. */
+  members(except?: ConnectionId): Promise<ConnectionId[]> {
+    return this.mutex.runExclusive(() => this.memberConnections(except));
+  }
+
+  /** LEAVE, or the connection closed or went silent: its peer's entries leave the index. */
   leave(connection: ConnectionId): Promise<PeerEntry | undefined> {
     return this.mutex.runExclusive(() => {
       const address = this.joined.get(connection);
@@ -109,6 +204,13 @@ export class Registry {
     return entry;
   }
 
+  private memberConnections(except?: ConnectionId): ConnectionId[] {
+    const members: ConnectionId[] = [];
+    for (const entry of this.peers.values())
+      if (entry.alias !== undefined && entry.connection !== except) members.push(entry.connection);
+    return members;
+  }
+
   private addHolder(file: string, address: string): void {
     let set = this.holders.get(file);
     if (set === undefined) {
@@ -122,10 +224,12 @@ export class Registry {
     const entry = this.peers.get(address);
     if (entry === undefined) return;
     this.peers.delete(address);
-    for (const file of entry.files) {
-      const set = this.holders.get(file);
-      set?.delete(address);
-      if (set?.size === 0) this.holders.delete(file);
-    }
+    for (const file of entry.files) this.removeHolder(file, address);
+  }
+
+  private removeHolder(file: string, address: string): void {
+    const set = this.holders.get(file);
+    set?.delete(address);
+    if (set?.size === 0) this.holders.delete(file);
   }
 }
