@@ -22,6 +22,8 @@ export interface PeerSessionOptions {
   maxUploads?: number;
   limiter?: RateLimiter | undefined;
   onProgress?: (received: number, total: number) => void;
+  /** Notices about the index session (lost, re-joined by itself); default: stderr. */
+  notice?: (message: string) => void;
 }
 
 export interface Joined {
@@ -127,7 +129,12 @@ export class PeerSession {
       this.client = undefined;
     }
     const { host, port } = this.options.server;
-    this.client = await IndexClient.connect(host, port, this.log);
+    // After a JOIN the client reconnects and re-joins by itself (stderr only: the transcript
+    // must not show a second `Sou peer` line).
+    this.client = await IndexClient.connect(host, port, {
+      log: this.log,
+      notice: this.options.notice ?? ((message) => process.stderr.write(`${message}\n`)),
+    });
     return this.client;
   }
 }
