@@ -1,5 +1,118 @@
-/** `npm run peer -- lan` (not built yet). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('napshare peer: the lan mode is not available yet.\n');
-  return 2;
+/**
+ * `npm run peer -- lan` (seed 001): a member of a LAN group with no server. It chats on a UDP
+ * multicast group, offers files of its folder behind per-file passwords, and gets files others
+ * offer. A menu on a terminal; one command a line otherwise (line-commands.ts).
+ */
+import { parseArgs } from 'node:util';
+import { formatAddress, type HostPort, parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
+import { NapError } from '../../shared/errors.ts';
+import { requireFolder } from '../shared-folder.ts';
+import { ConsoleGate } from './console-gate.ts';
+import { LanActions } from './lan-actions.ts';
+import { LanPeer } from './lan-peer.ts';
+import { LAN_COMMANDS_HELP } from './line-commands.ts';
+import { runLanLineMode } from './line-mode.ts';
+import { runLanMenu } from './menu.ts';
+import { chatLine, offerHeardNotice, readyNotice } from './messages.ts';
+import { isMulticastAddress } from './multicast-channel.ts';
+
+/** The seed fixes its group "en dur"; this is napshare's, in the organisation-local range. */
+export const DEFAULT_GROUP = '239.255.42.99:4242';
+/** Loopback by default: nothing leaves the machine unless an interface is asked for. */
+export const DEFAULT_IFACE = '127.0.0.1';
+
+const USAGE = `Usage: npm run -s peer -- lan [options]
+
+A member of a LAN group (UDP multicast): chat, offer files with a password, get offered files.
+On a terminal: a menu. Otherwise one command a line on stdin:
+  ${LAN_COMMANDS_HELP}
+
+Options:
+  --group IP:PORT   multicast group (default ${DEFAULT_GROUP})
+  --iface IP        address of the interface to use for the group and the file server
+                    (default ${DEFAULT_IFACE}; give your LAN address to talk to other machines)
+  --port P          file server port (default 0: a free port, shown on stderr)
+  --dir FOLDER      folder of the files offered and of the files got (default .)
+  --verbose         log to stderr
+  -h, --help        this text`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      group: { type: 'string', default: DEFAULT_GROUP },
+      iface: { type: 'string', default: DEFAULT_IFACE },
+      port: { type: 'string', default: '0' },
+      dir: { type: 'string', default: '.' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const group = parseGroup(values.group);
+  const iface = parseIface(values.iface);
+  const port = parsePort(values.port, true);
+  const folder = await requireFolder(values.dir);
+
+  const gate = new ConsoleGate();
+  const peer = await LanPeer.start({
+    group,
+    iface,
+    port,
+    folder,
+    events: {
+      chat: (fromIp, text) => gate.stdout(chatLine(fromIp, text)),
+      offerHeard: (offer) => gate.stderr(offerHeardNotice(offer)),
+    },
+    log: values.verbose ? (message) => process.stderr.write(`[lan] ${message}\n`) : undefined,
+  });
+  const server = peer.fileServerAddress;
+  const sender = peer.senderAddress;
+  gate.stderr(
+    readyNotice(
+      formatAddress(group.host, group.port),
+      iface,
+      formatAddress(server.host, server.port),
+      formatAddress(sender.host, sender.port),
+    ),
+  );
+
+  const actions = new LanActions(peer, gate, values.dir);
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const interrupted = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
+    process.once('SIGTERM', () => resolve(143));
+  });
+  const run = interactive
+    ? runLanMenu(actions, gate).then(() => 0)
+    : runLanLineMode(actions, gate, process.stdin).then(({ failures }) => (failures > 0 ? 1 : 0));
+  try {
+    return await Promise.race([run, interrupted]);
+  } finally {
+    await peer.close();
+  }
+}
+
+function parseGroup(text: string): HostPort {
+  const group = parseHostPort(text);
+  if (!isMulticastAddress(group.host))
+    throw new NapError(
+      'BAD_ARGUMENT',
+      `Invalid group ${JSON.stringify(text)}: expected a multicast address (224.0.0.0 to 239.255.255.255) and port.`,
+    );
+  return group;
+}
+
+function parseIface(text: string): string {
+  const iface = parseIPv4(text);
+  if (iface === '0.0.0.0' || isMulticastAddress(iface))
+    throw new NapError(
+      'BAD_ARGUMENT',
+      `Invalid interface ${JSON.stringify(text)}: give the IPv4 address of one interface, such as 127.0.0.1.`,
+    );
+  return iface;
 }
