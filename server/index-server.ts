@@ -219,7 +219,10 @@ export class IndexServer {
   // LEAVE request: this peer leaves the index; the connection stays open (it may JOIN again).
   private async onLeave(id: ConnectionId): Promise<IndexReply> {
     const entry = await this.registry.leave(id);
-    if (entry) await this.announceLeft(entry, 'left');
+    if (entry) {
+      this.log(`${entry.address} left the index (LEAVE)`);
+      await this.announceLeft(entry, 'left');
+    }
     return { type: 'LEAVE_OK' };
   }
 

@@ -1,5 +1,116 @@
-/** `npm run peer -- chat` (not built yet). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('napshare peer: the chat mode is not available yet.\n');
-  return 2;
+/**
+ * `npm run peer -- chat --alias NAME --dir FOLDER --port P [--host IP] [--server host:port]` —
+ * seed 002's client: joins the index (discovery) server with an alias and a folder, serves that
+ * folder, and reads lines: plain text is sent to everyone, `/...` are commands (`/help`).
+ * stdout: relayed messages (`alias: text`) and command answers; stderr: notices and errors.
+ */
+import { parseArgs } from 'node:util';
+import { parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
+import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../shared/defaults.ts';
+import { describeError, NapError } from '../../shared/errors.ts';
+import { type ChatCommand, parseChatLine } from './chat-commands.ts';
+import { ChatConsole } from './chat-console.ts';
+import { ChatPeer } from './chat-peer.ts';
+
+const USAGE = `Usage: npm run -s peer -- chat --alias NAME --dir FOLDER --port PORT
+                              [--host IP] [--server HOST:PORT] [--verbose]
+
+Joins the index server as NAME, shares FOLDER on IP:PORT (default IP 127.0.0.1; port 0 picks a
+free one) and chats. Type a line to send it to everyone; /help lists the commands (/showall,
+/query FILE, /setNick NAME, /setSharedFiles, /fetch FILE IP:PORT, /quit).
+
+Options:
+  --alias NAME          your alias (one word, no ":")
+  --dir FOLDER          the folder you share; /fetch saves into it
+  --port PORT           your file server's port (0: any free port)
+  --host IP             your file server's address, announced to the others (default 127.0.0.1)
+  --server HOST:PORT    index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
+  --verbose             log to stderr
+  -h, --help            this text`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      alias: { type: 'string' },
+      dir: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string', default: DEFAULT_SERVER_HOST },
+      server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const missing = (['alias', 'dir', 'port'] as const).filter((flag) => values[flag] === undefined);
+  if (missing.length > 0) {
+    throw new NapError(
+      'BAD_ARGUMENT',
+      `Missing ${missing.map((flag) => `--${flag}`).join(', ')}; see npm run -s peer -- chat --help.`,
+    );
+  }
+
+  const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const io = new ChatConsole(process.stdin, process.stdout, process.stderr, terminal);
+  const peer = await ChatPeer.start({
+    alias: values.alias as string,
+    folder: values.dir as string,
+    host: parseIPv4(values.host),
+    port: parsePort(values.port as string, true),
+    server: parseHostPort(values.server),
+    print: (line) => io.print(line),
+    notice: (line) => io.error(line),
+    log: values.verbose ? (message) => io.error(`[chat] ${message}`) : undefined,
+  }).catch((error: unknown) => {
+    io.close();
+    throw error;
+  });
+  if (terminal) io.error('Type a message, or /help for the commands.');
+
+  const interrupted = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(terminal ? 0 : 130));
+    process.once('SIGTERM', () => resolve(143));
+  });
+  const code = await Promise.race([converse(peer, io), interrupted]);
+  io.close();
+  await peer.close();
+  return code;
+}
+
+/**
+ * Runs typed lines until /quit or end of input; 1 if a piped command failed. Piped, each command
+ * finishes before the next (a script's output is deterministic). On a terminal a /fetch runs in
+ * the background (seed 002 fetches in a thread) so the chat goes on; leaving waits for it.
+ */
+async function converse(peer: ChatPeer, io: ChatConsole): Promise<number> {
+  let failures = 0;
+  const fail = (error: unknown): undefined => {
+    failures++;
+    io.error(describeError(error));
+    return undefined;
+  };
+  const run = (command: ChatCommand) => peer.run(command).catch(fail);
+  const fetches = new Set<Promise<unknown>>();
+  for await (const line of io.read()) {
+    let command: ChatCommand | null;
+    try {
+      command = parseChatLine(line);
+    } catch (error) {
+      fail(error);
+      continue;
+    }
+    if (command === null) continue;
+    if (command.type === 'fetch' && io.terminal) {
+      const fetch: Promise<unknown> = run(command).then(() => fetches.delete(fetch));
+      fetches.add(fetch);
+      continue;
+    }
+    if ((await run(command)) === 'quit') break;
+  }
+  await Promise.all(fetches);
+  return failures > 0 && !io.terminal ? 1 : 0;
 }

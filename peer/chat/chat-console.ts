@@ -1,0 +1,73 @@
+/**
+ * The chat peer's console. On a terminal: a readline prompt, and every line printed while the user
+ * types (a relayed message, a notice) is written above the prompt, which is then redrawn with the
+ * half-typed text intact. With piped stdin: one command a line, each finished before the next
+ * starts, so a script's output is deterministic; end of input waits for the last reply.
+ */
+import readline from 'node:readline';
+
+/** The prompt shown on a terminal. */
+const PROMPT = '> ';
+
+export class ChatConsole {
+  private readonly lines: readline.Interface;
+  private closed = false;
+
+  constructor(
+    input: NodeJS.ReadableStream,
+    private readonly stdout: NodeJS.WritableStream,
+    private readonly stderr: NodeJS.WritableStream,
+    readonly terminal: boolean,
+  ) {
+    this.lines = readline.createInterface({
+      input,
+      output: terminal ? stdout : undefined,
+      terminal,
+      prompt: PROMPT,
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    // Ctrl+C at the prompt leaves like /quit (readline would otherwise only pause).
+    this.lines.on('SIGINT', () => this.close());
+    this.lines.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  /** Typed lines, one at a time; ends at end of input, Ctrl+C/Ctrl+D, or close(). */
+  async *read(): AsyncGenerator<string> {
+    if (this.terminal) this.lines.prompt();
+    for await (const line of this.lines) {
+      yield line;
+      if (this.terminal && !this.closed) this.lines.prompt();
+    }
+  }
+
+  /** A line for the user on stdout (a message, a command's answer). */
+  print(line: string): void {
+    this.write(this.stdout, line);
+  }
+
+  /** A notice or an error sentence on stderr. */
+  error(line: string): void {
+    this.write(this.stderr, line);
+  }
+
+  /** Stops reading. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.lines.close();
+  }
+
+  private write(stream: NodeJS.WritableStream, line: string): void {
+    if (!this.terminal || this.closed) {
+      stream.write(`${line}\n`);
+      return;
+    }
+    // Erase the prompt line, print above it, then redraw the prompt and what was being typed.
+    readline.cursorTo(this.stdout, 0);
+    readline.clearLine(this.stdout, 0);
+    stream.write(`${line}\n`);
+    this.lines.prompt(true);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The chat peer (seed 002's client): joins the index server with an alias and its folder, serves
+ * that folder to other peers, and runs the typed commands. Lines for the user go through `print`
+ * (stdout) and `notice` (stderr); failures are thrown as NapError for the console to report.
+ */
+import type { HostPort } from '../../shared/address.ts';
+import { formatAddress } from '../../shared/address.ts';
+import { assertAlias } from '../../shared/index-protocol.ts';
+import { type Log, silentLog } from '../../shared/log.ts';
+import { downloadFile } from '../downloader.ts';
+import { FileServer } from '../file-server.ts';
+import { IndexClient } from '../index-client.ts';
+import { FolderCatalog, listSharedFiles, requireFolder } from '../shared-folder.ts';
+import { CHAT_HELP, type ChatCommand } from './chat-commands.ts';
+import {
+  fetchedLine,
+  joinedNotice,
+  nickLine,
+  pushLine,
+  queryLines,
+  sharingLine,
+  showAllLines,
+} from './chat-format.ts';
+
+export interface ChatPeerOptions {
+  alias: string;
+  /** The folder as the user typed it: shared, and where /fetch saves. */
+  folder: string;
+  /** Address the file server binds and announces; port 0 picks a free one. */
+  host: string;
+  port: number;
+  server: HostPort;
+  print: (line: string) => void;
+  notice: (line: string) => void;
+  log?: Log;
+}
+
+export class ChatPeer {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: ChatPeerOptions,
+    private readonly folder: string,
+    private readonly fileServer: FileServer,
+    private readonly client: IndexClient,
+    private alias: string,
+  ) {
+    client.on('push', (push) => options.print(pushLine(push)));
+  }
+
+  /** Serves the folder, then joins (seed 002 registerAtServer) with the alias and its files. */
+  static async start(options: ChatPeerOptions): Promise<ChatPeer> {
+    const log = options.log ?? silentLog;
+    const alias = assertAlias(options.alias);
+    const folder = await requireFolder(options.folder);
+    const files = await listSharedFiles(folder, log);
+    // Serve before announcing, so nobody is ever sent to an address that does not answer yet.
+    const fileServer = await FileServer.start({
+      host: options.host,
+      port: options.port,
+      catalog: new FolderCatalog(folder),
+      log,
+    });
+    try {
+      const client = await IndexClient.connect(options.server.host, options.server.port, {
+        log,
+        notice: options.notice,
+      });
+      try {
+        await client.join(options.host, fileServer.port, files, alias);
+      } catch (error) {
+        client.close();
+        throw error;
+      }
+      const peer = new ChatPeer(options, folder, fileServer, client, alias);
+      const server = formatAddress(options.server.host, options.server.port);
+      options.notice(joinedNotice(server, alias, files.length, peer.address));
+      return peer;
+    } catch (error) {
+      await fileServer.close();
+      throw error;
+    }
+  }
+
+  /** The announced file-server address, `IP:port`. */
+  get address(): string {
+    return formatAddress(this.options.host, this.fileServer.port);
+  }
+
+  /** Runs one command; resolves with 'quit' when the user asked to leave. */
+  async run(command: ChatCommand): Promise<'quit' | undefined> {
+    switch (command.type) {
+      case 'say':
+        return this.onSay(command.text);
+      case 'showall':
+        return this.printAll(showAllLines(await this.client.list(), this.address));
+      case 'query':
+        return this.printAll(queryLines(command.file, await this.client.query(command.file)));
+      case 'setNick':
+        await this.client.setAlias(command.alias);
+        this.alias = command.alias;
+        return this.printAll([nickLine(this.alias)]);
+      case 'setSharedFiles':
+        return this.onSetSharedFiles();
+      case 'fetch':
+        return this.onFetch(command.file, command.host, command.port);
+      case 'help':
+        return this.printAll(CHAT_HELP);
+      case 'quit':
+        return 'quit';
+    }
+  }
+
+  /** Leaves the index (LEAVE, so the others see it) and stops serving. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.client.leave().catch(() => {});
+      this.client.close();
+      await this.fileServer.close();
+    })();
+    return this.closing;
+  }
+
+  // Plain text (seed 002 clientToServerHandler): to everyone else, through the server.
+  private async onSay(text: string): Promise<undefined> {
+    const delivered = await this.client.chat(text);
+    if (delivered === 0) this.options.notice('Nobody else is in the chat right now.');
+    return undefined;
+  }
+
+  // /setSharedFiles: the folder as it is now replaces the shared list.
+  private async onSetSharedFiles(): Promise<undefined> {
+    const files = await listSharedFiles(this.folder, this.options.log);
+    await this.client.setFiles(files);
+    return this.printAll([sharingLine(files)]);
+  }
+
+  // /fetch (seed 002 fetchFile): download with the transfer engine, then tell the index.
+  private async onFetch(file: string, host: string, port: number): Promise<undefined> {
+    const result = await downloadFile({ host, port, file, folder: this.folder, log: this.options.log });
+    this.options.print(fetchedLine(file, result.size, this.options.folder));
+    await this.client.update(file);
+    return undefined;
+  }
+
+  private printAll(lines: readonly string[]): undefined {
+    for (const line of lines) this.options.print(line);
+    return undefined;
+  }
+}
