@@ -68,15 +68,17 @@ export class LanActions {
 
   heardOffer(id: number): HeardOffer {
     const offer = this.peer.offerById(id);
-    if (!offer) throw new NapError('NOT_FOUND', `No offer numbered ${id}; OFFERS lists the offers heard.`);
+    if (!offer) throw new NapError('BAD_ARGUMENT', `No offer numbered ${id}; OFFERS lists the offers heard.`);
     return offer;
   }
 }
 
+/** Error codes of a file server's refusal (wrong password, no such file, busy). */
+const REFUSALS = new Set(['REJECTED', 'NOT_FOUND', 'BUSY']);
+
 /** The stderr line for a failed command: GET failures say whether the file server refused. */
 export function failureLine(command: LanCommand['type'] | undefined, error: unknown): string {
   if (command !== 'GET' && command !== 'GET_OFFER') return describeError(error);
-  return isNapError(error, 'REJECTED')
-    ? getRejectedLine(describeError(error))
-    : getFailedLine(describeError(error));
+  const refused = isNapError(error) && REFUSALS.has(error.code);
+  return refused ? getRejectedLine(describeError(error)) : getFailedLine(describeError(error));
 }
