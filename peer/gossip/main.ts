@@ -1,5 +1,127 @@
-/** `npm run peer -- gossip` (not built yet). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('napshare peer: the gossip mode is not available yet.\n');
-  return 2;
+/**
+ * `npm run peer -- gossip LOCALPORT REMOTEIP REMOTEPORT` — the UDP TLV peer-discovery protocol of
+ * seed 004, with the seed's own arguments (section 2: "./server 4201 127.0.0.1 4200 se lie au port
+ * 4201, et envoie des messages à 127.0.0.1:4200"). stdout carries only the peer table, printed
+ * whenever it changes; --verbose traces every datagram on stderr.
+ */
+import { parseArgs } from 'node:util';
+import { parseIPv4, parsePort } from '../../shared/address.ts';
+import { NapError } from '../../shared/errors.ts';
+import { GossipNode, HELLO_INTERVAL_MS, PEER_TIMEOUT_MS, REQUEST_INTERVAL_MS } from './gossip-node.ts';
+import { DEFAULT_MAX_PEERS, DEFAULT_MIN_PEERS } from './peer-table.ts';
+import { formatPeerTable } from './table-format.ts';
+
+/** Like the seed's program (INADDR_ANY): reachable from other machines of the network. */
+const DEFAULT_HOST = '0.0.0.0';
+/** Below this, timers fire faster than a loaded machine delivers datagrams: peers would flap. */
+const MIN_INTERVAL_MS = 10;
+/** A Peer Address answer of 1 + ceil(maxPeers / 174) datagrams stays small; 10 000 is plenty. */
+const MAX_MAX_PEERS = 10_000;
+
+const USAGE = `Usage: npm run -s peer -- gossip LOCALPORT REMOTEIP REMOTEPORT [options]
+
+Seed 004's peer discovery over UDP: binds LOCALPORT (0 = any free port), greets the bootstrap peer
+REMOTEIP:REMOTEPORT (REMOTEPORT 0 = none, wait to be greeted) and keeps a live table of peers by
+asking known peers for theirs. Prints the table on stdout whenever it changes; Ctrl+C stops.
+
+Options:
+  --host IP                 address to bind (default ${DEFAULT_HOST}: every interface, like the seed's
+                            program; use 127.0.0.1 to stay on this machine)
+  --hello-interval MS       a Hello to every peer this often (default ${HELLO_INTERVAL_MS})
+  --request-interval MS     a Peer Request to every peer this often (default ${REQUEST_INTERVAL_MS})
+  --timeout MS              no Hello for this long and a peer is inactive (default ${PEER_TIMEOUT_MS})
+  --max-peers N             bound on the peer table (default ${DEFAULT_MAX_PEERS})
+  --min-peers N             inactive peers kept when none is active (default ${DEFAULT_MIN_PEERS})
+  --verbose                 trace every datagram on stderr
+  -h, --help                this text`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string', default: DEFAULT_HOST },
+      'hello-interval': { type: 'string' },
+      'request-interval': { type: 'string' },
+      timeout: { type: 'string' },
+      'max-peers': { type: 'string' },
+      'min-peers': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 3) {
+    throw new NapError(
+      'BAD_ARGUMENT',
+      'Expected LOCALPORT REMOTEIP REMOTEPORT, e.g. gossip 4201 127.0.0.1 4200.',
+    );
+  }
+  const [localPort, remoteIp, remotePort] = positionals as [string, string, string];
+  const bootstrapPort = parsePort(remotePort, true);
+  const helloIntervalMs = parseCount(
+    values['hello-interval'],
+    '--hello-interval',
+    HELLO_INTERVAL_MS,
+    MIN_INTERVAL_MS,
+  );
+  const timeoutMs = parseCount(values.timeout, '--timeout', PEER_TIMEOUT_MS, MIN_INTERVAL_MS);
+  if (timeoutMs <= helloIntervalMs) {
+    throw new NapError(
+      'BAD_ARGUMENT',
+      '--timeout must be longer than --hello-interval, or every peer would flap.',
+    );
+  }
+  const verbose = values.verbose;
+  const print = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  const node = await GossipNode.start({
+    host: parseIPv4(values.host),
+    port: parsePort(localPort, true),
+    bootstrap: bootstrapPort === 0 ? undefined : { host: parseRemoteIp(remoteIp), port: bootstrapPort },
+    helloIntervalMs,
+    requestIntervalMs: parseCount(
+      values['request-interval'],
+      '--request-interval',
+      REQUEST_INTERVAL_MS,
+      MIN_INTERVAL_MS,
+    ),
+    timeoutMs,
+    maxPeers: parseCount(values['max-peers'], '--max-peers', DEFAULT_MAX_PEERS, 1, MAX_MAX_PEERS),
+    minPeers: parseCount(values['min-peers'], '--min-peers', DEFAULT_MIN_PEERS, 0, MAX_MAX_PEERS),
+    log: verbose ? (message) => process.stderr.write(`[gossip] ${message}\n`) : undefined,
+    onTableChange: (changed) => print(formatPeerTable(changed.name, changed.table.view())),
+  });
+  if (verbose) process.stderr.write(`[gossip] listening on ${node.name}\n`);
+  const code = await new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(0));
+    process.once('SIGTERM', () => resolve(0));
+  });
+  await node.close();
+  return code;
+}
+
+function parseRemoteIp(text: string): string {
+  return text.trim() === 'localhost' ? '127.0.0.1' : parseIPv4(text);
+}
+
+function parseCount(
+  text: string | undefined,
+  flag: string,
+  fallback: number,
+  min: number,
+  max = 3_600_000,
+): number {
+  if (text === undefined) return fallback;
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new NapError(
+      'BAD_ARGUMENT',
+      `${flag} needs an integer from ${min} to ${max}, not ${JSON.stringify(text)}.`,
+    );
+  }
+  return value;
 }
