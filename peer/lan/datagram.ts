@@ -45,14 +45,17 @@ export type LanDatagram =
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The bytes of a chat message: the text itself, one line, UTF-8, no terminator. */
+/**
+ * The bytes of a chat message: the text, one line, UTF-8, ended by `\n` as socat and netcat send
+ * lines (and so that such tools listening to the group show one message a line).
+ */
 export function encodeChat(text: string): Buffer {
   if (text.trim().length === 0) throw new NapError('BAD_ARGUMENT', 'The message is empty.');
   if (CONTROL_CHARACTER.test(text))
     throw new NapError('BAD_ARGUMENT', 'A message is one line of text without control characters.');
-  const bytes = Buffer.from(text, 'utf8');
+  const bytes = Buffer.from(`${text}\n`, 'utf8');
   if (bytes.length > MAX_CHAT_BYTES)
-    throw new NapError('BAD_ARGUMENT', `The message is longer than ${MAX_CHAT_BYTES} bytes.`);
+    throw new NapError('BAD_ARGUMENT', `The message is longer than ${MAX_CHAT_BYTES - 1} bytes.`);
   return bytes;
 }
 

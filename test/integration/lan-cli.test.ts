@@ -135,7 +135,7 @@ describe('npm run peer -- lan', () => {
     member.cli.send('OFFERS');
     await member.cli.waitFor('No offers heard yet.');
     member.cli.send('MSG still alive');
-    await tap.waitFor((data) => data.toString() === 'still alive');
+    await tap.waitFor((data) => data.toString() === 'still alive\n');
     member.cli.send('QUIT');
     expect(await member.cli.exited).toBe(0);
     expect(member.cli.stdout).toEqual(['127.0.0.1 :> after the garbage', 'No offers heard yet.']);
@@ -149,7 +149,7 @@ describe('npm run peer -- lan', () => {
     member.cli.send('OFFER missing.bin pw');
     member.cli.send('GET 7 pw');
     member.cli.send('MSG after errors');
-    await tap.waitFor((data) => data.toString() === 'after errors');
+    await tap.waitFor((data) => data.toString() === 'after errors\n');
     expect(await member.cli.end()).toBe(1);
     expect(member.cli.stderr.filter((line) => !line.startsWith('LAN member of'))).toEqual([
       expect.stringMatching(/^Unknown command "HELLO"/),

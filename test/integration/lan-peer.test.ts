@@ -117,13 +117,13 @@ describe('LAN chat on a loopback multicast group', () => {
     expect(c.chats).toEqual(['127.0.0.1 :> from a', '127.0.0.1 :> from socat']);
   });
 
-  it('sends chat as the bare typed text', async () => {
+  it('sends chat as the typed text and a newline', async () => {
     const group = await randomGroup();
     const tap = await openTap(group);
     const a = await Member.start(group);
     await a.peer.say('just this');
     const data = await tap.waitFor((bytes) => bytes[0] !== 0);
-    expect(data).toEqual(Buffer.from('just this'));
+    expect(data).toEqual(Buffer.from('just this\n'));
   });
 
   it('ignores binary garbage, truncated offers and 64 KiB datagrams, and keeps working', async () => {
@@ -149,7 +149,7 @@ describe('LAN chat on a loopback multicast group', () => {
     expect(a.peer.offersHeard()).toEqual([]);
     // And it still answers: its messages reach the group.
     await a.peer.say('alive');
-    await tap.waitFor((data) => data.toString() === 'alive');
+    await tap.waitFor((data) => data.toString() === 'alive\n');
   });
 });
 

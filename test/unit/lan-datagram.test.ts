@@ -14,9 +14,9 @@ import { NapError } from '../../shared/errors.ts';
 const OFFER = { file: 'a.bin', size: 1234, ip: '127.0.0.1', port: 40123 };
 
 describe('LAN chat datagrams', () => {
-  it('are the typed text itself, UTF-8, no terminator', () => {
-    expect(encodeChat('coucou !')).toEqual(Buffer.from('coucou !'));
-    expect(encodeChat('été ✓')).toEqual(Buffer.from('été ✓', 'utf8'));
+  it('are the typed text itself, UTF-8, ended by a newline like socat sends it', () => {
+    expect(encodeChat('coucou !')).toEqual(Buffer.from('coucou !\n'));
+    expect(encodeChat('été ✓')).toEqual(Buffer.from('été ✓\n', 'utf8'));
   });
 
   it('decode what plain tools send: one line, or several lines, LF or CRLF, blank lines dropped', () => {
@@ -42,10 +42,10 @@ describe('LAN chat datagrams', () => {
   });
 
   it('refuse to send empty text, control characters, several lines or too much', () => {
-    for (const text of ['', '   ', 'a\nb', 'bell\u0007', 'esc\u001b[31m', 'x'.repeat(MAX_CHAT_BYTES + 1)]) {
+    for (const text of ['', '   ', 'a\nb', 'bell\u0007', 'esc\u001b[31m', 'x'.repeat(MAX_CHAT_BYTES)]) {
       expect(() => encodeChat(text), JSON.stringify(text.slice(0, 20))).toThrow(NapError);
     }
-    expect(encodeChat('x'.repeat(MAX_CHAT_BYTES))).toHaveLength(MAX_CHAT_BYTES);
+    expect(encodeChat('x'.repeat(MAX_CHAT_BYTES - 1))).toHaveLength(MAX_CHAT_BYTES);
   });
 
   it('ignore binary, escape sequences, blank and oversized datagrams', () => {
