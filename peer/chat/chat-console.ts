@@ -11,6 +11,8 @@ const PROMPT = '> ';
 
 export class ChatConsole {
   private readonly lines: readline.Interface;
+  // Taken at once: lines that arrive while the peer is still joining are buffered, not lost.
+  private readonly typed: AsyncIterator<string>;
   private closed = false;
 
   constructor(
@@ -31,13 +33,16 @@ export class ChatConsole {
     this.lines.on('close', () => {
       this.closed = true;
     });
+    this.typed = this.lines[Symbol.asyncIterator]();
   }
 
   /** Typed lines, one at a time; ends at end of input, Ctrl+C/Ctrl+D, or close(). */
   async *read(): AsyncGenerator<string> {
     if (this.terminal) this.lines.prompt();
-    for await (const line of this.lines) {
-      yield line;
+    for (;;) {
+      const next = await this.typed.next();
+      if (next.done) return;
+      yield next.value;
       if (this.terminal && !this.closed) this.lines.prompt();
     }
   }
