@@ -5,14 +5,25 @@ import { NapError } from '../shared/errors.ts';
 /** How long a connection attempt may take: loopback and LANs answer in milliseconds. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+export interface ConnectOptions {
+  timeoutMs?: number;
+  /** Read into caller-provided buffers (net.connect's `onread`): no copy, reads of any size. */
+  onread?: net.OnReadOpts;
+}
+
+/** `options` may be a bare timeout in milliseconds. */
 export function connectTcp(
   host: string,
   port: number,
   what: string,
-  timeoutMs = CONNECT_TIMEOUT_MS,
+  options: ConnectOptions | number = {},
 ): Promise<net.Socket> {
+  if (typeof options === 'number') options = { timeoutMs: options };
+  const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = options.onread
+      ? net.connect({ host, port, onread: options.onread })
+      : net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(

@@ -32,6 +32,9 @@ export async function runLineMode(
         case 'DOWNLOAD':
           await session.download(command.ip, command.port);
           break;
+        case 'DOWNLOAD_ALL':
+          await session.downloadFromAll();
+          break;
       }
     } catch (error) {
       failures++;

@@ -12,8 +12,12 @@ import { parseByteSize } from '../shared/units.ts';
 import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
 import { runLineMode } from './line-mode.ts';
 import { runMenu } from './menu.ts';
+import { ProgressBar } from './progress-bar.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { PeerSession } from './session.ts';
+
+/** The extended menu's multi-source download entry. */
+const EXTENDED_DOWNLOAD = 'DOWNLOAD from all peers';
 
 type SubcommandMain = (argv: string[]) => Promise<number>;
 
@@ -29,13 +33,16 @@ const USAGE = `Usage: npm run -s peer -- [options]
        npm run -s peer -- chat|lan|dht|dht-client|gossip ... (see README.md)
 
 The course peer. On a terminal: a menu with JOIN, SEARCH, DOWNLOAD. Otherwise it reads one command
-a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port.
+a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port | DOWNLOAD (from every
+peer of the last SEARCH).
 
 Options:
   --server HOST:PORT        index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
   --max-uploads N           uploads served at once, more get BUSY (default ${DEFAULT_MAX_UPLOADS})
   --max-upload-rate RATE    cap on this peer's total upload rate, e.g. 50MB (per second)
   --keep-sharing            line mode: keep serving the folder after stdin ends, until Ctrl+C
+  --extended                menu: add "DOWNLOAD from all peers" (multi-source); line mode has
+                            it always, as DOWNLOAD with no address
   --verbose                 log to stderr
   -h, --help                this text`;
 
@@ -50,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       'max-uploads': { type: 'string' },
       'max-upload-rate': { type: 'string' },
       'keep-sharing': { type: 'boolean', default: false },
+      extended: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -71,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
     log: values.verbose ? (message) => process.stderr.write(`[peer] ${message}\n`) : undefined,
     maxUploads,
     limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
+    // The bar is for people: only on a terminal, never in a pipe or a log file.
+    progress: process.stderr.isTTY ? new ProgressBar() : undefined,
   });
 
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -79,16 +89,22 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve(143));
   });
   const run = interactive
-    ? runInteractive(session, reportError)
+    ? runInteractive(session, reportError, values.extended)
     : runScripted(session, reportError, values['keep-sharing']);
   const code = await Promise.race([run, interrupted]);
   await session.close();
   return code;
 }
 
-async function runInteractive(session: PeerSession, reportError: (message: string) => void): Promise<number> {
+async function runInteractive(
+  session: PeerSession,
+  reportError: (message: string) => void,
+  extended: boolean,
+): Promise<number> {
+  // The course menu offers exactly JOIN, SEARCH, DOWNLOAD; extras only when asked for.
+  const extra = extended ? [{ name: EXTENDED_DOWNLOAD, run: () => session.downloadFromAll() }] : [];
   try {
-    return await runMenu(session, { reportError });
+    return await runMenu(session, { reportError, extra });
   } catch (error) {
     // Ctrl+C at a prompt: leave cleanly.
     if (error instanceof Error && error.name === 'ExitPromptError') return 0;

@@ -4,15 +4,16 @@
  * are thrown as NapError for the caller to report on stderr.
  */
 import type { HostPort } from '../shared/address.ts';
-import { formatAddress } from '../shared/address.ts';
+import { formatAddress, parseHostPort } from '../shared/address.ts';
 import { NapError } from '../shared/errors.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { peerDownloadLine, peerJoinLine, peerSearchLine } from '../shared/messages.ts';
-import { downloadFile } from './downloader.ts';
 import { FileServer } from './file-server.ts';
 import { IndexClient } from './index-client.ts';
+import type { ProgressSink } from './progress-bar.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { FolderCatalog, listSharedFiles, requireFolder } from './shared-folder.ts';
+import { type DownloadResult, download } from './transfer/download.ts';
 
 export interface PeerSessionOptions {
   server: HostPort;
@@ -21,7 +22,8 @@ export interface PeerSessionOptions {
   log?: Log;
   maxUploads?: number;
   limiter?: RateLimiter | undefined;
-  onProgress?: (received: number, total: number) => void;
+  /** Shows download progress (a bar on a terminal); nothing when absent. */
+  progress?: ProgressSink | undefined;
   /** Notices about the index session (lost, re-joined by itself); default: stderr. */
   notice?: (message: string) => void;
 }
@@ -91,31 +93,61 @@ export class PeerSession {
 
   // DOWNLOAD (seed 003, 5f, 5h, 5c): fetch the file of the last SEARCH from ip:port, then UPDATE.
   async download(ip: string, port: number): Promise<void> {
+    await this.fetch([{ host: ip, port }]);
+  }
+
+  /**
+   * The extended DOWNLOAD: the file of the last SEARCH from every peer that listed it, pieces
+   * taken from all of them in parallel (never part of the course menu).
+   */
+  async downloadFromAll(): Promise<void> {
+    const own = this.joinedAs && formatAddress(this.joinedAs.ip, this.joinedAs.port);
+    const peers = (this.lastSearch?.peers ?? []).filter((peer) => peer !== own);
+    if (this.lastSearch && peers.length === 0) {
+      throw new NapError(
+        'NOT_FOUND',
+        `No other peer has ${this.lastSearch.file}: SEARCH found nobody to download it from.`,
+      );
+    }
+    await this.fetch(peers.map((peer) => parseHostPort(peer)));
+  }
+
+  private async fetch(sources: HostPort[]): Promise<DownloadResult> {
     const joined = this.joinedAs;
     if (!joined)
       throw new NapError('NOT_JOINED', 'JOIN first: downloads are saved into the folder given at JOIN.');
     const wanted = this.lastSearch;
     if (!wanted)
       throw new NapError('NO_SEARCH', 'SEARCH a file first: DOWNLOAD fetches the file of the last SEARCH.');
-    const result = await downloadFile({
-      host: ip,
-      port,
-      file: wanted.file,
-      folder: joined.folder,
-      log: this.log,
-      onProgress: this.options.onProgress,
-    });
-    this.log(`saved ${result.path} (${result.size} bytes)`);
+    const progress = this.options.progress;
+    let result: DownloadResult;
     try {
+      result = await download({
+        sources,
+        file: wanted.file,
+        folder: joined.folder,
+        log: this.log,
+        onProgress: progress && ((state) => progress.update(wanted.file, state)),
+      });
+    } finally {
+      progress?.stop();
+    }
+    this.log(
+      `saved ${result.path} (${result.size} bytes, SHA-256 ${result.sha256}) from ${result.usedSources.length} source(s)`,
+    );
+    try {
+      // UPDATE (seed 003, 5c): tell the index this peer now has the file too.
       await (await this.indexClient()).update(wanted.file);
     } finally {
       // The file is in the folder whatever the index says: report it, then any UPDATE failure.
       this.options.print(peerDownloadLine(wanted.file, joined.folderTyped));
     }
+    return result;
   }
 
   /** Leaves the index and stops serving. Idempotent. */
   async close(): Promise<void> {
+    this.options.progress?.stop();
     this.client?.close();
     this.client = undefined;
     await this.fileServer?.close();

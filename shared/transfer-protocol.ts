@@ -172,3 +172,15 @@ function decodeFileInfo(message: JsonObject): FileInfo {
 export function rejection(reason: RejectReason, message: string): DownloadRejected {
   return { type: 'DOWNLOAD_REJECTED', reason, message };
 }
+
+/**
+ * The error a downloader raises for a DOWNLOAD_REJECTED reply: BUSY and NOT_FOUND keep their own
+ * codes (a busy peer is worth asking again later, a missing file is not), the rest are REJECTED.
+ */
+export function rejectionError(peer: string, file: string, reply: DownloadRejected): NapError {
+  const code = reply.reason === 'BUSY' ? 'BUSY' : reply.reason === 'NOT_FOUND' ? 'NOT_FOUND' : 'REJECTED';
+  return new NapError(
+    code,
+    `The ${peer} refused ${file}: ${reply.reason}${reply.message ? ` (${reply.message.replace(/\.$/, '')})` : ''}.`,
+  );
+}

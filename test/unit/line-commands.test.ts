@@ -29,6 +29,7 @@ describe('peer line commands', () => {
     ['JOIN 127.0.0.1 99999 p', /Invalid port/],
     ['SEARCH', /Usage: SEARCH file/],
     ['DOWNLOAD 127.0.0.1', /Usage: DOWNLOAD ip port/],
+    ['DOWNLOAD 127.0.0.1 80 x', /Usage: DOWNLOAD ip port/],
     ['DOWNLOAD 127.0.0.1 0', /Invalid port/],
     ['FETCH x', /Unknown command "FETCH"/],
   ])('refuses %j', (line, message) => {

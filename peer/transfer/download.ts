@@ -1,0 +1,278 @@
+/**
+ * The transfer engine: downloads one file from one or several sources into `<name>.part`, every
+ * piece checked against the piece hashes, and renames it when complete. One source: a single
+ * streamed range from where the `.part` stops (the course's DOWNLOAD). Several: pieces are taken
+ * from all of them in parallel; a source that dies, refuses or sends bytes that fail their hash
+ * gives its pieces back to the others.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describeError, isNapError, NapError } from '../../shared/errors.ts';
+import { type Log, silentLog } from '../../shared/log.ts';
+import { pieceRange } from '../../shared/pieces.ts';
+import type { FileInfo } from '../../shared/transfer-protocol.ts';
+import { PART_SUFFIX } from '../shared-folder.ts';
+import { PartFile } from './part-file.ts';
+import { PieceSchedule, type Run } from './piece-schedule.ts';
+import { receiveRange, type Source } from './range-receiver.ts';
+import { SlotPool } from './slot-pool.ts';
+import { chooseVersion } from './source-info.ts';
+
+/** Piece buffers of a one-source download: one filling, two being hashed and written. */
+const SINGLE_SOURCE_SLOTS = 3;
+/** Piece buffers per source when there are several, and in all (the download's memory bound). */
+const SLOTS_PER_SOURCE = 2;
+const MAX_SLOTS = 12;
+/** Consecutive failures (connection lost, refused as BUSY) before a source is given up. */
+const MAX_SOURCE_FAILURES = 3;
+/** First wait before asking a failing source again; doubles with each failure. */
+const RETRY_DELAY_MS = 250;
+
+export interface Progress {
+  /** Bytes of the file held (verified pieces, plus bytes of pieces arriving). */
+  done: number;
+  total: number;
+  /** Sources currently sending. */
+  sources: number;
+}
+
+export interface DownloadOptions {
+  sources: Source[];
+  file: string;
+  /** Absolute folder the file is saved into. */
+  folder: string;
+  log?: Log;
+  onProgress?: (progress: Progress) => void;
+  answerChallenge?: ((file: string, nonce: string) => string) | undefined;
+}
+
+export interface DownloadResult {
+  path: string;
+  size: number;
+  sha256: string;
+  /** Bytes moved over the network (less than `size` when a `.part` was resumed). */
+  transferred: number;
+  /** Sources that delivered at least one piece. */
+  usedSources: Source[];
+}
+
+export async function download(options: DownloadOptions): Promise<DownloadResult> {
+  const log = options.log ?? silentLog;
+  const finalPath = path.join(options.folder, options.file);
+  if (await fs.lstat(finalPath).catch(() => null)) {
+    throw new NapError(
+      'EXISTS',
+      `${options.file} is already in the folder; remove it first to download it again.`,
+    );
+  }
+  if (options.sources.length === 0)
+    throw new NapError('NOT_FOUND', `No peer to download ${options.file} from.`);
+  const choice = await chooseVersion(options.sources, options.file, options.answerChallenge);
+  for (const { source, reason } of choice.dropped) log(`not using ${source.host}:${source.port}: ${reason}`);
+  const { info } = choice;
+  log(
+    `${options.file}: ${info.size} bytes, SHA-256 ${info.sha256}, ${info.pieces.length} pieces of ${info.pieceSize}`,
+  );
+
+  const { part, scan } = await PartFile.open(finalPath + PART_SUFFIX, info);
+  try {
+    const held = scan.have.filter(Boolean).length;
+    if (held > 0 || scan.partialBytes > 0)
+      log(`resuming: ${held} verified pieces and ${scan.partialBytes} bytes already here`);
+    const transfer = new Transfer(options, info, part, scan.have, scan.partialBytes, choice.sources, log);
+    const { transferred, usedSources } = await transfer.run();
+    await part.finish(finalPath);
+    return { path: finalPath, size: info.size, sha256: info.sha256, transferred, usedSources };
+  } catch (error) {
+    // The verified pieces stay in the .part for the next attempt.
+    await part.close();
+    throw error;
+  }
+}
+
+class Transfer {
+  private readonly schedule: PieceSchedule;
+  private readonly slots: SlotPool;
+  private readonly multi: boolean;
+  private readonly used = new Set<Source>();
+  private transferred = 0;
+  /** Bytes received of pieces not verified yet. */
+  private arriving = 0;
+  private active = 0;
+  private lastError: unknown;
+  /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
+  private partialBytes: number;
+  private readonly partialPiece: number;
+
+  constructor(
+    private readonly options: DownloadOptions,
+    private readonly info: FileInfo,
+    private readonly part: PartFile,
+    have: boolean[],
+    partialBytes: number,
+    private readonly sources: Source[],
+    private readonly log: Log,
+  ) {
+    this.schedule = new PieceSchedule(have);
+    this.multi = sources.length > 1;
+    this.partialBytes = this.multi ? 0 : partialBytes;
+    this.partialPiece = have.indexOf(false);
+    const slotCount = this.multi
+      ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
+      : SINGLE_SOURCE_SLOTS;
+    this.slots = new SlotPool(info.pieceSize, slotCount);
+  }
+
+  async run(): Promise<{ transferred: number; usedSources: Source[] }> {
+    this.report();
+    await Promise.all(this.sources.map((source) => this.work(source)));
+    if (!this.schedule.complete) {
+      const reason = this.lastError
+        ? describeError(this.lastError).replace(/\.$/, '')
+        : 'no source could send it';
+      throw new NapError(
+        isNapError(this.lastError) ? this.lastError.code : 'TRUNCATED',
+        `${reason}. ${this.schedule.heldCount} of ${this.info.pieces.length} pieces are kept in ${path.basename(this.part.path)}; download again to resume.`,
+      );
+    }
+    return { transferred: this.transferred, usedSources: [...this.used] };
+  }
+
+  /** One source's loop: take a run of missing pieces, fetch it, until nothing is left or it fails. */
+  private async work(source: Source): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      const run = this.schedule.take(this.multi);
+      if (!run) {
+        if (this.schedule.complete || !(await this.schedule.changed())) return;
+        continue;
+      }
+      try {
+        await this.fetch(source, run);
+        failures = 0;
+      } catch (error) {
+        this.schedule.giveBack(run);
+        this.lastError = error;
+        const verdict = judge(error);
+        this.log(
+          `${source.host}:${source.port}: ${describeError(error)}${verdict === 'drop' ? ' Not asking it again.' : ''}`,
+        );
+        if (verdict === 'drop' || ++failures >= MAX_SOURCE_FAILURES) return;
+        if (verdict === 'retry-later') await delay(RETRY_DELAY_MS * 2 ** (failures - 1));
+      }
+    }
+  }
+
+  private async fetch(source: Source, run: Run): Promise<void> {
+    const { pieceSize, size } = this.info;
+    let offset = pieceRange(run.first, size, pieceSize).start;
+    const end = pieceRange(run.last, size, pieceSize).end;
+    // A download cut inside a piece continues from its last byte on disk, with an offset request.
+    let prefill: Buffer | undefined;
+    if (this.partialBytes > 0 && run.first === this.partialPiece) {
+      prefill = await this.part.read(offset, this.partialBytes);
+      offset += prefill.length;
+    }
+    const counted = { bytes: 0 };
+    this.active++;
+    this.report();
+    try {
+      await receiveRange({
+        source,
+        file: this.options.file,
+        offset,
+        length: end - offset,
+        pieceSize,
+        fileSize: size,
+        slots: this.slots,
+        prefill,
+        answerChallenge: this.options.answerChallenge,
+        onBytes: (bytes) => {
+          counted.bytes += bytes;
+          this.arriving += bytes;
+          this.transferred += bytes;
+          this.report();
+        },
+        onPiece: (index, data, digest) =>
+          this.store(
+            source,
+            index,
+            data,
+            digest,
+            index === this.partialPiece ? (prefill?.length ?? 0) : 0,
+            counted,
+          ),
+      });
+    } catch (error) {
+      // A resumed partial piece that fails its hash may be the old bytes' fault: fetch it whole.
+      if (prefill && isNapError(error, 'INTEGRITY') && this.partialBytes > 0) {
+        this.partialBytes = 0;
+        throw new NapError(
+          'TRUNCATED',
+          'The partial piece kept from before did not verify; fetching it whole.',
+        );
+      }
+      throw error;
+    } finally {
+      this.arriving -= counted.bytes;
+      this.active--;
+      this.report();
+    }
+  }
+
+  /** Keeps a piece whose hash is the expected one: written to the .part, then counted as held. */
+  private async store(
+    source: Source,
+    index: number,
+    data: Buffer,
+    digest: string,
+    prefilled: number,
+    counted: { bytes: number },
+  ): Promise<void> {
+    if (digest !== this.info.pieces[index]) {
+      throw new NapError(
+        'INTEGRITY',
+        prefilled > 0
+          ? `Piece ${index} of ${this.options.file}, resumed from the .part, did not verify.`
+          : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
+      );
+    }
+    await this.part.write(data, index * this.info.pieceSize);
+    if (prefilled > 0) this.partialBytes = 0;
+    this.used.add(source);
+    this.schedule.markHeld(index);
+    counted.bytes -= data.length - prefilled;
+    this.arriving -= data.length - prefilled;
+    this.report();
+  }
+
+  private report(): void {
+    const held = this.schedule.heldBytes(this.info.size, this.info.pieceSize);
+    const done = held + this.partialBytes + this.arriving;
+    this.options.onProgress?.({
+      done: Math.min(this.info.size, done),
+      total: this.info.size,
+      sources: this.active,
+    });
+  }
+}
+
+/** What a source's failure means for it. */
+function judge(error: unknown): 'drop' | 'retry-later' {
+  if (!isNapError(error)) return 'drop';
+  switch (error.code) {
+    case 'INTEGRITY':
+    case 'PROTOCOL':
+    case 'CONNECT_FAILED':
+    case 'REJECTED':
+    case 'NOT_FOUND':
+      return 'drop';
+    default:
+      // BUSY, a broken or silent connection: worth asking again after a pause.
+      return 'retry-later';
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,101 @@
+/**
+ * The `.part` file of a download. On open, pieces already present (from an interrupted download,
+ * from any source) are checked against the piece hashes: good ones are kept, anything else is
+ * fetched again. The file takes its final name only once every piece is verified.
+ */
+
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { NapError } from '../../shared/errors.ts';
+import { pieceRange } from '../../shared/pieces.ts';
+import type { FileInfo } from '../../shared/transfer-protocol.ts';
+
+export interface PartScan {
+  /** have[i]: piece i is on disk and verified. */
+  have: boolean[];
+  /** Bytes on disk of the first missing piece, when the file ends inside it (a cut download). */
+  partialBytes: number;
+}
+
+export class PartFile {
+  private constructor(
+    readonly path: string,
+    private readonly handle: fs.FileHandle,
+    private readonly info: FileInfo,
+  ) {}
+
+  /** Opens (or creates) `partPath` for a file described by `info`, and checks what it holds. */
+  static async open(partPath: string, info: FileInfo): Promise<{ part: PartFile; scan: PartScan }> {
+    // 'r+' keeps what an interrupted download left; positioned writes need it (not 'a').
+    const handle = await fs.open(partPath, 'r+').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return fs.open(partPath, 'wx+');
+      throw error;
+    });
+    const part = new PartFile(partPath, handle, info);
+    try {
+      return { part, scan: await part.scan() };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** Writes `data` at `position` (every byte: the OS may write fewer than asked). */
+  async write(data: Buffer, position: number): Promise<void> {
+    for (let at = 0; at < data.length; ) {
+      const { bytesWritten } = await this.handle.write(data, at, data.length - at, position + at);
+      at += bytesWritten;
+    }
+  }
+
+  async read(position: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length);
+    for (let at = 0; at < length; ) {
+      const { bytesRead } = await this.handle.read(buffer, at, length - at, position + at);
+      if (bytesRead === 0) throw new NapError('IO', `${this.path} is shorter than expected.`);
+      at += bytesRead;
+    }
+    return buffer;
+  }
+
+  /** Makes the file exactly the final size, flushes it to disk, closes it and renames it. */
+  async finish(finalPath: string): Promise<void> {
+    await this.handle.truncate(this.info.size);
+    // Durable before it takes the final name: a crash must never leave a complete-looking file
+    // whose bytes never reached the disk.
+    await this.handle.datasync();
+    await this.handle.close();
+    await fs.rename(this.path, finalPath);
+  }
+
+  /** Closes the file, keeping it for a later resume. Idempotent. */
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+
+  private async scan(): Promise<PartScan> {
+    const { size, pieceSize, pieces } = this.info;
+    let onDisk = (await this.handle.stat()).size;
+    // Longer than the file: left by another version of it; the extra bytes are not ours.
+    if (onDisk > size) {
+      await this.handle.truncate(size);
+      onDisk = size;
+    }
+    const have = pieces.map(() => false);
+    let partialBytes = 0;
+    const buffer = Buffer.allocUnsafe(Math.min(pieceSize, Math.max(onDisk, 1)));
+    for (let index = 0; index < pieces.length; index++) {
+      const { start, end } = pieceRange(index, size, pieceSize);
+      if (end > onDisk) {
+        if (start < onDisk && partialBytes === 0 && have.slice(0, index).every(Boolean))
+          partialBytes = onDisk - start;
+        break;
+      }
+      const data = buffer.subarray(0, end - start);
+      const { bytesRead } = await this.handle.read(data, 0, data.length, start);
+      have[index] =
+        bytesRead === data.length && createHash('sha256').update(data).digest('hex') === pieces[index];
+    }
+    return { have, partialBytes };
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * Receives one DOWNLOAD range from one source straight into piece-sized buffers: the socket reads
+ * into the tail of the piece being filled (`onread` with a buffer per read), so bytes are never
+ * copied on the way and each read is as large as the kernel has data. Each read is hashed as it
+ * lands (no copy, no second pass), so a full piece is handed to `onPiece` with its SHA-256, to be
+ * checked and written while the next one arrives. With no free buffer the socket pauses: memory
+ * is the pool's, whatever the file's size.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type net from 'node:net';
+import { describeError, NapError } from '../../shared/errors.ts';
+import { encodeLine } from '../../shared/json-line.ts';
+import { LineSplitter } from '../../shared/line-splitter.ts';
+import {
+  decodeTransferReply,
+  MAX_TRANSFER_REPLY_BYTES,
+  rejectionError,
+} from '../../shared/transfer-protocol.ts';
+import { connectTcp } from '../connect.ts';
+import type { SlotPool } from './slot-pool.ts';
+
+/** Buffer for the reply line, and for a read that comes while no piece buffer is free. */
+const SPILL_BYTES = 64 * 1024;
+/** A source silent this long (no reply, no byte) is given up: a cut network sends no FIN. */
+export const IDLE_TIMEOUT_MS = 60_000;
+
+export interface Source {
+  host: string;
+  port: number;
+}
+
+export interface RangeRequest {
+  source: Source;
+  file: string;
+  /** First byte wanted; may be inside the first piece when `prefill` holds the bytes before it. */
+  offset: number;
+  /** Bytes wanted: always up to a piece end (or the file's end). */
+  length: number;
+  pieceSize: number;
+  fileSize: number;
+  slots: SlotPool;
+  /** Bytes already held of the first piece (from its start up to `offset`), e.g. a resumed .part. */
+  prefill?: Buffer;
+  answerChallenge?: ((file: string, nonce: string) => string) | undefined;
+  /** A whole piece arrived, with its SHA-256 (hex); the buffer returns to the pool when the promise settles. */
+  onPiece: (index: number, data: Buffer, sha256: string) => Promise<void>;
+  /** Bytes received so far on this range (for progress). */
+  onBytes?: (bytes: number) => void;
+  /** Lets the caller cut the range short (a lying or dead source); rejects with `reason`. */
+  signal?: AbortSignal;
+}
+
+export function receiveRange(request: RangeRequest): Promise<void> {
+  return new RangeReceiver(request).run();
+}
+
+class RangeReceiver {
+  private socket: net.Socket | undefined;
+  private readonly spill = Buffer.allocUnsafe(SPILL_BYTES);
+  private readonly header = new LineSplitter(MAX_TRANSFER_REPLY_BYTES);
+  private inHeader = true;
+  private slot: Buffer | undefined;
+  private hash: Hash = createHash('sha256');
+  private pieceIndex: number;
+  private filled = 0;
+  private received = 0;
+  private waitingForSlot = false;
+  /** No more reads are wanted: every byte arrived, or the range failed. */
+  private finished = false;
+  /** Every byte arrived; what remains is the last pieces' hashing and writing. */
+  private complete = false;
+  private failed = false;
+  private readonly pending = new Set<Promise<void>>();
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+
+  constructor(private readonly r: RangeRequest) {
+    this.pieceIndex = Math.floor(r.offset / r.pieceSize);
+  }
+
+  async run(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const abort = () => this.fail(this.r.signal?.reason ?? new NapError('CONNECTION_CLOSED', 'Cancelled.'));
+    this.r.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      // Hold a buffer before connecting: the first piece may start with prefilled bytes.
+      this.slot = await this.r.slots.acquireWhenFree();
+      const { host, port } = this.r.source;
+      this.socket = await connectTcp(host, port, `peer ${host}:${port}`, {
+        onread: {
+          buffer: () => this.nextBuffer(),
+          callback: (n, buffer) => this.onRead(n, buffer as Buffer),
+        },
+      });
+      if (this.finished) {
+        this.socket.destroy();
+        return await done;
+      }
+      this.watch(this.socket);
+      const { offset, length, file } = this.r;
+      this.socket.write(
+        encodeLine(
+          offset > 0 || length < this.r.fileSize
+            ? { type: 'DOWNLOAD', file, offset, length }
+            : { type: 'DOWNLOAD', file },
+        ),
+      );
+      await done;
+    } catch (error) {
+      this.fail(error as Error);
+      await done;
+    } finally {
+      this.r.signal?.removeEventListener('abort', abort);
+      this.socket?.destroy();
+      if (this.slot) this.r.slots.release(this.slot);
+      this.slot = undefined;
+    }
+  }
+
+  private get peer(): string {
+    return `peer ${this.r.source.host}:${this.r.source.port}`;
+  }
+
+  private watch(socket: net.Socket): void {
+    socket.setTimeout(IDLE_TIMEOUT_MS, () =>
+      this.fail(new NapError('TIMEOUT', `The ${this.peer} sent nothing for ${IDLE_TIMEOUT_MS / 1000} s.`)),
+    );
+    socket.on('end', () => this.fail(this.truncated('the connection ended')));
+    socket.on('close', () => this.fail(this.truncated('the connection closed')));
+    socket.on('error', (error) =>
+      this.fail(this.truncated(`the connection broke (${describeError(error)})`)),
+    );
+  }
+
+  private truncated(what: string): NapError {
+    return new NapError(
+      'TRUNCATED',
+      `Download of ${this.r.file} from ${this.peer} stopped: ${what} after ${this.received} of ${this.r.length} bytes.`,
+    );
+  }
+
+  /** Where the next read goes: the free tail of the current piece, or the spill buffer. */
+  private nextBuffer(): Buffer {
+    if (this.inHeader || this.finished) return this.spill;
+    if (!this.slot && !this.takeSlot()) return this.spill;
+    return (this.slot as Buffer).subarray(this.filled, this.pieceLength(this.pieceIndex));
+  }
+
+  private onRead(n: number, buffer: Buffer): boolean {
+    if (this.finished) return false;
+    if (buffer === this.spill) {
+      const data = Buffer.from(this.spill.subarray(0, n));
+      return this.inHeader ? this.onHeaderBytes(data) : this.absorb(data);
+    }
+    this.hash.update(buffer.subarray(0, n));
+    this.filled += n;
+    this.received += n;
+    this.r.onBytes?.(n);
+    return this.afterFill();
+  }
+
+  private onHeaderBytes(data: Buffer): boolean {
+    let line: string | null;
+    try {
+      line = this.header.shift(data);
+      while (line !== null) {
+        const reply = decodeTransferReply(line);
+        if (reply.type === 'AUTH_CHALLENGE') {
+          if (!this.r.answerChallenge)
+            throw new NapError('REJECTED', `The ${this.peer} asks a password for ${this.r.file}.`);
+          this.socket?.write(
+            encodeLine({ type: 'AUTH', proof: this.r.answerChallenge(this.r.file, reply.nonce) }),
+          );
+        } else if (reply.type === 'DOWNLOAD_REJECTED') {
+          throw rejectionError(this.peer, this.r.file, reply);
+        } else if (reply.type === 'DOWNLOAD_OK') {
+          if (reply.size !== this.r.length) {
+            throw new NapError(
+              'PROTOCOL',
+              `The ${this.peer} offered ${reply.size} bytes of ${this.r.file}, not the ${this.r.length} asked.`,
+            );
+          }
+          this.inHeader = false;
+          this.startPiece();
+          return this.absorb(this.header.takeRest());
+        } else {
+          throw new NapError('PROTOCOL', `The ${this.peer} answered ${reply.type} to DOWNLOAD.`);
+        }
+        line = this.header.shift();
+      }
+    } catch (error) {
+      this.fail(error as Error);
+      return false;
+    }
+    return true;
+  }
+
+  /** The first piece may start with bytes already held (a resumed partial piece). */
+  private startPiece(): void {
+    const prefill = this.r.prefill;
+    if (!prefill || prefill.length === 0) return;
+    prefill.copy(this.slot as Buffer, 0);
+    this.hash.update(prefill);
+    this.filled = prefill.length;
+  }
+
+  /** Copies bytes that landed elsewhere (after the reply line, or in the spill) into pieces. */
+  private absorb(data: Buffer): boolean {
+    let at = 0;
+    while (at < data.length && !this.finished && this.received < this.r.length) {
+      if (!this.slot && !this.takeSlot()) {
+        // No free buffer: keep the rest until one is released.
+        const rest = Buffer.from(data.subarray(at));
+        this.pauseUntilSlot(() => this.absorb(rest));
+        return false;
+      }
+      const room = this.pieceLength(this.pieceIndex) - this.filled;
+      const take = Math.min(room, data.length - at, this.r.length - this.received);
+      data.copy(this.slot as Buffer, this.filled, at, at + take);
+      this.hash.update(data.subarray(at, at + take));
+      at += take;
+      this.filled += take;
+      this.received += take;
+      this.r.onBytes?.(take);
+      if (!this.afterFill()) return false;
+    }
+    return !this.finished;
+  }
+
+  /** After bytes land: hand over a complete piece, finish, or pause for a buffer. */
+  private afterFill(): boolean {
+    if (this.filled === this.pieceLength(this.pieceIndex)) this.handOver();
+    if (this.received >= this.r.length) {
+      this.finished = true;
+      this.complete = true;
+      void this.settle();
+      return false;
+    }
+    if (!this.slot && !this.takeSlot()) {
+      this.pauseUntilSlot(() => undefined);
+      return false;
+    }
+    return true;
+  }
+
+  private handOver(): void {
+    const slot = this.slot as Buffer;
+    const index = this.pieceIndex;
+    const data = slot.subarray(0, this.filled);
+    const digest = this.hash.digest('hex');
+    this.hash = createHash('sha256');
+    this.slot = undefined;
+    this.filled = 0;
+    this.pieceIndex++;
+    const work = this.r
+      .onPiece(index, data, digest)
+      .catch((error: Error) => this.fail(error, true))
+      .finally(() => {
+        this.r.slots.release(slot);
+        this.pending.delete(work);
+      });
+    this.pending.add(work);
+  }
+
+  private takeSlot(): boolean {
+    this.slot = this.r.slots.acquire();
+    this.filled = 0;
+    return this.slot !== undefined;
+  }
+
+  private pauseUntilSlot(then: () => void): void {
+    if (this.waitingForSlot) return;
+    this.waitingForSlot = true;
+    this.r.slots.whenFree(() => {
+      this.waitingForSlot = false;
+      if (this.finished) return;
+      if (!this.slot) this.takeSlot();
+      then();
+      if (this.finished || this.waitingForSlot) return;
+      if (this.slot) this.socket?.resume();
+      else this.pauseUntilSlot(() => undefined);
+    });
+  }
+
+  private async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    this.socket?.destroy();
+    if (!this.failed) this.resolve();
+  }
+
+  /**
+   * Ends the range with `error` once its pieces in hand are settled. After the last byte, only a
+   * piece's own failure (hash or disk) counts: the uploader closing then is the normal end.
+   */
+  private fail(error: Error, fromPiece = false): void {
+    if (this.failed || (this.complete && !fromPiece)) return;
+    this.failed = true;
+    this.finished = true;
+    this.socket?.destroy();
+    void (async () => {
+      while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+      this.reject(error);
+    })();
+  }
+
+  private pieceLength(index: number): number {
+    return Math.min(this.r.pieceSize, this.r.fileSize - index * this.r.pieceSize);
+  }
+}

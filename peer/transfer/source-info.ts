@@ -1,0 +1,91 @@
+/**
+ * INFO requests (size, SHA-256, piece hashes) to a download's sources, and the choice of the
+ * version to fetch when sources disagree: the one most sources hold, ties to the first listed.
+ */
+
+import { describeError, NapError } from '../../shared/errors.ts';
+import { encodeLine } from '../../shared/json-line.ts';
+import {
+  decodeTransferReply,
+  type FileInfo,
+  MAX_TRANSFER_REPLY_BYTES,
+  rejectionError,
+} from '../../shared/transfer-protocol.ts';
+import { connectTcp } from '../connect.ts';
+import { SocketLines } from '../socket-lines.ts';
+import type { Source } from './range-receiver.ts';
+
+/**
+ * An uploader hashes a file on its first INFO (about 1 GB/s, slower on slow disks): give it time
+ * for a file of hundreds of GB before calling it dead.
+ */
+export const INFO_TIMEOUT_MS = 10 * 60_000;
+
+export async function fetchInfo(
+  source: Source,
+  file: string,
+  answerChallenge?: (file: string, nonce: string) => string,
+): Promise<FileInfo> {
+  const peer = `peer ${source.host}:${source.port}`;
+  const socket = await connectTcp(source.host, source.port, peer);
+  try {
+    socket.write(encodeLine({ type: 'INFO', file }));
+    const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `The ${peer}`);
+    let reply = decodeTransferReply(await lines.nextLine(INFO_TIMEOUT_MS));
+    if (reply.type === 'AUTH_CHALLENGE') {
+      if (!answerChallenge) throw new NapError('REJECTED', `The ${peer} asks a password for ${file}.`);
+      socket.write(encodeLine({ type: 'AUTH', proof: answerChallenge(file, reply.nonce) }));
+      reply = decodeTransferReply(await lines.nextLine(INFO_TIMEOUT_MS));
+    }
+    if (reply.type === 'DOWNLOAD_REJECTED') throw rejectionError(peer, file, reply);
+    if (reply.type !== 'INFO_OK')
+      throw new NapError('PROTOCOL', `The ${peer} answered ${reply.type} to INFO.`);
+    const { size, sha256, pieceSize, pieces } = reply;
+    return { size, sha256, pieceSize, pieces };
+  } finally {
+    socket.destroy();
+  }
+}
+
+export interface VersionChoice {
+  info: FileInfo;
+  sources: Source[];
+  /** Sources that answered with another version, or not at all, and why. */
+  dropped: { source: Source; reason: string }[];
+}
+
+/** Asks every source for INFO and keeps the version most of them hold. */
+export async function chooseVersion(
+  sources: Source[],
+  file: string,
+  answerChallenge?: (file: string, nonce: string) => string,
+): Promise<VersionChoice> {
+  const answers = await Promise.allSettled(sources.map((source) => fetchInfo(source, file, answerChallenge)));
+  const groups = new Map<string, { info: FileInfo; sources: Source[] }>();
+  const dropped: VersionChoice['dropped'] = [];
+  let firstError: unknown;
+  answers.forEach((answer, i) => {
+    const source = sources[i] as Source;
+    if (answer.status === 'rejected') {
+      firstError ??= answer.reason;
+      dropped.push({ source, reason: describeError(answer.reason) });
+      return;
+    }
+    const key = `${answer.value.size}:${answer.value.sha256}:${answer.value.pieceSize}`;
+    const group = groups.get(key) ?? { info: answer.value, sources: [] };
+    group.sources.push(source);
+    groups.set(key, group);
+  });
+  let best: { info: FileInfo; sources: Source[] } | undefined;
+  for (const group of groups.values()) if (!best || group.sources.length > best.sources.length) best = group;
+  if (!best) throw firstError ?? new NapError('NOT_FOUND', `No source for ${file}.`);
+  for (const group of groups.values()) {
+    if (group === best) continue;
+    for (const source of group.sources)
+      dropped.push({
+        source,
+        reason: `it has another version of ${file} (SHA-256 ${group.info.sha256.slice(0, 12)}...)`,
+      });
+  }
+  return { info: best.info, sources: best.sources, dropped };
+}
