@@ -370,8 +370,9 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         if (this.state !== 'reconnecting') return;
         this.state = 'open';
         const who = join.alias === undefined ? '' : ` as ${join.alias}`;
+        const files = `${join.files.length} file${join.files.length === 1 ? '' : 's'}`;
         this.notice(
-          `Reconnected to the index server at ${this.where}; joined again${who} with ${formatAddress(join.ip, join.port)} (${join.files.length} files).`,
+          `Reconnected to the index server at ${this.where}; joined again${who} with ${formatAddress(join.ip, join.port)} (${files}).`,
         );
         this.emit('rejoined', join);
         return;
