@@ -1,7 +1,7 @@
 /**
  * The group's UDP sockets (seed 001, I: "attend indéfiniment des messages sur une adresse de
- * multicast"). Two sockets: the receiver, bound to 0.0.0.0 on the group port (shared with the
- * other members of this machine), a member of the group on the chosen interface only; and the
+ * multicast"). Two sockets: the receiver, bound to the group port (shared with the other members
+ * of this machine), a member of the group on the chosen interface only; and the
  * sender, bound to the interface on a port of its own, so this member recognises its own datagrams
  * by their source address AND port (on one machine every member is 127.0.0.1). The interface is
  * pinned for both membership and sending: multicast never leaves through another interface.
@@ -13,6 +13,13 @@ import { type Log, silentLog } from '../../shared/log.ts';
 
 /** Hops a datagram may cross: 1 keeps the group on the local network, as the seed intends. */
 export const MULTICAST_TTL = 1;
+
+/**
+ * Where the receiver binds. On Linux and macOS, the group address: the socket then gets only the
+ * group's datagrams, not unicast sent to this port from anywhere on the network, nor another
+ * group's on the same port. Windows cannot bind a multicast address: there it binds 0.0.0.0.
+ */
+const RECEIVER_BINDS_GROUP = process.platform !== 'win32';
 
 export interface MulticastChannelOptions {
   /** Multicast group address and port, e.g. 239.255.42.99:4242. */
@@ -46,7 +53,7 @@ export class MulticastChannel {
     const sender = dgram.createSocket({ type: 'udp4' });
     const channel = new MulticastChannel(receiver, sender, options);
     try {
-      await bind(receiver, group.port, '0.0.0.0');
+      await bind(receiver, group.port, RECEIVER_BINDS_GROUP ? group.host : '0.0.0.0');
       await bind(sender, 0, iface);
       try {
         receiver.addMembership(group.host, iface);

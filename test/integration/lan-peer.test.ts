@@ -2,6 +2,7 @@
  * LAN members in this process (LanPeer) on a real loopback multicast group and real TCP: chat,
  * offers, password-protected downloads, what crosses the network, and hostile datagrams.
  */
+import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -151,6 +152,26 @@ describe('LAN chat on a loopback multicast group', () => {
     await a.peer.say('alive');
     await tap.waitFor((data) => data.toString() === 'alive\n');
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'hears only the group: unicast to its port is not chat',
+    async () => {
+      const group = await randomGroup();
+      const a = await Member.start(group);
+      // Sent while A's is the only socket on the port, so the datagram could reach no one else.
+      const plain = dgram.createSocket('udp4');
+      closers.push(() => new Promise((resolve) => plain.close(() => resolve())));
+      await new Promise<void>((resolve, reject) =>
+        plain.send('sneaked in by unicast', group.port, '127.0.0.1', (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+      const tap = await openTap(group);
+      await tap.send('by the group');
+      await a.heard('127.0.0.1 :> by the group');
+      expect(a.chats).toEqual(['127.0.0.1 :> by the group']);
+    },
+  );
 });
 
 describe('LAN offers', () => {
