@@ -72,7 +72,7 @@ describe('AuthThrottle', () => {
     const started = performance.now();
     const judged: number[] = [];
     const verdicts = await Promise.all(
-      [0, 1, 2].map((i) =>
+      [0, 1, 2].map(() =>
         throttle.judge('10.0.0.1', () => {
           judged.push(performance.now() - started);
           return false;
