@@ -1,45 +1,31 @@
 /**
- * The peer's session with the index server (seed 003, 5b-5d; seed 002's client): one TCP
- * connection, requests answered in order and matched to replies first in, first out. Messages the
- * server pushes unasked (CHAT, PEER_LEFT) are not replies: they are emitted as `push` events.
- * After a successful JOIN the client keeps the session alive by itself: heartbeats (PING) reveal a
- * dead server, and a lost connection is reopened with backoff and the JOIN sent again (with the
- * alias and files as they are now), so a restarted server gets its peers back without anyone
- * typing anything.
+ * The peer's session with the index server (seed 003, 5b-5d; seed 002's client), over one
+ * IndexConnection at a time. Pushed messages (CHAT, PEER_LEFT) are emitted as `push` events.
+ * After a successful JOIN the session keeps itself alive: a lost connection is reopened with
+ * backoff and the JOIN sent again (with the alias and files as they are now), so a restarted
+ * server gets its peers back without anyone typing anything.
  */
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import type { Socket } from 'node:net';
 import { formatAddress } from '../shared/address.ts';
 import { describeError, type ErrorCode, NapError } from '../shared/errors.ts';
 import { assertSafeFileName } from '../shared/file-names.ts';
 import {
   assertAlias,
-  decodeIndexMessage,
   type FileHolder,
   type IndexPush,
   type IndexReply,
   type IndexRequest,
-  isIndexPush,
   type JoinRequest,
   joinRequest,
   type PeerSummary,
 } from '../shared/index-protocol.ts';
-import { encodeLine } from '../shared/json-line.ts';
-import { LineSplitter } from '../shared/line-splitter.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { connectTcp } from './connect.ts';
+import { IndexConnection } from './index-connection.ts';
 
-/**
- * Longest reply line accepted: a SEARCH or LIST reply lists at most every peer (the server bounds
- * them); 16 MiB is far beyond that and still bounds a misbehaving server.
- */
-const MAX_REPLY_LINE_BYTES = 16 * 1024 * 1024;
-/** A request the server never answers fails after this long instead of hanging the menu. */
-export const REQUEST_TIMEOUT_MS = 30_000;
-/** PING period when the server does not say its timeout: a third of napshare's default 45 s. */
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
-/** Never ping faster than this, whatever timeout a server announces. */
-const MIN_HEARTBEAT_INTERVAL_MS = 30;
+export { DEFAULT_HEARTBEAT_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './index-connection.ts';
+
 /** First pause before reconnecting; it doubles after each failed attempt... */
 export const RECONNECT_MIN_MS = 200;
 /** ...up to this, so a server down for long is retried every few seconds, not hammered. */
@@ -57,12 +43,6 @@ export interface IndexClientOptions {
   reconnectMaxMs?: number;
 }
 
-interface Pending {
-  resolve: (reply: IndexReply) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 interface IndexClientEvents {
   /** A message the server pushed (CHAT, PEER_LEFT). */
   push: [IndexPush];
@@ -73,20 +53,18 @@ interface IndexClientEvents {
 }
 
 export class IndexClient extends EventEmitter<IndexClientEvents> {
-  private socket: net.Socket | undefined;
-  private readonly pending: Pending[] = [];
+  private connection: IndexConnection | undefined;
   private state: 'open' | 'reconnecting' | 'closed' = 'open';
   private closedError: NapError | undefined;
   // What a re-join announces: the last JOIN accepted, kept up to date by ALIAS/UPDATE/SET_FILES.
   private joinedAs: JoinRequest | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
   private backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   private readonly where: string;
   private readonly log: Log;
   private readonly notice: (message: string) => void;
 
   private constructor(
-    socket: net.Socket,
+    socket: Socket,
     private readonly host: string,
     private readonly port: number,
     private readonly options: IndexClientOptions,
@@ -120,7 +98,7 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
 
   /** JOIN (seed 003, 5b; seed 002 register): announce address, files and alias. */
   async join(ip: string, port: number, files: string[], alias?: string): Promise<void> {
-    const request = joinRequest(ip, port, [...files], alias);
+    const request = joinRequest(ip, port, [...new Set(files)], alias);
     await this.expect(request, 'JOIN_OK');
     this.joinedAs = request;
   }
@@ -190,7 +168,7 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
   request(message: IndexRequest): Promise<IndexReply> {
     if (this.state === 'closed')
       return Promise.reject(this.closedError ?? new NapError('CONNECTION_CLOSED', 'Closed.'));
-    if (this.state === 'reconnecting' || this.socket === undefined) {
+    if (this.state === 'reconnecting' || this.connection === undefined) {
       return Promise.reject(
         new NapError(
           'CONNECTION_CLOSED',
@@ -198,7 +176,7 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         ),
       );
     }
-    return this.send(this.socket, message);
+    return this.connection.request(message);
   }
 
   /** Ends the session (the server then drops this peer's entries). Idempotent. */
@@ -210,7 +188,8 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
       clearTimeout(this.backoff.timer);
       this.backoff.wake();
     }
-    this.drop(this.closedError);
+    this.connection?.close(this.closedError);
+    this.connection = undefined;
   }
 
   private remember(change: (joined: JoinRequest) => void): void {
@@ -222,105 +201,22 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     return checkReply(message, reply, type);
   }
 
-  private send(socket: net.Socket, message: IndexRequest): Promise<IndexReply> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.lost(
-          socket,
-          new NapError(
-            'TIMEOUT',
-            `The index server at ${this.where} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
-          ),
-        );
-      }, REQUEST_TIMEOUT_MS);
-      this.pending.push({ resolve, reject, timer });
-      if (message.type !== 'PING') this.log(`-> ${message.type}`);
-      socket.write(encodeLine(message));
+  private attach(socket: Socket): IndexConnection {
+    const connection: IndexConnection = new IndexConnection(socket, {
+      where: this.where,
+      log: this.log,
+      heartbeat: this.options.heartbeat !== false,
+      onPush: (push) => this.emit('push', push),
+      onLost: (error) => this.lost(connection, error),
     });
+    this.connection = connection;
+    return connection;
   }
 
-  private attach(socket: net.Socket): void {
-    this.socket = socket;
-    const splitter = new LineSplitter(MAX_REPLY_LINE_BYTES);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(socket, splitter, chunk));
-    socket.on('error', (error) =>
-      this.lost(
-        socket,
-        new NapError('CONNECTION_CLOSED', `Lost the index server at ${this.where}: ${describeError(error)}.`),
-      ),
-    );
-    socket.on('close', () =>
-      this.lost(
-        socket,
-        new NapError('CONNECTION_CLOSED', `The index server at ${this.where} closed the connection.`),
-      ),
-    );
-    if (this.options.heartbeat !== false) this.beat(socket);
-  }
-
-  // Heartbeat: the first PING opts in; the PONG says how long the server waits, so the period
-  // follows the server's setting (a third of it) without configuring each peer.
-  private beat(socket: net.Socket): void {
-    this.send(socket, { type: 'PING' }).then(
-      (reply) => {
-        if (reply.type !== 'PONG' || socket !== this.socket) return; // a server without heartbeats
-        const every = reply.timeoutMs === undefined ? DEFAULT_HEARTBEAT_INTERVAL_MS : reply.timeoutMs / 3;
-        this.heartbeatTimer = setTimeout(() => this.beat(socket), Math.max(MIN_HEARTBEAT_INTERVAL_MS, every));
-        this.heartbeatTimer.unref();
-      },
-      () => {}, // the loss is handled by lost()
-    );
-  }
-
-  private onData(socket: net.Socket, splitter: LineSplitter, chunk: Buffer): void {
-    if (socket !== this.socket) return;
-    let lines: string[];
-    try {
-      lines = splitter.push(chunk);
-    } catch (error) {
-      this.lost(
-        socket,
-        new NapError('PROTOCOL', `The index server sent an oversized line: ${describeError(error)}`),
-      );
-      return;
-    }
-    for (const line of lines) this.onLine(line);
-  }
-
-  private onLine(line: string): void {
-    let message: ReturnType<typeof decodeIndexMessage>;
-    try {
-      message = decodeIndexMessage(line);
-    } catch (error) {
-      // A reply we cannot read still answers the oldest request: fail that one, keep the order.
-      const waiting = this.pending.shift();
-      if (waiting === undefined) {
-        this.log(`ignored a bad line from the index server: ${line.slice(0, 200)}`);
-        return;
-      }
-      clearTimeout(waiting.timer);
-      waiting.reject(error as Error);
-      return;
-    }
-    if (isIndexPush(message)) {
-      this.emit('push', message);
-      return;
-    }
-    const waiting = this.pending.shift();
-    if (waiting === undefined) {
-      this.log(`ignored an unexpected ${message.type} from the index server`);
-      return;
-    }
-    clearTimeout(waiting.timer);
-    if (message.type !== 'PONG') this.log(`<- ${message.type}`);
-    waiting.resolve(message);
-  }
-
-  // The connection `socket` is gone: fail its requests, then reconnect if there is a JOIN to redo.
-  private lost(socket: net.Socket, error: NapError): void {
-    if (socket !== this.socket) return;
-    this.drop(error);
+  // The connection is gone: reconnect if there is a JOIN to redo, else the session is over.
+  private lost(connection: IndexConnection, error: NapError): void {
+    if (connection !== this.connection) return;
+    this.connection = undefined;
     if (this.state !== 'open') return; // closed by us, or the reconnect loop handles it
     if (this.options.reconnect === false || this.joinedAs === undefined) {
       this.state = 'closed';
@@ -331,17 +227,6 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     this.notice(`Lost the index server at ${this.where}; reconnecting.`);
     this.emit('lost', error);
     void this.reconnect();
-  }
-
-  private drop(error: NapError): void {
-    clearTimeout(this.heartbeatTimer);
-    const socket = this.socket;
-    this.socket = undefined;
-    for (const waiting of this.pending.splice(0)) {
-      clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
-    socket?.destroy();
   }
 
   // Reconnect with exponential backoff (and jitter, so peers do not all knock at once), then JOIN
@@ -365,8 +250,8 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
           socket.destroy();
           return;
         }
-        this.attach(socket);
-        checkReply(join, await this.send(socket, join), 'JOIN_OK');
+        const connection = this.attach(socket);
+        checkReply(join, await connection.request(join), 'JOIN_OK');
         if (this.state !== 'reconnecting') return;
         this.state = 'open';
         const who = join.alias === undefined ? '' : ` as ${join.alias}`;
@@ -377,8 +262,9 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         this.emit('rejoined', join);
         return;
       } catch (error) {
-        if (this.socket)
-          this.drop(error instanceof NapError ? error : new NapError('PROTOCOL', describeError(error)));
+        // Drop a connection whose JOIN was refused; the next attempt opens a new one.
+        this.connection?.close(new NapError('CONNECTION_CLOSED', describeError(error)));
+        this.connection = undefined;
         this.log(`reconnect attempt ${attempt} failed: ${describeError(error)}`);
       }
     }
