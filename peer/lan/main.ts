@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       chat: (fromIp, text) => gate.stdout(chatLine(fromIp, text)),
       offerHeard: (offer) => gate.stderr(offerHeardNotice(offer)),
     },
-    log: values.verbose ? (message) => process.stderr.write(`[lan] ${message}\n`) : undefined,
+    log: values.verbose ? (message) => gate.stderr(`[lan] ${message}`) : undefined,
   });
   const server = peer.fileServerAddress;
   const sender = peer.senderAddress;
