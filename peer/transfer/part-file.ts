@@ -68,9 +68,11 @@ export class PartFile {
     await fs.rename(this.path, finalPath);
   }
 
-  /** Closes the file, keeping it for a later resume. Idempotent. */
+  /** Closes the file, keeping it for a later resume (removed if nothing was written). */
   async close(): Promise<void> {
+    const size = (await this.handle.stat().catch(() => null))?.size;
     await this.handle.close().catch(() => undefined);
+    if (size === 0) await fs.rm(this.path, { force: true });
   }
 
   private async scan(): Promise<PartScan> {

@@ -1,0 +1,211 @@
+/** The transfer engine against real file servers on 127.0.0.1: verification, failover, bounds. */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileServer } from '../../peer/file-server.ts';
+import { RateLimiter } from '../../peer/rate-limiter.ts';
+import { MAX_IN_FLIGHT, SEND_CHUNK_BYTES } from '../../peer/send-file.ts';
+import { FolderCatalog } from '../../peer/shared-folder.ts';
+import { download } from '../../peer/transfer/download.ts';
+import { isNapError } from '../../shared/errors.ts';
+import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { LineClient } from '../helpers/line-client.ts';
+import { startLyingPeer } from '../helpers/lying-peer.ts';
+
+const MiB = 1024 * 1024;
+const servers: FileServer[] = [];
+const closers: (() => void)[] = [];
+
+async function serve(
+  folder: string,
+  options: { rate?: number; maxUploads?: number } = {},
+): Promise<FileServer> {
+  const server = await FileServer.start({
+    host: '127.0.0.1',
+    port: 0,
+    catalog: new FolderCatalog(folder),
+    maxUploads: options.maxUploads,
+    limiter: options.rate ? new RateLimiter(options.rate) : undefined,
+  });
+  servers.push(server);
+  return server;
+}
+
+async function folderWith(name: string, size: number): Promise<{ dir: string; sha: string }> {
+  const dir = await makeTempDir();
+  return { dir, sha: await writeRandomFile(path.join(dir, name), size) };
+}
+
+afterEach(async () => {
+  for (const close of closers.splice(0)) close();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+  await removeTempDirs();
+});
+
+describe('single source', () => {
+  it('downloads a file whose size is not a multiple of the piece size, verified', async () => {
+    const { dir, sha } = await folderWith('a.bin', 9 * MiB + 7);
+    const server = await serve(dir);
+    const into = await makeTempDir();
+    const result = await download({
+      sources: [{ host: '127.0.0.1', port: server.port }],
+      file: 'a.bin',
+      folder: into,
+    });
+    expect(result.sha256).toBe(sha);
+    expect(await sha256File(path.join(into, 'a.bin'))).toBe(sha);
+    expect(await fs.readdir(into)).toEqual(['a.bin']);
+  });
+
+  it('downloads an empty file', async () => {
+    const { dir, sha } = await folderWith('empty.txt', 0);
+    const server = await serve(dir);
+    const into = await makeTempDir();
+    await download({ sources: [{ host: '127.0.0.1', port: server.port }], file: 'empty.txt', folder: into });
+    expect(await sha256File(path.join(into, 'empty.txt'))).toBe(sha);
+  });
+
+  it('a rejected download leaves nothing behind: unknown file, existing file', async () => {
+    const { dir } = await folderWith('a.bin', 1000);
+    const server = await serve(dir);
+    const into = await makeTempDir();
+    const source = { host: '127.0.0.1', port: server.port };
+    await expect(download({ sources: [source], file: 'nope.bin', folder: into })).rejects.toSatisfy((error) =>
+      isNapError(error, 'NOT_FOUND'),
+    );
+    expect(await fs.readdir(into)).toEqual([]);
+    await fs.writeFile(path.join(into, 'a.bin'), 'mine');
+    await expect(download({ sources: [source], file: 'a.bin', folder: into })).rejects.toSatisfy((error) =>
+      isNapError(error, 'EXISTS'),
+    );
+    expect(await fs.readFile(path.join(into, 'a.bin'), 'utf8')).toBe('mine');
+  });
+
+  it('a peer sending bytes that do not match its hashes is caught; nothing under the final name', async () => {
+    const { dir: good } = await folderWith('v.bin', 6 * MiB);
+    const { dir: bad } = await folderWith('v.bin', 6 * MiB);
+    const liar = await startLyingPeer(path.join(good, 'v.bin'), path.join(bad, 'v.bin'));
+    closers.push(liar.close);
+    const into = await makeTempDir();
+    await expect(
+      download({ sources: [{ host: '127.0.0.1', port: liar.port }], file: 'v.bin', folder: into }),
+    ).rejects.toSatisfy((error) => isNapError(error, 'INTEGRITY'));
+    expect(await exists(path.join(into, 'v.bin'))).toBe(false);
+  });
+});
+
+describe('file server refusals', () => {
+  it.each([
+    ['{"type":"DOWNLOAD","file":"../secret"}', 'UNSAFE_NAME'],
+    ['{"type":"DOWNLOAD","file":"missing.bin"}', 'NOT_FOUND'],
+    ['{"type":"DOWNLOAD","file":"a.bin","offset":1001}', 'BAD_RANGE'],
+    ['{"type":"DOWNLOAD","file":"a.bin","offset":10,"length":991}', 'BAD_RANGE'],
+    ['{"type":"DOWNLOAD","file":"a.bin.part"}', 'NOT_FOUND'],
+    ['{"type":"DOWNLOAD","file":7}', 'BAD_REQUEST'],
+    ['garbage', 'BAD_REQUEST'],
+  ])('%s -> %s', async (line, reason) => {
+    const { dir } = await folderWith('a.bin', 1000);
+    await fs.writeFile(path.join(dir, 'a.bin.part'), 'partial');
+    const server = await serve(dir);
+    const client = await LineClient.connect(server.port);
+    client.send(`${line}\n`);
+    expect(await client.json(0)).toMatchObject({ type: 'DOWNLOAD_REJECTED', reason });
+    await client.closed;
+  });
+
+  it('serves a range and refuses with BUSY above its upload limit', async () => {
+    const { dir } = await folderWith('a.bin', 32 * MiB);
+    const server = await serve(dir, { maxUploads: 1 });
+    const holder = await LineClient.connect(server.port);
+    holder.socket.pause();
+    holder.send({ type: 'DOWNLOAD', file: 'a.bin' });
+    // The first upload is under way (its reply line is sent before any body byte).
+    await new Promise<void>((resolve) => holder.socket.once('readable', () => resolve()));
+    const second = await LineClient.connect(server.port);
+    expect(await second.request({ type: 'DOWNLOAD', file: 'a.bin' })).toMatchObject({
+      type: 'DOWNLOAD_REJECTED',
+      reason: 'BUSY',
+    });
+    holder.close();
+  });
+
+  it("a slow reader keeps the uploader's buffered bytes bounded", async () => {
+    const { dir } = await folderWith('big.bin', 96 * MiB);
+    const server = await serve(dir);
+    const before = process.memoryUsage().arrayBuffers;
+    const socket = net.connect({ host: '127.0.0.1', port: server.port });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('{"type":"DOWNLOAD","file":"big.bin"}\n');
+    let received = 0;
+    let maxHeld = 0;
+    socket.pause();
+    // Read a little at a time, far slower than the server could send, sampling its buffers.
+    while (received < 24 * MiB) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const chunk = socket.read(256 * 1024) as Buffer | null;
+      if (chunk === null) await new Promise((resolve) => socket.once('readable', resolve));
+      else received += chunk.length;
+      maxHeld = Math.max(maxHeld, process.memoryUsage().arrayBuffers - before);
+    }
+    socket.destroy();
+    // What the uploader holds is its few in-flight chunks, not the 96 MiB file.
+    expect(maxHeld).toBeLessThan((MAX_IN_FLIGHT + 2) * SEND_CHUNK_BYTES + 8 * MiB);
+    expect(server.activeUploads).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('multi-source', () => {
+  it('takes pieces from three peers and finishes when one dies mid-way', async () => {
+    const size = 40 * MiB + 123;
+    const { dir, sha } = await folderWith('m.bin', size);
+    // Capped so the transfer lasts long enough to lose a source in the middle.
+    const peers = await Promise.all([0, 1, 2].map(() => serve(dir, { rate: 40e6 })));
+    const into = await makeTempDir();
+    let killed = false;
+    const result = await download({
+      sources: peers.map((peer) => ({ host: '127.0.0.1', port: peer.port })),
+      file: 'm.bin',
+      folder: into,
+      onProgress: ({ done }) => {
+        if (!killed && done > size / 3) {
+          killed = true;
+          void peers[1]?.close();
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(result.sha256).toBe(sha);
+    expect(await sha256File(path.join(into, 'm.bin'))).toBe(sha);
+    const ports = result.usedSources.map((source) => source.port);
+    expect(ports).toContain(peers[0]?.port);
+    expect(ports).toContain(peers[2]?.port);
+  });
+
+  it('avoids a lying source and a source with another version of the file', async () => {
+    const size = 20 * MiB + 5;
+    const { dir, sha } = await folderWith('f.bin', size);
+    const { dir: other } = await folderWith('f.bin', size);
+    const liar = await startLyingPeer(path.join(dir, 'f.bin'), path.join(other, 'f.bin'));
+    closers.push(liar.close);
+    const honest = await Promise.all([serve(dir, { rate: 60e6 }), serve(dir, { rate: 60e6 })]);
+    const differentVersion = await serve(other);
+    const into = await makeTempDir();
+    const logs: string[] = [];
+    const result = await download({
+      sources: [liar.port, honest[0]?.port, differentVersion.port, honest[1]?.port].map((port) => ({
+        host: '127.0.0.1',
+        port: port as number,
+      })),
+      file: 'f.bin',
+      folder: into,
+      log: (message) => logs.push(message),
+    });
+    expect(await sha256File(path.join(into, 'f.bin'))).toBe(sha);
+    const used = result.usedSources.map((source) => source.port);
+    expect(used).not.toContain(liar.port);
+    expect(used).not.toContain(differentVersion.port);
+    expect(logs.some((line) => line.includes('another version'))).toBe(true);
+    expect(logs.some((line) => line.includes('wrong content'))).toBe(true);
+  });
+});
