@@ -6,6 +6,19 @@
  * Pure: decode functions throw NapError (BAD_REQUEST, UNSAFE_NAME, PROTOCOL) on bad input.
  */
 import { isIPv4, isPort } from './address.ts';
+import {
+  decodeHolder,
+  decodeSummary,
+  type FileHolder,
+  type LeaveReason,
+  optionalAlias,
+  type PeerSummary,
+  requireAlias,
+  requireChatText,
+  requireLeaveReason,
+  requireObjects,
+  withAlias,
+} from './discovery-fields.ts';
 import { type ErrorCode, NapError } from './errors.ts';
 import { assertSafeFileName } from './file-names.ts';
 import {
@@ -18,17 +31,20 @@ import {
   requireStringArray,
 } from './json-line.ts';
 
+export {
+  aliasProblem,
+  assertAlias,
+  chatTextProblem,
+  type FileHolder,
+  type LeaveReason,
+  MAX_ALIAS_CHARS,
+  MAX_CHAT_TEXT_BYTES,
+  type PeerSummary,
+  withAlias,
+} from './discovery-fields.ts';
+
 /** Longest index-protocol line the server reads, newline excluded (DESIGN: 1 MiB). */
 export const MAX_INDEX_LINE_BYTES = 1024 * 1024;
-/** Longest alias, in characters (code points): a nick, short enough for one chat line. */
-export const MAX_ALIAS_CHARS = 32;
-/** Longest chat text, in UTF-8 bytes: a typed line; bounds what one CHAT costs every member. */
-export const MAX_CHAT_TEXT_BYTES = 4096;
-
-// An alias is one word without ':' (`alias: text` is how chat lines print, seed 002) and without
-// control characters (they would break terminals and transcripts).
-const ALIAS = new RegExp(`^[^\\s:\\p{Cc}\\p{Cf}]{1,${MAX_ALIAS_CHARS}}$`, 'u');
-const CONTROL = /[\p{Cc}]/u;
 
 export interface JoinRequest {
   type: 'JOIN';
@@ -97,21 +113,9 @@ export interface AliasOk {
   type: 'ALIAS_OK';
   alias: string;
 }
-/** One online peer as LIST shows it (seed 002 `/showall`: alias -> address). */
-export interface PeerSummary {
-  address: string;
-  /** Absent for a peer that joined without one (the course's JOIN). */
-  alias?: string;
-  fileCount: number;
-}
 export interface ListOk {
   type: 'LIST_OK';
   peers: PeerSummary[];
-}
-/** A peer holding the file QUERY asked for (seed 002 `/query`). */
-export interface FileHolder {
-  address: string;
-  alias?: string;
 }
 export interface QueryOk {
   type: 'QUERY_OK';
@@ -161,7 +165,6 @@ export interface ChatPush {
   from: string;
   text: string;
 }
-export type LeaveReason = 'left' | 'closed' | 'timeout';
 /** Pushed: a joined peer is gone (LEAVE, closed connection, or no heartbeat in time). */
 export interface PeerLeftPush {
   type: 'PEER_LEFT';
@@ -170,8 +173,6 @@ export interface PeerLeftPush {
   reason: LeaveReason;
 }
 export type IndexPush = ChatPush | PeerLeftPush;
-
-const LEAVE_REASONS: readonly string[] = ['left', 'closed', 'timeout'] satisfies LeaveReason[];
 
 export function decodeIndexRequest(line: string): IndexRequest {
   const message = parseMessage(line);
@@ -213,49 +214,6 @@ function safeName(message: JsonObject, field: string): string {
 // A name listed twice is one file: keep the first, so the order the peer sent is preserved.
 function safeNames(message: JsonObject, field: string): string[] {
   return [...new Set(requireStringArray(message, field).map(assertSafeFileName))];
-}
-
-/** Why `alias` is not a valid alias, or null when it is. */
-export function aliasProblem(alias: string): string | null {
-  return ALIAS.test(alias)
-    ? null
-    : `an alias is 1 to ${MAX_ALIAS_CHARS} characters without spaces, ":" or control characters`;
-}
-
-/** Throws BAD_ARGUMENT (a person typed it) unless `alias` is valid. */
-export function assertAlias(alias: string): string {
-  const problem = aliasProblem(alias);
-  if (problem !== null)
-    throw new NapError('BAD_ARGUMENT', `Invalid alias ${JSON.stringify(alias)}: ${problem}.`);
-  return alias;
-}
-
-/** Why `text` cannot be sent as a chat message, or null when it can. */
-export function chatTextProblem(text: string): string | null {
-  if (text.length === 0) return 'a chat message is not empty';
-  if (Buffer.byteLength(text, 'utf8') > MAX_CHAT_TEXT_BYTES)
-    return `a chat message is at most ${MAX_CHAT_TEXT_BYTES} bytes`;
-  // A newline would let one member print lines in another's name.
-  if (CONTROL.test(text)) return 'a chat message has no control characters';
-  return null;
-}
-
-function requireAlias(message: JsonObject, field: string): string {
-  const alias = requireString(message, field);
-  if (aliasProblem(alias) !== null)
-    throw badField(message, field, `1 to ${MAX_ALIAS_CHARS} characters without spaces, ":" or controls`);
-  return alias;
-}
-
-function optionalAlias(message: JsonObject, field: string): string | undefined {
-  return message[field] === undefined ? undefined : requireAlias(message, field);
-}
-
-function requireChatText(message: JsonObject): string {
-  const text = requireString(message, 'text');
-  const problem = chatTextProblem(text);
-  if (problem !== null) throw new NapError('BAD_REQUEST', `CHAT: ${problem}.`);
-  return text;
 }
 
 /** Decodes a line from the index server: a reply to the oldest request, or a pushed message. */
@@ -333,38 +291,10 @@ function decodePush(message: JsonObject & { type: string }): IndexPush {
       text: requireChatText(message),
     };
   }
-  const reason = requireString(message, 'reason');
-  if (!LEAVE_REASONS.includes(reason)) throw badField(message, 'reason', '"left", "closed" or "timeout"');
   return withAlias(
-    { type: 'PEER_LEFT', address: requireString(message, 'address'), reason: reason as LeaveReason },
+    { type: 'PEER_LEFT', address: requireString(message, 'address'), reason: requireLeaveReason(message) },
     optionalAlias(message, 'alias'),
   );
-}
-
-function decodeSummary(item: JsonObject): PeerSummary {
-  return withAlias(
-    { address: requireString(item, 'address'), fileCount: requireCount(item, 'fileCount') },
-    optionalAlias(item, 'alias'),
-  );
-}
-
-function decodeHolder(item: JsonObject): FileHolder {
-  return withAlias({ address: requireString(item, 'address') }, optionalAlias(item, 'alias'));
-}
-
-/** `value` with `alias` set only when there is one (JSON then has no `alias` key at all). */
-export function withAlias<T extends object>(value: T, alias: string | undefined): T & { alias?: string } {
-  return alias === undefined ? value : { ...value, alias };
-}
-
-function requireObjects(message: JsonObject, field: string): JsonObject[] {
-  const value = message[field];
-  if (
-    !Array.isArray(value) ||
-    !value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
-  )
-    throw badField(message, field, 'an array of objects');
-  return value as JsonObject[];
 }
 
 export function joinRequest(ip: string, port: number, files: string[], alias?: string): JoinRequest {
