@@ -1,5 +1,125 @@
-/** `npm run peer -- dht-client` (not built yet). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('napshare peer: the dht-client mode is not available yet.\n');
-  return 2;
+/**
+ * `npm run peer -- dht-client --control PORT`: the seed's bonus (seed 000, 25), a small client for
+ * the daemon's control socket for those without netcat. On a terminal: a `dht> ` prompt with line
+ * editing, history (up/down arrows) and Tab completion of command names. With piped stdin it runs
+ * one command a line, each after the previous answer, so it can be scripted. Answers go to stdout
+ * without their closing empty line.
+ */
+import type net from 'node:net';
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { parsePort } from '../../shared/address.ts';
+import { NapError } from '../../shared/errors.ts';
+import { LineSplitter } from '../../shared/line-splitter.ts';
+import { connectTcp } from '../connect.ts';
+import { CONTROL_HOST, DEFAULT_CONTROL_PORT } from './daemon.ts';
+
+/** Commands typed at the prompt that Tab completes. */
+const COMMAND_NAMES = ['help', 'search ', 'search --all ', 'publish ', 'clean', 'get ', 'status', 'quit'];
+/** Lines of history kept while the client runs. */
+const HISTORY_SIZE = 1000;
+/** Longest answer line accepted: a daemon line is a name and an address, far below this. */
+const MAX_ANSWER_LINE_BYTES = 1024 * 1024;
+
+const USAGE = `Usage: npm run -s peer -- dht-client [--control PORT]
+
+Talks to a DHT daemon's control socket (${CONTROL_HOST}, default port ${DEFAULT_CONTROL_PORT}). Type help for its commands,
+quit or Ctrl+D to leave.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      control: { type: 'string', default: String(DEFAULT_CONTROL_PORT) },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const socket = await connectTcp(CONTROL_HOST, parsePort(values.control), 'the DHT daemon');
+  const answers = new AnswerReader(socket);
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: interactive,
+    historySize: HISTORY_SIZE,
+    prompt: 'dht> ',
+    completer: (line: string) => [COMMAND_NAMES.filter((name) => name.startsWith(line)), line],
+  });
+  try {
+    if (interactive) rl.prompt();
+    for await (const line of rl) {
+      if (line.trim() !== '') {
+        socket.write(`${line}\n`);
+        const answer = await answers.next();
+        for (const text of answer) process.stdout.write(`${text}\n`);
+        if (answers.closed) break;
+      }
+      if (interactive) rl.prompt();
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof NapError && error.code === 'CONNECTION_CLOSED') {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    rl.close();
+    socket.destroy();
+  }
+}
+
+/** Reads answers: lines up to an empty line. */
+class AnswerReader {
+  private readonly splitter = new LineSplitter(MAX_ANSWER_LINE_BYTES);
+  private current: string[] = [];
+  private readonly ready: string[][] = [];
+  private waiter: { resolve: (lines: string[]) => void; reject: (error: Error) => void } | undefined;
+  closed = false;
+
+  constructor(socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of this.splitter.push(chunk)) {
+        if (line !== '') {
+          this.current.push(line);
+          continue;
+        }
+        this.ready.push(this.current);
+        this.current = [];
+      }
+      this.wake();
+    });
+    const onEnd = () => {
+      this.closed = true;
+      this.wake();
+    };
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', onEnd);
+  }
+
+  /** The next complete answer; rejects if the daemon closes the connection first. */
+  next(): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    if (!this.waiter) return;
+    const answer = this.ready.shift();
+    if (answer) {
+      this.waiter.resolve(answer);
+      this.waiter = undefined;
+    } else if (this.closed) {
+      this.waiter.reject(new NapError('CONNECTION_CLOSED', 'The DHT daemon closed the connection.'));
+      this.waiter = undefined;
+    }
+  }
 }
