@@ -30,6 +30,11 @@ export const HELLO_INTERVAL_MS = 1000;
 export const REQUEST_INTERVAL_MS = 10_000;
 /** Seed 004, 1: no Hello for 4 seconds and a peer is inactive. */
 export const PEER_TIMEOUT_MS = 4000;
+/** A tick more than this many Hello intervals after the previous one was late. */
+const LATE_TICK_INTERVALS = 2;
+/** Built once and never modified, so every send can share them (dgram does not copy). */
+const HELLO_DATAGRAM = encodeDatagram([{ type: 'hello' }]);
+const HELLO_AND_REQUEST_DATAGRAM = encodeDatagram([{ type: 'hello' }, { type: 'peer-request' }]);
 /** Verbose traces name at most this many addresses of a datagram (it may carry 174). */
 const TRACE_ADDRESSES = 8;
 
@@ -67,6 +72,8 @@ export class GossipNode {
   private readonly requestIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private reportedVersion = -1;
+  private lastTickAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -77,8 +84,9 @@ export class GossipNode {
     this.helloIntervalMs = options.helloIntervalMs ?? HELLO_INTERVAL_MS;
     this.requestIntervalMs = options.requestIntervalMs ?? REQUEST_INTERVAL_MS;
     const maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
+    this.now = options.now ?? (() => performance.now());
     this.table = new PeerTable({
-      now: options.now ?? (() => performance.now()),
+      now: this.now,
       timeoutMs: options.timeoutMs ?? PEER_TIMEOUT_MS,
       maxPeers,
       maxPending: options.maxPending ?? defaultMaxPending(maxPeers),
@@ -109,7 +117,10 @@ export class GossipNode {
       }
     }
     node.tick();
-    node.timer = setInterval(() => node.tick(), node.helloIntervalMs);
+    // The tick runs in the check phase (setImmediate), after the poll phase has read the datagrams
+    // already waiting: on a busy machine a late timer must not expire peers whose Hellos sit
+    // unread in our own socket buffer.
+    node.timer = setInterval(() => setImmediate(() => node.tick()), node.helloIntervalMs);
     return node;
   }
 
@@ -128,12 +139,21 @@ export class GossipNode {
 
   /** Each Hello interval: forget silent peers, then a Hello to each (with a Peer Request when due). */
   private tick(): void {
-    for (const gone of this.table.expire()) this.log(`removed ${gone.key}: no Hello for too long`);
+    if (this.closed) return;
+    const now = this.now();
+    // Woken late (a suspended laptop, a starved process): our peers' Hellos may be unread or, in
+    // one process, unsent. Judge their silence at the next tick, not now.
+    const gap = now - this.lastTickAt;
+    this.lastTickAt = now;
+    const late = gap > LATE_TICK_INTERVALS * this.helloIntervalMs;
+    if (late && Number.isFinite(gap))
+      this.log(`tick ${Math.round(gap)} ms after the previous one: expiry postponed`);
+    else for (const gone of this.table.expire()) this.log(`removed ${gone.key}: no Hello for too long`);
     for (const entry of this.table.entries()) {
-      const tlvs: GossipTlv[] = [{ type: 'hello' }];
-      // Seed 004, 1.4: a Peer Request every requestInterval; a new peer is asked at once.
-      if (this.table.takeRequestDue(entry, this.requestIntervalMs)) tlvs.push({ type: 'peer-request' });
-      this.send(encodeDatagram(tlvs), entry, tlvs);
+      // Seed 004, 1.4: a Peer Request every requestInterval, in the same datagram as the Hello;
+      // a new peer is asked at once.
+      const withRequest = this.table.takeRequestDue(entry, this.requestIntervalMs);
+      this.send(withRequest ? HELLO_AND_REQUEST_DATAGRAM : HELLO_DATAGRAM, entry);
     }
     this.reportChange();
   }
@@ -196,11 +216,15 @@ export class GossipNode {
     if (outcome === 'refused') this.log(`  no room for ${peerKey(address.host, address.port)}`);
   }
 
-  private send(datagram: Buffer, to: PeerAddress | PeerEntry, tlvs?: GossipTlv[]): void {
+  private send(datagram: Buffer, to: PeerAddress | PeerEntry): void {
     this.stats.datagramsSent++;
     this.stats.bytesSent += datagram.length;
-    if (this.options.log)
-      this.trace('send', to.host, to.port, datagram.length, tlvs ?? decodeDatagram(datagram).tlvs);
+    if (!this.options.log) {
+      // UDP is fire and forget; without --verbose nobody reads a send error, so no callback per send.
+      this.socket.send(datagram, to.port, to.host);
+      return;
+    }
+    this.trace('send', to.host, to.port, datagram.length, decodeDatagram(datagram).tlvs);
     this.socket.send(datagram, to.port, to.host, (error) => {
       if (error) this.log(`send to ${peerKey(to.host, to.port)} failed: ${error.message}`);
     });

@@ -306,4 +306,42 @@ describe('gossip node: lists and timeouts', () => {
     expect(states().size).toBe(1);
     expect(node.table.view()[0]?.state).toBe('inactive');
   });
+
+  it('does not judge its peers on a tick that came late (a stalled or suspended process)', async () => {
+    const log: string[] = [];
+    const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+    const { node, states, until } = await startNode({
+      minPeers: 0,
+      log: (message) => {
+        log.push(message);
+        for (const waiter of waiters) if (waiter.pattern.test(message)) waiter.resolve();
+      },
+    });
+    const peers = [await rawPeer(), await rawPeer()];
+    const bothActive = (s: Map<string, string>) =>
+      peers.every((peer) => s.get(`127.0.0.1:${peer.port}`) === 'active');
+    for (const peer of peers) peer.send(HELLO, node.address.port);
+    await until(bothActive);
+    const postponed = new Promise<void>((resolve) => waiters.push({ pattern: /expiry postponed/, resolve }));
+    // The whole process stalls three timeouts long: nobody sends, nobody reads.
+    const stallEnd = performance.now() + 3 * FAST.timeoutMs;
+    while (performance.now() < stallEnd) {
+      // busy: this is the stall being tested
+    }
+    await postponed;
+    // The peers speak again after the late tick: they were never removed, so nothing changed.
+    const heard = peers.map(
+      (peer) =>
+        new Promise<void>((resolve) =>
+          waiters.push({
+            pattern: new RegExp(`recv 4 bytes from 127\\.0\\.0\\.1:${peer.port}: hello`),
+            resolve,
+          }),
+        ),
+    );
+    for (const peer of peers) peer.send(HELLO, node.address.port);
+    await Promise.all(heard);
+    expect(bothActive(states())).toBe(true);
+    expect(log.filter((line) => line.startsWith('removed'))).toEqual([]);
+  });
 });
