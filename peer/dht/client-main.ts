@@ -50,16 +50,29 @@ export async function main(argv: string[]): Promise<number> {
     prompt: 'dht> ',
     completer: (line: string) => [COMMAND_NAMES.filter((name) => name.startsWith(line)), line],
   });
+  // Ctrl+C at the prompt leaves, like Ctrl+D.
+  rl.on('SIGINT', () => rl.close());
+  // The daemon closing the connection (after quit, or when it stops) ends the prompt loop.
+  let quitting = false;
+  let lostDaemon = false;
+  socket.once('close', () => {
+    lostDaemon = !quitting;
+    rl.close();
+  });
   try {
     if (interactive) rl.prompt();
     for await (const line of rl) {
       if (line.trim() !== '') {
+        quitting = line.trim().toLowerCase() === 'quit';
         socket.write(`${line}\n`);
         const answer = await answers.next();
         for (const text of answer) process.stdout.write(`${text}\n`);
-        if (answers.closed) break;
       }
       if (interactive) rl.prompt();
+    }
+    if (lostDaemon) {
+      process.stderr.write('The DHT daemon closed the connection.\n');
+      return 1;
     }
     return 0;
   } catch (error) {

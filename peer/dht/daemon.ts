@@ -107,6 +107,11 @@ export class DhtDaemon {
     }
   }
 
+  /** The folder downloads go to. */
+  get dir(): string {
+    return this.options.dir;
+  }
+
   /** Runs one control line: what the control socket does with each line, without the socket. */
   async run(line: string): Promise<ControlAnswer> {
     let command: ControlCommand;
