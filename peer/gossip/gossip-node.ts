@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_PEERS,
   DEFAULT_MIN_PEERS,
   defaultMaxPending,
+  defaultTargetPeers,
   type PeerEntry,
   PeerTable,
   peerKey,
@@ -49,6 +50,7 @@ export interface GossipNodeOptions {
   requestIntervalMs?: number;
   timeoutMs?: number;
   maxPeers?: number;
+  targetPeers?: number;
   maxPending?: number;
   minPeers?: number;
   /** Datagram traces (--verbose). */
@@ -89,6 +91,7 @@ export class GossipNode {
       now: this.now,
       timeoutMs: options.timeoutMs ?? PEER_TIMEOUT_MS,
       maxPeers,
+      targetPeers: options.targetPeers ?? defaultTargetPeers(maxPeers),
       maxPending: options.maxPending ?? defaultMaxPending(maxPeers),
       minPeers: options.minPeers ?? DEFAULT_MIN_PEERS,
       isSelf: selfAddressTest(address.host, address.port),
@@ -109,6 +112,7 @@ export class GossipNode {
     const node = new GossipNode(socket, { host: bound.address, port: bound.port }, options);
     socket.on('error', (error) => node.log(`socket error: ${error.message}`));
     socket.on('message', (data, from) => node.onDatagram(data, from.address, from.port));
+    node.log(`listening on ${node.name}`);
     if (options.bootstrap) {
       const { host, port } = options.bootstrap;
       if (node.table.addBootstrap(host, port) === 'ignored') {
@@ -149,11 +153,13 @@ export class GossipNode {
     if (late && Number.isFinite(gap))
       this.log(`tick ${Math.round(gap)} ms after the previous one: expiry postponed`);
     else for (const gone of this.table.expire()) this.log(`removed ${gone.key}: no Hello for too long`);
+    const extraAsk = this.table.seeking() ? randomItem(this.table.activePeers()) : undefined;
     for (const entry of this.table.entries()) {
       // Seed 004, 1.4: a Peer Request every requestInterval, in the same datagram as the Hello;
-      // a new peer is asked at once.
-      const withRequest = this.table.takeRequestDue(entry, this.requestIntervalMs);
-      this.send(withRequest ? HELLO_AND_REQUEST_DATAGRAM : HELLO_DATAGRAM, entry);
+      // a new peer is asked at once. Below the target, one more peer is asked each tick: at a
+      // network's start the first answers are empty, and waiting 10 s for the next is too long.
+      const due = this.table.takeRequestDue(entry, this.requestIntervalMs);
+      this.send(due || entry === extraAsk ? HELLO_AND_REQUEST_DATAGRAM : HELLO_DATAGRAM, entry);
     }
     this.reportChange();
   }
@@ -251,6 +257,10 @@ export class GossipNode {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+function randomItem<T>(items: readonly T[]): T | undefined {
+  return items[Math.floor(Math.random() * items.length)];
 }
 
 /**

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
 import { GossipNode, HELLO_INTERVAL_MS, PEER_TIMEOUT_MS, REQUEST_INTERVAL_MS } from './gossip-node.ts';
-import { DEFAULT_MAX_PEERS, DEFAULT_MIN_PEERS } from './peer-table.ts';
+import { DEFAULT_MAX_PEERS, DEFAULT_MIN_PEERS, defaultTargetPeers } from './peer-table.ts';
 import { formatPeerTable } from './table-format.ts';
 
 /** Like the seed's program (INADDR_ANY): reachable from other machines of the network. */
@@ -31,6 +31,7 @@ Options:
   --request-interval MS     a Peer Request to every peer this often (default ${REQUEST_INTERVAL_MS})
   --timeout MS              no Hello for this long and a peer is inactive (default ${PEER_TIMEOUT_MS})
   --max-peers N             bound on the peer table (default ${DEFAULT_MAX_PEERS})
+  --target-peers N          look for new peers while fewer are active (default: half of --max-peers)
   --min-peers N             inactive peers kept when none is active (default ${DEFAULT_MIN_PEERS})
   --verbose                 trace every datagram on stderr
   -h, --help                this text`;
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       'request-interval': { type: 'string' },
       timeout: { type: 'string' },
       'max-peers': { type: 'string' },
+      'target-peers': { type: 'string' },
       'min-peers': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -76,7 +78,14 @@ export async function main(argv: string[]): Promise<number> {
       '--timeout must be longer than --hello-interval, or every peer would flap.',
     );
   }
-  const verbose = values.verbose;
+  const maxPeers = parseCount(values['max-peers'], '--max-peers', DEFAULT_MAX_PEERS, 1, MAX_MAX_PEERS);
+  const targetPeers = parseCount(
+    values['target-peers'],
+    '--target-peers',
+    defaultTargetPeers(maxPeers),
+    1,
+    maxPeers,
+  );
   const print = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
   const node = await GossipNode.start({
     host: parseIPv4(values.host),
@@ -90,12 +99,12 @@ export async function main(argv: string[]): Promise<number> {
       MIN_INTERVAL_MS,
     ),
     timeoutMs,
-    maxPeers: parseCount(values['max-peers'], '--max-peers', DEFAULT_MAX_PEERS, 1, MAX_MAX_PEERS),
+    maxPeers,
+    targetPeers,
     minPeers: parseCount(values['min-peers'], '--min-peers', DEFAULT_MIN_PEERS, 0, MAX_MAX_PEERS),
-    log: verbose ? (message) => process.stderr.write(`[gossip] ${message}\n`) : undefined,
+    log: values.verbose ? (message) => process.stderr.write(`[gossip] ${message}\n`) : undefined,
     onTableChange: (changed) => print(formatPeerTable(changed.name, changed.table.view())),
   });
-  if (verbose) process.stderr.write(`[gossip] listening on ${node.name}\n`);
   const code = await new Promise<number>((resolve) => {
     process.once('SIGINT', () => resolve(0));
     process.once('SIGTERM', () => resolve(0));

@@ -40,6 +40,8 @@ export interface PeerTableOptions {
   timeoutMs: number;
   /** Bound on the whole table: see DEFAULT_MAX_PEERS. */
   maxPeers: number;
+  /** Peer Addresses are taken only while fewer peers than this are active: see defaultTargetPeers. */
+  targetPeers: number;
   /** Bound on pending entries: see defaultMaxPending. */
   maxPending: number;
   /** Inactive peers kept when no peer is active any more (seed 004, 2.3). */
@@ -52,10 +54,22 @@ export interface PeerTableOptions {
  * Why 32: each entry costs one Hello a second (seed 004, 1.3) plus a Peer Request every 10 s and
  * an answer of 8 bytes per active peer, so the bound caps our traffic at about 36 datagrams a
  * second whatever the size of the network or the number of Peer Address TLVs received (a single
- * 1400-byte datagram carries 174 of them). 32 live peers keep a random overlay of hundreds of
- * nodes connected many times over (see the README's 200-node figure) and exceed a classroom.
+ * 1400-byte datagram carries 174 of them, a flood of them would otherwise grow the table and the
+ * Hellos without end).
  */
 export const DEFAULT_MAX_PEERS = 32;
+
+/**
+ * Half the table. Seed 004 wants "un certain nombre de pairs" at hand, not everyone: we look for
+ * peers (take Peer Addresses) until this many are active, and accept peers that greet
+ * us up to the bound. The headroom matters: if every node filled its table from Peer Addresses, a
+ * node still looking would only meet full tables, which refuse newcomers (stable peers first), and
+ * could stay alone. 16 random links keep an overlay of hundreds of nodes connected many times over
+ * (README, 200-node figure) and a classroom of up to 17 fully meshed.
+ */
+export function defaultTargetPeers(maxPeers: number): number {
+  return Math.max(1, Math.floor(maxPeers / 2));
+}
 /** Seed 004, 2.3 "garder un minimum de pairs": a handful of former peers to try again. */
 export const DEFAULT_MIN_PEERS = 3;
 
@@ -135,13 +149,21 @@ export class PeerTable {
   }
 
   /**
-   * A Peer Address (seed 004, 1.5): a pending entry, if there is room. It evicts nobody: an address
-   * someone else vouches for is worth less than anything we already have.
+   * A Peer Address (seed 004, 1.5): a pending entry, while we still look for peers (fewer than
+   * targetPeers active) and pending room is left. Pending peers do not count toward the target: a
+   * node one peer short still tries maxPending addresses at once, not one per timeout (many it
+   * tries are full and never answer). The overshoot stays within maxPeers. It evicts nobody: an
+   * address someone else vouches for is worth less than anything we already have.
    */
   onPeerAddress(host: string, port: number): AddressOutcome {
     if (!isUsableAddress(host, port) || this.options.isSelf(host, port)) return 'ignored';
     if (this.peers.has(peerKey(host, port))) return 'known';
-    if (this.peers.size >= this.options.maxPeers || this.pendingCount() >= this.options.maxPending) {
+    const { active, pending } = this.counts();
+    if (
+      this.peers.size >= this.options.maxPeers ||
+      active >= this.options.targetPeers ||
+      pending >= this.options.maxPending
+    ) {
       return 'refused';
     }
     this.insert(host, port, false);
@@ -176,6 +198,11 @@ export class PeerTable {
     return this.entries().filter((entry) => this.stateOf(entry) === 'active');
   }
 
+  /** True while fewer than targetPeers peers are active: we are still looking for peers. */
+  seeking(): boolean {
+    return this.counts().active < this.options.targetPeers;
+  }
+
   /** True if `entry` is due a Peer Request now; if so, schedules its next one. */
   takeRequestDue(entry: PeerEntry, requestIntervalMs: number): boolean {
     const now = this.options.now();
@@ -200,10 +227,15 @@ export class PeerTable {
     });
   }
 
-  private pendingCount(): number {
-    let count = 0;
-    for (const entry of this.peers.values()) if (entry.lastHelloAt === undefined) count++;
-    return count;
+  /** Active peers, and entries never heard from (`pending`, expired ones too). */
+  private counts(): { active: number; pending: number } {
+    let active = 0;
+    let pending = 0;
+    for (const entry of this.peers.values()) {
+      if (entry.lastHelloAt === undefined) pending++;
+      else if (this.stateOf(entry) === 'active') active++;
+    }
+    return { active, pending };
   }
 
   private insert(host: string, port: number, bootstrap: boolean): PeerEntry {

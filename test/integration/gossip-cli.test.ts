@@ -138,6 +138,10 @@ describe('gossip CLI: interop, output and arguments', () => {
       [['70000', '127.0.0.1', '4200'], /Invalid port "70000"/],
       [['0', '127.0.0.1', '4200', '--hello-interval', '500', '--timeout', '400'], /--timeout must be longer/],
       [['0', '127.0.0.1', '4200', '--max-peers', '0'], /--max-peers needs an integer from 1/],
+      [
+        ['0', '127.0.0.1', '4200', '--max-peers', '4', '--target-peers', '5'],
+        /--target-peers needs an integer from 1 to 4/,
+      ],
     ];
     await Promise.all(
       cases.map(async ([args, message]) => {

@@ -176,6 +176,38 @@ describe('gossip node: a foreign implementation is understood', () => {
   });
 });
 
+describe('gossip node: looking for peers', () => {
+  it('asks an active peer each tick while below its target, and on the seed schedule once there', async () => {
+    const { node, until } = await startNode({
+      targetPeers: 2,
+      requestIntervalMs: 100 * FAST.helloIntervalMs,
+    });
+    const first = await rawPeer();
+    const second = await rawPeer();
+    const isActive = (raw: Raw) => (s: Map<string, string>) => s.get(`127.0.0.1:${raw.port}`) === 'active';
+    const greetFirst = setInterval(() => first.send(HELLO, node.address.port), FAST.helloIntervalMs);
+    try {
+      await until(isActive(first));
+      // One active peer, target 2: every Hello datagram to it carries a Peer Request.
+      const seen = first.received.length;
+      await first.next(() => first.received.length >= seen + 4);
+      expect(first.received.slice(seen, seen + 4).map((d) => d.length)).toEqual([6, 6, 6, 6]);
+      // Target reached: Hellos alone (the next scheduled request is 100 intervals away).
+      await greetUntil(second, node.address.port, until(isActive(second)));
+      const greetSecond = setInterval(() => second.send(HELLO, node.address.port), FAST.helloIntervalMs);
+      try {
+        const after = first.received.length + 1;
+        await first.next(() => first.received.length >= after + 4);
+        expect(first.received.slice(after, after + 4).map((d) => d.length)).toEqual([4, 4, 4, 4]);
+      } finally {
+        clearInterval(greetSecond);
+      }
+    } finally {
+      clearInterval(greetFirst);
+    }
+  });
+});
+
 describe('gossip node: hostile input', () => {
   it('survives random, truncated and wrongly headed datagrams, then still works', async () => {
     const log: string[] = [];

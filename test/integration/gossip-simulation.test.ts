@@ -6,13 +6,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GossipNode } from '../../peer/gossip/gossip-node.ts';
-import { DEFAULT_MAX_PEERS } from '../../peer/gossip/peer-table.ts';
+import { DEFAULT_MAX_PEERS, defaultTargetPeers } from '../../peer/gossip/peer-table.ts';
 
 const NODES = 200;
 const SCALE = 4;
 const HELLO_MS = 1000 / SCALE;
-/** Converged: every node has at least this many active peers (a quarter of its table)... */
-const MIN_ACTIVE = DEFAULT_MAX_PEERS / 4;
+/** Converged: every node has reached its target of active peers (16, half its table)... */
+const MIN_ACTIVE = defaultTargetPeers(DEFAULT_MAX_PEERS);
 /** ...and every node can reach every other over active links. Measured over this many intervals. */
 const MEASURE_INTERVALS = 8;
 

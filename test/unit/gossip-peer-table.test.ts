@@ -11,6 +11,7 @@ function makeTable(overrides: Partial<PeerTableOptions> = {}) {
     now: () => clock.now,
     timeoutMs: 4000,
     maxPeers: 8,
+    targetPeers: 8,
     maxPending: 2,
     minPeers: 2,
     isSelf: selfAddressTest(SELF.host, SELF.port),
@@ -164,6 +165,24 @@ describe('gossip peer table: bounds (a flood must not exhaust memory nor multipl
     expect(table.get('10.0.0.1', 1)).toBeUndefined();
     expect(table.onHello('10.0.0.2', 4)).toBe('refused');
     expect(table.size).toBe(4);
+  });
+
+  it('takes Peer Addresses only while below its target of active peers, yet accepts Hellos up to the bound', () => {
+    const { table } = makeTable({ maxPeers: 8, targetPeers: 3, maxPending: 4 });
+    for (let port = 1; port <= 2; port++) table.onHello('10.0.0.1', port);
+    expect(table.seeking()).toBe(true);
+    // Pending peers do not count toward the target: up to maxPending are tried at once.
+    for (let port = 1; port <= 5; port++) table.onPeerAddress('10.0.0.2', port);
+    expect(table.view().filter((row) => row.state === 'pending')).toHaveLength(4);
+    table.onHello('10.0.0.2', 1);
+    expect(table.seeking()).toBe(false);
+    expect(table.onPeerAddress('10.0.0.3', 1)).toBe('refused');
+    // Newcomers that greet us are still welcome, up to maxPeers (they evict pending ones at the end).
+    // 6 entries (3 active, 3 pending): 2 free slots, then the 3 pending ones make room.
+    for (let port = 1; port <= 5; port++) expect(table.onHello('10.0.0.4', port)).toBe('added');
+    expect(table.size).toBe(8);
+    expect(table.activePeers()).toHaveLength(8);
+    expect(table.onHello('10.0.0.4', 6)).toBe('refused');
   });
 
   it('answers a Peer Request with active peers only, most stable first', () => {
