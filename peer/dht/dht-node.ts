@@ -62,6 +62,8 @@ export class DhtNode {
       this.log(`dht: node ${formatAddress(node.host, node.port)} joined the routing table`),
     );
     dht.on('warning', (error) => this.log(`dht warning: ${describeError(error)}`));
+    // A socket error after start is logged: the daemon goes on (an unhandled 'error' would throw).
+    dht.on('error', (error) => this.log(`dht error: ${describeError(error)}`));
   }
 
   /** Binds the UDP socket and starts bootstrapping. Rejects with ADDRESS_IN_USE when it cannot bind. */
@@ -91,8 +93,6 @@ export class DhtNode {
         resolve();
       });
     });
-    // From now on a socket error is logged: the daemon goes on.
-    dht.on('error', (error) => node.log(`dht error: ${describeError(error)}`));
     node.log(`dht: listening on udp ${options.host}:${node.port}, node id ${node.id}`);
     return node;
   }

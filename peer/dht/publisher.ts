@@ -42,6 +42,8 @@ export class Publisher {
   private readonly timer: NodeJS.Timeout;
   private readonly log: Log;
   private waitingForNode = false;
+  /** A full re-announce is running: the next tick skips rather than piling cycles up. */
+  private reannouncing = false;
   private cycles = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -121,8 +123,14 @@ export class Publisher {
       this.waitingForNode = true;
       return;
     }
+    if (this.reannouncing) return;
     this.waitingForNode = false;
-    await this.announceKeys([...this.keys.values()], why);
+    this.reannouncing = true;
+    try {
+      await this.announceKeys([...this.keys.values()], why);
+    } finally {
+      this.reannouncing = false;
+    }
   }
 
   /** Announces `keys` (skipping any cleaned meanwhile); returns how many no node took. */
