@@ -142,6 +142,7 @@ describe('gossip CLI: interop, output and arguments', () => {
         ['0', '127.0.0.1', '4200', '--max-peers', '4', '--target-peers', '5'],
         /--target-peers needs an integer from 1 to 4/,
       ],
+      [['0', '0.0.0.0', '4200'], /0\.0\.0\.0:4200 is this node itself or not reachable/],
     ];
     await Promise.all(
       cases.map(async ([args, message]) => {
@@ -151,6 +152,24 @@ describe('gossip CLI: interop, output and arguments', () => {
         expect(cli.stderr.join('\n')).toMatch(message);
       }),
     );
+  });
+
+  it('prints its usage with --help', async () => {
+    const cli = runCli('peer', ['gossip', '--help']);
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout[0]).toBe('Usage: npm run -s peer -- gossip LOCALPORT REMOTEIP REMOTEPORT [options]');
+    for (const flag of [
+      '--host',
+      '--hello-interval',
+      '--request-interval',
+      '--timeout',
+      '--max-peers',
+      '--target-peers',
+      '--min-peers',
+      '--verbose',
+    ]) {
+      expect(cli.stdout.join('\n')).toContain(flag);
+    }
   });
 
   it('says clearly when LOCALPORT is taken', async () => {
