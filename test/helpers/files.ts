@@ -20,6 +20,8 @@ export async function removeTempDirs(): Promise<void> {
 
 /** Writes `size` random bytes to `filePath` (in 1 MiB blocks) and returns their SHA-256. */
 export async function writeRandomFile(filePath: string, size: number): Promise<string> {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new Error(`writeRandomFile: size must be a whole number of bytes, not ${size}`);
   const hash = createHash('sha256');
   const handle = await fs.open(filePath, 'w');
   try {
