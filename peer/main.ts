@@ -47,6 +47,9 @@ Options:
   -h, --help                this text`;
 
 async function main(argv: string[]): Promise<number> {
+  // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
+  // where they ran npm, which npm passes as INIT_CWD.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   const subcommand = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
   if (subcommand) return (await subcommand())(argv.slice(1));
 

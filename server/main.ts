@@ -28,6 +28,9 @@ dropped only when their connection closes. --verbose logs to stderr.`;
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
 
 async function main(argv: string[]): Promise<number> {
+  // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
+  // where they ran npm, which npm passes as INIT_CWD.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   if (argv[0] === 'chat') {
     const { runChatServer } = await import('./chat-main.ts');
     return runChatServer(argv.slice(1));

@@ -126,7 +126,8 @@ export function runCli(
     ['--import', TSX_LOADER, path.join(ROOT, program, 'main.ts'), ...args],
     {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      // INIT_CWD (set when the tests run under `npm test`) would move the child to npm's folder.
+    env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', ...options.env },
       stdio: 'pipe',
     },
   );

@@ -93,7 +93,11 @@ describe('resume after a crash', () => {
         const kept = (await fs.stat(`${finalPath}.part`).catch(() => null))?.size ?? 0;
         // Resume from another uploader process: only what is missing crosses the network.
         const resumer = await startUploader(source, 0);
-        const result = await download({ sources: [{ host: '127.0.0.1', port: resumer.port }], file: 'video.mp4', folder: into });
+        const result = await download({
+          sources: [{ host: '127.0.0.1', port: resumer.port }],
+          file: 'video.mp4',
+          folder: into,
+        });
         resumer.child.kill('SIGKILL');
         expect(result.transferred, `seed ${seed}`).toBeLessThanOrEqual(size - kept + 4 * MiB);
       }
