@@ -92,6 +92,13 @@ export class FileServer {
     return this.uploads;
   }
 
+  /** Bytes handed to upload sockets and not yet taken by the kernel: what uploads hold in memory. */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const socket of this.sockets) bytes += socket.writableLength;
+    return bytes;
+  }
+
   /** Stops listening and cuts every transfer. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {

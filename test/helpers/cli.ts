@@ -127,7 +127,7 @@ export function runCli(
     {
       cwd: options.cwd ?? ROOT,
       // INIT_CWD (set when the tests run under `npm test`) would move the child to npm's folder.
-    env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', ...options.env },
+      env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', ...options.env },
       stdio: 'pipe',
     },
   );
