@@ -4,15 +4,13 @@
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
 import { parseArgs } from 'node:util';
-import { chalkStderr } from 'chalk';
 import { parseHostPort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, NapError } from '../shared/errors.ts';
 import { parseByteSize } from '../shared/units.ts';
 import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
 import { runLineMode } from './line-mode.ts';
-import { runMenu } from './menu.ts';
-import { ProgressBar } from './progress-bar.ts';
+import type { ProgressSink } from './progress-bar.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { PeerSession } from './session.ts';
 
@@ -75,7 +73,9 @@ async function main(argv: string[]): Promise<number> {
       ? DEFAULT_MAX_UPLOADS
       : parseCount(values['max-uploads'], '--max-uploads');
   const rate = values['max-upload-rate'];
-  const reportError = (message: string) => process.stderr.write(`${chalkStderr.red(message)}\n`);
+  // Red only on a terminal; chalk is not even loaded for pipes (memory, docs/performance.md).
+  const red = process.stderr.isTTY ? (await import('chalk')).chalkStderr.red : (text: string) => text;
+  const reportError = (message: string) => process.stderr.write(`${red(message)}\n`);
   const session = new PeerSession({
     server: parseHostPort(values.server),
     print: (line) => process.stdout.write(`${line}\n`),
@@ -83,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     maxUploads,
     limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
     // The bar is for people: only on a terminal, never in a pipe or a log file.
-    progress: process.stderr.isTTY ? new ProgressBar() : undefined,
+    progress: process.stderr.isTTY ? await loadProgressBar() : undefined,
   });
 
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -106,6 +106,8 @@ async function runInteractive(
 ): Promise<number> {
   // The course menu offers exactly JOIN, SEARCH, DOWNLOAD; extras only when asked for.
   const extra = extended ? [{ name: EXTENDED_DOWNLOAD, run: () => session.downloadFromAll() }] : [];
+  // Loaded only here: inquirer costs memory a scripted peer has no use for (docs/performance.md).
+  const { runMenu } = await import('./menu.ts');
   try {
     return await runMenu(session, { reportError, extra });
   } catch (error) {
@@ -126,6 +128,11 @@ async function runScripted(
     await new Promise<never>(() => {});
   }
   return failures > 0 ? 1 : 0;
+}
+
+async function loadProgressBar(): Promise<ProgressSink> {
+  const { ProgressBar } = await import('./progress-bar.ts');
+  return new ProgressBar();
 }
 
 function parseCount(text: string, flag: string): number {

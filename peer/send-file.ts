@@ -6,12 +6,16 @@
 import type { FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
 import { NapError } from '../shared/errors.ts';
+import { recycle, takeBuffer } from './buffer-recycler.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** Read size: the default 64 KiB costs ~4x the throughput (DEPENDENCIES.md, docs/performance.md). */
 export const SEND_CHUNK_BYTES = 4 * 1024 * 1024;
-/** Chunks handed to the socket and not yet flushed: 3 x 4 MiB bounds an upload's memory. */
-export const MAX_IN_FLIGHT = 3;
+/**
+ * Chunks handed to the socket and not yet flushed: one being sent while the next is read; 2 x 4 MiB
+ * bounds an upload's memory (a third chunk bought no speed, docs/performance.md).
+ */
+export const MAX_IN_FLIGHT = 2;
 
 export interface SendOptions {
   limiter?: RateLimiter | undefined;
@@ -47,7 +51,7 @@ export async function sendFileRange(
       while (inFlight >= MAX_IN_FLIGHT && failure === undefined)
         await new Promise<void>((resolve) => (wake = resolve));
       if (failure) throw failure;
-      const buffer = pool.pop() ?? Buffer.allocUnsafe(chunkBytes);
+      const buffer = pool.pop() ?? takeBuffer(chunkBytes);
       const want = Math.min(chunkBytes, end - position);
       const { bytesRead } = await file.read(buffer, 0, want, position);
       if (bytesRead === 0) throw new NapError('IO', 'The file became shorter while it was being sent.');
@@ -66,5 +70,7 @@ export async function sendFileRange(
     if (failure) throw failure;
   } finally {
     socket.off('close', onClose);
+    // Chunks still queued in a broken socket are not returned: the socket may yet read them.
+    if (inFlight === 0) recycle(pool);
   }
 }

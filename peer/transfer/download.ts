@@ -18,8 +18,12 @@ import { receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
 import { chooseVersion } from './source-info.ts';
 
-/** Piece buffers of a one-source download: one filling, two being hashed and written. */
-const SINGLE_SOURCE_SLOTS = 3;
+/**
+ * Piece buffers of a one-source download: one filling while the previous one is written (a 4 MiB
+ * write to the page cache takes a few ms, the next piece as long to arrive); a third bought no
+ * speed and cost 4 MiB of the 100 MiB budget (docs/performance.md).
+ */
+const SINGLE_SOURCE_SLOTS = 2;
 /** Piece buffers per source when there are several, and in all (the download's memory bound). */
 const SLOTS_PER_SOURCE = 2;
 const MAX_SLOTS = 12;
@@ -126,6 +130,7 @@ class Transfer {
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
     this.report();
     await Promise.all(this.sources.map((source) => this.work(source)));
+    this.slots.dispose();
     if (!this.schedule.complete) {
       const reason = this.lastError
         ? describeError(this.lastError).replace(/\.$/, '')

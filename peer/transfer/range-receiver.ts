@@ -152,8 +152,11 @@ class RangeReceiver {
   private onRead(n: number, buffer: Buffer): boolean {
     if (this.finished) return false;
     if (buffer === this.spill) {
-      const data = Buffer.from(this.spill.subarray(0, n));
-      return this.inHeader ? this.onHeaderBytes(data) : this.absorb(data);
+      // Header bytes are kept by the line splitter, so they are copied; body bytes go straight
+      // into the piece buffer (absorb copies only what cannot be placed yet).
+      return this.inHeader
+        ? this.onHeaderBytes(Buffer.from(this.spill.subarray(0, n)))
+        : this.absorb(this.spill.subarray(0, n));
     }
     this.hash.update(buffer.subarray(0, n));
     this.filled += n;
@@ -212,7 +215,7 @@ class RangeReceiver {
     let at = 0;
     while (at < data.length && !this.finished && this.received < this.r.length) {
       if (!this.slot && !this.takeSlot()) {
-        // No free buffer: keep the rest until one is released.
+        // No free buffer: keep a copy of the rest (the spill is reused) until one is released.
         const rest = Buffer.from(data.subarray(at));
         this.pauseUntilSlot(() => this.absorb(rest));
         return false;

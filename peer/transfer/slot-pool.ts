@@ -3,6 +3,8 @@
  * it arrives, then while it is hashed and written; the pool's size is the download's whole
  * memory budget, whatever the file's size.
  */
+import { recycle, takeBuffer } from '../buffer-recycler.ts';
+
 export class SlotPool {
   private readonly free: Buffer[] = [];
   private allocated = 0;
@@ -23,7 +25,7 @@ export class SlotPool {
     if (slot) return slot;
     if (this.allocated >= this.maxSlots) return undefined;
     this.allocated++;
-    return Buffer.allocUnsafeSlow(this.slotBytes);
+    return takeBuffer(this.slotBytes);
   }
 
   /** A buffer, waiting for one to be released if all are in use. */
@@ -38,6 +40,11 @@ export class SlotPool {
   release(slot: Buffer): void {
     this.free.push(slot);
     this.waiters.shift()?.();
+  }
+
+  /** The download is over: its buffers go back for the next transfer. */
+  dispose(): void {
+    recycle(this.free.splice(0));
   }
 
   /** Calls `wake` once, the next time a buffer is released. */

@@ -1,0 +1,109 @@
+/**
+ * Running benchmark commands: wall time, and each process's peak RSS (GNU time's %M for the
+ * reference tools; /proc/PID/status VmHWM for long-lived napshare processes).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+
+export interface Finished {
+  code: number | null;
+  /** Peak resident set size in bytes, as GNU time reports it. */
+  peakRss: number;
+  stderr: string;
+}
+
+/** Starts `command` under GNU time; `done` resolves when it exits, with its peak RSS. */
+export function startTimed(
+  command: string[],
+  options: { stdin?: string; stdout?: string } = {},
+): { child: ChildProcess; done: Promise<Finished> } {
+  const shell = `exec /usr/bin/time -f 'PEAK_RSS_KB=%M' ${command.map(quote).join(' ')}${options.stdin ? ` < ${quote(options.stdin)}` : ''}${options.stdout ? ` > ${quote(options.stdout)}` : ''}`;
+  // Its own process group, so stopGroup() ends bash, time and the tool together.
+  const child = spawn('bash', ['-c', shell], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (code) =>
+      resolve({ code, peakRss: Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) * 1024, stderr }),
+    ),
+  );
+  return { child, done };
+}
+
+/** Ends a command started by startTimed, with everything it started. */
+export function stopGroup(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
+/** Peak RSS (VmHWM) of a running process, in bytes. */
+export async function peakRssOf(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something listens on 127.0.0.1:port (read from /proc, without connecting). */
+export async function listening(port: number, timeoutMs = 10_000): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const table = await fs.readFile('/proc/net/tcp', 'utf8');
+    // State 0A is LISTEN.
+    if (table.split('\n').some((line) => line.includes(`0100007F${hex} `) && / 0A /.test(line))) return;
+    if (performance.now() > deadline) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export async function commandExists(name: string): Promise<boolean> {
+  const child = spawn('bash', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+  return new Promise((resolve) => child.on('close', (code) => resolve(code === 0)));
+}
+
+/** Installs Debian packages (as root, with apt) when their command is missing; false if it cannot. */
+export async function ensureDebianTools(
+  tools: { command: string; pkg: string }[],
+  log: (line: string) => void,
+): Promise<Set<string>> {
+  const missing: string[] = [];
+  for (const tool of tools) if (!(await commandExists(tool.command))) missing.push(tool.pkg);
+  if (missing.length > 0 && process.getuid?.() === 0 && (await commandExists('apt-get'))) {
+    log(`installing ${missing.join(' ')} (Debian packages) for the reference rows...`);
+    await run('bash', [
+      '-c',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`,
+    ]);
+  }
+  const present = new Set<string>();
+  for (const tool of tools) if (await commandExists(tool.command)) present.add(tool.command);
+  return present;
+}
+
+function run(command: string, args: string[]): Promise<number | null> {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  return new Promise((resolve) => child.on('close', resolve));
+}
