@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { makeTempDir, writeRandomFile } from '../test/helpers/files.ts';
 import { NapshareRig } from './napshare-rig.ts';
+import { flushDisks } from './processes.ts';
 import { MB, MiB, median, range, table } from './stats.ts';
 
 export async function multiSourceBench(options: {
@@ -37,6 +38,7 @@ export async function multiSourceBench(options: {
       ['all', all],
     ];
     for (const [from, samples] of round % 2 === 0 ? pair : pair.reverse()) {
+      await flushDisks();
       const seconds = await rig.download('movie.mkv', from);
       samples.push(size / MB / seconds);
       log(

@@ -107,3 +107,12 @@ function run(command: string, args: string[]): Promise<number | null> {
   const child = spawn(command, args, { stdio: 'ignore' });
   return new Promise((resolve) => child.on('close', resolve));
 }
+
+/**
+ * Writes every dirty page to disk (untimed, before each run): otherwise one run pays for the
+ * writeback of the previous run's 2 GiB, whichever tool wrote it.
+ */
+export function flushDisks(): Promise<void> {
+  const child = spawn('sync', [], { stdio: 'ignore' });
+  return new Promise((resolve) => child.on('close', () => resolve()));
+}

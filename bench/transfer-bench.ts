@@ -8,7 +8,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { makeTempDir, writeRandomFile } from '../test/helpers/files.ts';
 import { NapshareRig } from './napshare-rig.ts';
-import { ensureDebianTools, freePort, listening, peakRssOf, startTimed, stopGroup } from './processes.ts';
+import {
+  ensureDebianTools,
+  flushDisks,
+  freePort,
+  listening,
+  peakRssOf,
+  startTimed,
+  stopGroup,
+} from './processes.ts';
 import { MB, MiB, median, range, table } from './stats.ts';
 
 interface Sample {
@@ -154,6 +162,7 @@ export async function transferBench(options: {
   for (let round = 0; round < runs; round++) {
     const order = round % 2 === 0 ? contenders : [...contenders].reverse();
     for (const contender of order) {
+      await flushDisks();
       const sample = await contender.run();
       contender.samples.push(sample);
       log(`round ${round + 1}/${runs} ${contender.name}: ${(size / MB / sample.seconds).toFixed(0)} MB/s`);
