@@ -1,0 +1,160 @@
+/**
+ * The course as a person runs it: the server and two peers on real terminals (tmux), answered with
+ * keystrokes. Each terminal must end up showing exactly the lines of seed 003: the prompts are
+ * drawn on stderr and erased once answered, the progress bar too. tmux is installed by .ci/run.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { waitUntil } from '../helpers/wait.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+// A tmux server of this test's own, so nothing else on the machine is touched.
+const SOCKET = `napshare-test-${process.pid}`;
+
+async function tmux(...args: string[]): Promise<string> {
+  return (await run('tmux', ['-L', SOCKET, ...args])).stdout;
+}
+
+/** Starts `program` (server or peer) in a new 120x30 terminal named `name`, in folder `cwd`. */
+async function terminal(
+  name: string,
+  program: 'server' | 'peer',
+  args: string[],
+  cwd: string,
+): Promise<void> {
+  const command = [
+    'env',
+    '-u',
+    'INIT_CWD',
+    'NO_COLOR=1',
+    process.execPath,
+    '--import',
+    TSX,
+    path.join(ROOT, program, 'main.ts'),
+    ...args,
+  ]
+    .map((part) => `'${part}'`)
+    .join(' ');
+  await tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '30', '-c', cwd, `${command}; sleep 600`);
+}
+
+/** The visible lines of a terminal, trailing blanks dropped. */
+async function screen(name: string): Promise<string[]> {
+  const lines = (await tmux('capture-pane', '-p', '-t', name)).split('\n').map((line) => line.trimEnd());
+  while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+async function until(name: string, text: string | RegExp): Promise<string[]> {
+  let last: string[] = [];
+  await waitUntil(
+    async () => {
+      last = await screen(name);
+      return last.some((line) => (typeof text === 'string' ? line.includes(text) : text.test(line)));
+    },
+    `terminal ${name} shows ${text}`,
+    30_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; it shows:\n${last.join('\n')}`);
+  });
+  return last;
+}
+
+async function keys(name: string, ...sequence: string[]): Promise<void> {
+  await tmux('send-keys', '-t', name, ...sequence);
+}
+
+const hasTmux = await run('tmux', ['-V']).then(
+  () => true,
+  () => false,
+);
+
+afterAll(async () => {
+  await tmux('kill-server').catch(() => undefined);
+  await removeTempDirs();
+});
+
+describe.runIf(hasTmux)('the course on real terminals', () => {
+  it('server and peers answered with keystrokes show exactly the seed lines', async () => {
+    const root = await makeTempDir();
+    await fs.mkdir(path.join(root, 'peer1'));
+    await fs.mkdir(path.join(root, 'peer2'));
+    const sha = await writeRandomFile(path.join(root, 'peer1', 'aula1.mp4'), 64 * 1024 * 1024);
+
+    // The server asks its IP (Enter: 127.0.0.1) and port (0: a free one, printed on stderr).
+    await terminal('srv', 'server', [], root);
+    await until('srv', 'Server IP');
+    await keys('srv', 'Enter');
+    await until('srv', 'Server port');
+    await keys('srv', 'C-u', '0', 'Enter');
+    const serverPort = /127\.0\.0\.1:(\d+)/.exec((await until('srv', 'listening on')).join('\n'))?.[1];
+
+    const join = async (name: string, folder: string) => {
+      await until(name, '❯ JOIN');
+      await keys(name, 'Enter');
+      await until(name, '? IP');
+      await keys(name, 'Enter');
+      await until(name, '? Port');
+      await keys(name, '0', 'Enter');
+      await until(name, '? Folder');
+      await keys(name, folder, 'Enter');
+      return /127\.0\.0\.1:(\d+)/.exec((await until(name, 'Sou peer')).join('\n'))?.[1];
+    };
+    await terminal('p1', 'peer', ['--server', `127.0.0.1:${serverPort}`], root);
+    const port1 = await join('p1', 'peer1');
+    await terminal('p2', 'peer', ['--server', `127.0.0.1:${serverPort}`], root);
+    const port2 = await join('p2', 'peer2');
+
+    const search = async (file: string, expected: string) => {
+      await until('p2', '❯ JOIN');
+      await keys('p2', 'Down', 'Enter');
+      await until('p2', '? File name');
+      await keys('p2', file, 'Enter');
+      await until('p2', expected);
+    };
+    await search('naoexiste.mp4', 'peers com arquivo solicitado:');
+    await search('aula1.mp4', `peers com arquivo solicitado: 127.0.0.1:${port1}`);
+    // DOWNLOAD offers the first peer of the last SEARCH as its answers: Enter, Enter.
+    await until('p2', '❯ JOIN');
+    await keys('p2', 'Down', 'Down', 'Enter');
+    await until('p2', '? Peer IP');
+    await keys('p2', 'Enter');
+    await until('p2', '? Peer port');
+    await keys('p2', 'Enter');
+    await until('p2', 'Arquivo aula1.mp4');
+    const menu = ['? napshare', '❯ JOIN', '  SEARCH', '  DOWNLOAD', '', '↑↓ navigate • ⏎ select'];
+    await waitUntil(
+      async () => (await screen('p2')).length === 4 + menu.length,
+      'the menu is back under the lines',
+    );
+
+    expect(await screen('p2')).toEqual([
+      `Sou peer 127.0.0.1:${port2} com arquivos`,
+      'peers com arquivo solicitado:',
+      `peers com arquivo solicitado: 127.0.0.1:${port1}`,
+      'Arquivo aula1.mp4 baixado com sucesso na pasta peer2',
+      ...menu,
+    ]);
+    expect(await screen('p1')).toEqual([`Sou peer 127.0.0.1:${port1} com arquivos aula1.mp4`, ...menu]);
+    expect(await screen('srv')).toEqual([
+      `listening on 127.0.0.1:${serverPort}`,
+      `Peer 127.0.0.1:${port1} adicionado com arquivos aula1.mp4`,
+      `Peer 127.0.0.1:${port2} adicionado com arquivos`,
+      `Peer 127.0.0.1:${port2} solicitou arquivo naoexiste.mp4`,
+      `Peer 127.0.0.1:${port2} solicitou arquivo aula1.mp4`,
+    ]);
+    expect(await sha256File(path.join(root, 'peer2', 'aula1.mp4'))).toBe(sha);
+
+    // Ctrl+C at the menu quits cleanly: the menu is erased, the lines stay.
+    await keys('p2', 'C-c');
+    await waitUntil(async () => (await screen('p2')).length === 4, 'the menu is erased');
+  });
+});
