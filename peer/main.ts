@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { parseHostPort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, NapError } from '../shared/errors.ts';
+import { describeError, isPromptExit, NapError } from '../shared/errors.ts';
 import { parseByteSize } from '../shared/units.ts';
 import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
 import { runLineMode } from './line-mode.ts';
@@ -112,7 +112,7 @@ async function runInteractive(
     return await runMenu(session, { reportError, extra });
   } catch (error) {
     // Ctrl+C at a prompt: leave cleanly.
-    if (error instanceof Error && error.name === 'ExitPromptError') return 0;
+    if (isPromptExit(error)) return 0;
     throw error;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { input, select } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
-import { describeError } from '../shared/errors.ts';
+import { describeError, isPromptExit, validatorOf } from '../shared/errors.ts';
 import type { PeerSession } from './session.ts';
 
 export const MENU_CHOICES = ['JOIN', 'SEARCH', 'DOWNLOAD'] as const;
@@ -49,7 +49,7 @@ export async function runMenu(session: PeerSession, options: MenuOptions): Promi
           await extra.find((entry) => entry.name === choice)?.run();
       }
     } catch (error) {
-      if (error instanceof Error && error.name === 'ExitPromptError') throw error;
+      if (isPromptExit(error)) throw error;
       options.reportError(describeError(error));
     }
   }
@@ -57,14 +57,14 @@ export async function runMenu(session: PeerSession, options: MenuOptions): Promi
 
 async function menuJoin(session: PeerSession): Promise<void> {
   const ip = await input(
-    { message: 'IP', default: session.joined?.ip ?? '127.0.0.1', validate: check(parseIPv4) },
+    { message: 'IP', default: session.joined?.ip ?? '127.0.0.1', validate: validatorOf(parseIPv4) },
     context,
   );
   const port = await input(
     {
       message: 'Port',
       default: defaultString(session.joined?.port),
-      validate: check((text) => parsePort(text, true)),
+      validate: validatorOf((text) => parsePort(text, true)),
     },
     context,
   );
@@ -84,11 +84,11 @@ async function menuDownload(session: PeerSession): Promise<void> {
   // Offer the first peer of the last SEARCH as the default answer.
   const [firstIp, firstPort] = (session.lastSearchResult?.peers[0] ?? '127.0.0.1:').split(':');
   const ip = await input(
-    { message: 'Peer IP', default: firstIp ?? '127.0.0.1', validate: check(parseIPv4) },
+    { message: 'Peer IP', default: firstIp ?? '127.0.0.1', validate: validatorOf(parseIPv4) },
     context,
   );
   const port = await input(
-    { message: 'Peer port', default: firstPort ?? '', validate: check(parsePort) },
+    { message: 'Peer port', default: firstPort ?? '', validate: validatorOf(parsePort) },
     context,
   );
   await session.download(parseIPv4(ip), parsePort(port));
@@ -96,15 +96,4 @@ async function menuDownload(session: PeerSession): Promise<void> {
 
 function defaultString(value: number | undefined): string {
   return value === undefined ? '' : String(value);
-}
-
-function check(parse: (text: string) => unknown): (text: string) => true | string {
-  return (text) => {
-    try {
-      parse(text);
-      return true;
-    } catch (error) {
-      return describeError(error);
-    }
-  };
 }

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { input } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, NapError } from '../shared/errors.ts';
+import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
 import { IndexServer } from './index-server.ts';
 import { DEFAULT_MAX_PEERS } from './registry.ts';
@@ -64,7 +64,10 @@ async function main(argv: string[]): Promise<number> {
       ? parseIPv4(values.host)
       : interactive
         ? parseIPv4(
-            await input({ message: 'Server IP', default: DEFAULT_SERVER_HOST, validate: validIp }, context),
+            await input(
+              { message: 'Server IP', default: DEFAULT_SERVER_HOST, validate: validatorOf(parseIPv4) },
+              context,
+            ),
           )
         : DEFAULT_SERVER_HOST;
   const port =
@@ -73,7 +76,11 @@ async function main(argv: string[]): Promise<number> {
       : interactive
         ? parsePort(
             await input(
-              { message: 'Server port', default: String(DEFAULT_SERVER_PORT), validate: validPort },
+              {
+                message: 'Server port',
+                default: String(DEFAULT_SERVER_PORT),
+                validate: validatorOf((text) => parsePort(text, true)),
+              },
               context,
             ),
             true,
@@ -118,26 +125,9 @@ function parseSeconds(text: string, flag: string): number {
   return ms;
 }
 
-function validIp(text: string): true | string {
-  return attempt(() => parseIPv4(text));
-}
-
-function validPort(text: string): true | string {
-  return attempt(() => parsePort(text, true));
-}
-
-function attempt(check: () => unknown): true | string {
-  try {
-    check();
-    return true;
-  } catch (error) {
-    return describeError(error);
-  }
-}
-
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   // Ctrl+C at a prompt is a normal way out.
-  if (error instanceof Error && error.name === 'ExitPromptError') return exit(0);
+  if (isPromptExit(error)) return exit(0);
   process.stderr.write(`napshare server: ${describeError(error)}\n`);
   exit(1);
 });

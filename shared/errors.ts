@@ -51,3 +51,23 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * Turns a parser that throws into a prompt validator: true when `parse` accepts the text, else the
+ * sentence saying why (shown under the prompt).
+ */
+export function validatorOf(parse: (text: string) => unknown): (text: string) => true | string {
+  return (text) => {
+    try {
+      parse(text);
+      return true;
+    } catch (error) {
+      return describeError(error);
+    }
+  };
+}
+
+/** Ctrl+C (or Ctrl+D) at an interactive prompt: a normal way to quit, not a failure. */
+export function isPromptExit(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ExitPromptError';
+}

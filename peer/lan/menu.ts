@@ -7,7 +7,7 @@
  */
 import { input, password, select } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
-import { describeError } from '../../shared/errors.ts';
+import { isPromptExit, validatorOf } from '../../shared/errors.ts';
 import { assertSafeFileName } from '../../shared/file-names.ts';
 import type { ConsoleGate } from './console-gate.ts';
 import { failureLine, type LanActions } from './lan-actions.ts';
@@ -77,7 +77,7 @@ async function ask(choice: Exclude<Choice, 'QUIT'>, actions: LanActions): Promis
       return askGet(actions);
     case 'OFFER': {
       const file = await input(
-        { message: 'File to offer (a name in the folder)', validate: check(assertSafeFileName) },
+        { message: 'File to offer (a name in the folder)', validate: validatorOf(assertSafeFileName) },
         context,
       );
       return { type: 'OFFER', file, password: await askPassword('Password for it') };
@@ -103,9 +103,12 @@ async function askGet(actions: LanActions): Promise<LanCommand> {
     );
     if (id !== 0) return { type: 'GET_OFFER', id, password: await askPassword('Password') };
   }
-  const ip = await input({ message: 'Peer IP', default: '127.0.0.1', validate: check(parseIPv4) }, context);
-  const port = await input({ message: 'Peer port', validate: check(parsePort) }, context);
-  const file = await input({ message: 'File name', validate: check(assertSafeFileName) }, context);
+  const ip = await input(
+    { message: 'Peer IP', default: '127.0.0.1', validate: validatorOf(parseIPv4) },
+    context,
+  );
+  const port = await input({ message: 'Peer port', validate: validatorOf(parsePort) }, context);
+  const file = await input({ message: 'File name', validate: validatorOf(assertSafeFileName) }, context);
   return {
     type: 'GET',
     ip: parseIPv4(ip),
@@ -116,20 +119,5 @@ async function askGet(actions: LanActions): Promise<LanCommand> {
 }
 
 function askPassword(message: string): Promise<string> {
-  return password({ message, mask: '*', validate: check(assertPassword) }, context);
-}
-
-function isPromptExit(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ExitPromptError';
-}
-
-function check(parse: (text: string) => unknown): (text: string) => true | string {
-  return (text) => {
-    try {
-      parse(text);
-      return true;
-    } catch (error) {
-      return describeError(error);
-    }
-  };
+  return password({ message, mask: '*', validate: validatorOf(assertPassword) }, context);
 }
