@@ -47,6 +47,8 @@ export function describeError(err: unknown): string {
   if (err instanceof NapError) return err.message;
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
+    // A bad command-line argument: the sentence is enough, the way out is --help.
+    if (code?.startsWith('ERR_PARSE_ARGS')) return `${err.message.replace(/\.$/, '')}; see --help.`;
     return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
   }
   return String(err);

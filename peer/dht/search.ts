@@ -73,7 +73,7 @@ export async function askNames(
   const deadline = Date.now() + timeoutMs;
   let socket: net.Socket | undefined;
   try {
-    socket = await connectTcp(address.host, address.port, `holder ${where}`, timeoutMs);
+    socket = await connectTcp(address.host, address.port, 'the holder', timeoutMs);
     socket.on('error', () => {});
     socket.write(encodeLine({ type: 'LIST', keyword }));
     const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `holder ${where}`);

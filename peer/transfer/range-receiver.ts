@@ -89,7 +89,7 @@ class RangeReceiver {
       // Hold a buffer before connecting: the first piece may start with prefilled bytes.
       this.slot = await this.r.slots.acquireWhenFree();
       const { host, port } = this.r.source;
-      this.socket = await connectTcp(host, port, `peer ${host}:${port}`, {
+      this.socket = await connectTcp(host, port, 'the peer', {
         onread: {
           buffer: () => this.nextBuffer(),
           callback: (n, buffer) => this.onRead(n, buffer as Buffer),

@@ -27,7 +27,7 @@ export async function fetchInfo(
   answerChallenge?: (file: string, nonce: string) => string,
 ): Promise<FileInfo> {
   const peer = `peer ${source.host}:${source.port}`;
-  const socket = await connectTcp(source.host, source.port, peer);
+  const socket = await connectTcp(source.host, source.port, 'the peer');
   try {
     socket.write(encodeLine({ type: 'INFO', file }));
     const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `The ${peer}`);
