@@ -59,9 +59,14 @@ export class PeerSession {
   async join(ip: string, port: number, folderTyped: string): Promise<void> {
     const folder = await requireFolder(folderTyped);
     const files = await listSharedFiles(folder, this.log);
-    // Serve before announcing, so nobody is ever sent to an address that does not answer yet.
-    await this.fileServer?.close();
-    this.fileServer = undefined;
+    // Serve before announcing, so nobody is ever sent to an address that does not answer yet. A
+    // second JOIN keeps the current file server until the new one runs, unless it needs its port.
+    const previous = this.fileServer;
+    const samePort = previous !== undefined && this.joinedAs?.ip === ip && this.joinedAs.port === port;
+    if (samePort) {
+      this.fileServer = undefined;
+      await previous.close();
+    }
     const fileServer = await FileServer.start({
       host: ip,
       port,
@@ -77,6 +82,7 @@ export class PeerSession {
       await fileServer.close();
       throw error;
     }
+    if (!samePort) await previous?.close();
     this.fileServer = fileServer;
     this.joinedAs = { ip, port: fileServer.port, folderTyped, folder };
     this.options.print(peerJoinLine(formatAddress(ip, fileServer.port), files));

@@ -1,0 +1,63 @@
+/** The course peer's session over real sockets: what a second JOIN does to the peer's sharing. */
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerSession } from '../../peer/session.ts';
+import { fetchInfo } from '../../peer/transfer/source-info.ts';
+import { IndexServer } from '../../server/index-server.ts';
+import { isNapError } from '../../shared/errors.ts';
+import { makeTempDir, removeTempDirs, writeRandomFile } from '../helpers/files.ts';
+
+const closers: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await removeTempDirs();
+});
+
+async function setUp() {
+  const server = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {} });
+  closers.push(() => server.close());
+  const printed: string[] = [];
+  const session = new PeerSession({
+    server: { host: '127.0.0.1', port: server.address().port },
+    print: (line) => printed.push(line),
+  });
+  closers.push(() => session.close());
+  return { session, printed };
+}
+
+describe('a second JOIN', () => {
+  it('that fails (port taken) leaves the peer sharing at its first address', async () => {
+    const folder = await makeTempDir();
+    await writeRandomFile(path.join(folder, 'a.bin'), 1000);
+    const { session, printed } = await setUp();
+    await session.join('127.0.0.1', 0, folder);
+    const first = session.joined?.port as number;
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => blocker.close(() => resolve())));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    await expect(session.join('127.0.0.1', taken, folder)).rejects.toSatisfy((error) =>
+      isNapError(error, 'ADDRESS_IN_USE'),
+    );
+    expect(session.joined?.port).toBe(first);
+    expect(await fetchInfo({ host: '127.0.0.1', port: first }, 'a.bin')).toMatchObject({ size: 1000 });
+    expect(printed).toEqual([`Sou peer 127.0.0.1:${first} com arquivos a.bin`]);
+  });
+
+  it('to a new address moves the sharing there and stops the old one', async () => {
+    const folder = await makeTempDir();
+    await writeRandomFile(path.join(folder, 'a.bin'), 10);
+    const { session } = await setUp();
+    await session.join('127.0.0.1', 0, folder);
+    const first = session.joined?.port as number;
+    await session.join('127.0.0.1', 0, folder);
+    const second = session.joined?.port as number;
+    expect(second).not.toBe(first);
+    expect(await fetchInfo({ host: '127.0.0.1', port: second }, 'a.bin')).toMatchObject({ size: 10 });
+    await expect(fetchInfo({ host: '127.0.0.1', port: first }, 'a.bin')).rejects.toSatisfy((error) =>
+      isNapError(error, 'CONNECT_FAILED'),
+    );
+  });
+});
