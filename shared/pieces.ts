@@ -5,12 +5,18 @@
 
 /** Smallest piece: big enough that a per-piece request costs nothing next to its transfer. */
 export const MIN_PIECE_BYTES = 4 * 1024 * 1024;
-/** Most pieces per file: bounds the INFO_OK line (67 bytes a piece) and the downloader's tables. */
+/** Pieces per file aimed at: bounds the INFO_OK line (67 bytes a piece) and the downloader's tables. */
 export const MAX_PIECES = 8192;
+/**
+ * Largest piece: a downloader holds two or three pieces in memory, so a source must not be able to
+ * make it allocate more (a hostile INFO_OK claiming huge pieces is refused). Files past 512 GiB
+ * get more than MAX_PIECES pieces instead.
+ */
+export const MAX_PIECE_BYTES = 64 * 1024 * 1024;
 
 export function choosePieceSize(fileSize: number): number {
   let pieceSize = MIN_PIECE_BYTES;
-  while (Math.ceil(fileSize / pieceSize) > MAX_PIECES) pieceSize *= 2;
+  while (Math.ceil(fileSize / pieceSize) > MAX_PIECES && pieceSize < MAX_PIECE_BYTES) pieceSize *= 2;
   return pieceSize;
 }
 

@@ -15,6 +15,7 @@ import {
   requireString,
   requireStringArray,
 } from './json-line.ts';
+import { MAX_PIECE_BYTES } from './pieces.ts';
 
 /**
  * Longest request line a file server reads: requests are one short JSON object; 64 KiB leaves room
@@ -22,10 +23,10 @@ import {
  */
 export const MAX_TRANSFER_REQUEST_BYTES = 64 * 1024;
 /**
- * Longest reply line a downloader reads: INFO_OK carries one SHA-256 per piece (at most
- * MAX_PIECES, 67 bytes each, about 550 KiB); 4 MiB bounds a server that talks without end.
+ * Longest reply line a downloader reads: INFO_OK carries one SHA-256 per piece (67 bytes each:
+ * 550 KiB for MAX_PIECES, 16 MiB for a 15 TiB file); the bound stops a server that talks without end.
  */
-export const MAX_TRANSFER_REPLY_BYTES = 4 * 1024 * 1024;
+export const MAX_TRANSFER_REPLY_BYTES = 16 * 1024 * 1024;
 
 export type RejectReason =
   | 'NOT_FOUND'
@@ -162,7 +163,9 @@ function decodeFileInfo(message: JsonObject): FileInfo {
   const pieceSize = requireCount(message, 'pieceSize');
   const pieces = requireStringArray(message, 'pieces');
   if (!SHA256_HEX.test(sha256)) throw badField(message, 'sha256', '64 lower-case hex digits');
-  if (pieceSize < 1) throw badField(message, 'pieceSize', 'a positive integer');
+  if (pieceSize < 1 || pieceSize > MAX_PIECE_BYTES) {
+    throw badField(message, 'pieceSize', `an integer from 1 to ${MAX_PIECE_BYTES}`);
+  }
   if (pieces.length !== Math.ceil(size / pieceSize) || !pieces.every((hash) => SHA256_HEX.test(hash))) {
     throw badField(message, 'pieces', 'one SHA-256 per piece of the file');
   }

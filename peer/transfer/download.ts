@@ -124,7 +124,8 @@ class Transfer {
     const slotCount = this.multi
       ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
       : SINGLE_SOURCE_SLOTS;
-    this.slots = new SlotPool(info.pieceSize, slotCount);
+    // A small file needs no piece-sized buffers.
+    this.slots = new SlotPool(Math.max(1, Math.min(info.pieceSize, info.size)), slotCount);
   }
 
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
