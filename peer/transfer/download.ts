@@ -99,6 +99,8 @@ class Transfer {
   private readonly slots: SlotPool;
   private readonly multi: boolean;
   private readonly used = new Set<Source>();
+  /** Aborted when the file is complete, to cut ranges still under way (endgame duplicates). */
+  private readonly finished = new AbortController();
   private transferred = 0;
   /** Bytes received of pieces not verified yet. */
   private arriving = 0;
@@ -131,6 +133,7 @@ class Transfer {
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
     this.report();
     await Promise.all(this.sources.map((source) => this.work(source)));
+    this.finished.abort();
     this.slots.dispose();
     if (!this.schedule.complete) {
       const reason = this.lastError
@@ -158,6 +161,8 @@ class Transfer {
         failures = 0;
       } catch (error) {
         this.schedule.giveBack(run);
+        // Cut short because the file is complete (an endgame copy won): not a failure.
+        if (this.schedule.complete) return;
         this.lastError = error;
         const verdict = judge(error);
         this.log(
@@ -191,6 +196,7 @@ class Transfer {
         pieceSize,
         fileSize: size,
         slots: this.slots,
+        signal: this.finished.signal,
         prefill,
         answerChallenge: this.options.answerChallenge,
         onBytes: (bytes) => {
@@ -235,6 +241,8 @@ class Transfer {
     prefilled: number,
     counted: { bytes: number },
   ): Promise<void> {
+    // In the endgame two sources may bring the same piece: the first verified copy is kept.
+    if (this.schedule.isHeld(index)) return;
     if (digest !== this.info.pieces[index]) {
       throw new NapError(
         'INTEGRITY',
@@ -247,6 +255,8 @@ class Transfer {
     if (prefilled > 0) this.partialBytes = 0;
     this.used.add(source);
     this.schedule.markHeld(index);
+    // The last piece is in: stop the other sources' ranges still under way.
+    if (this.schedule.complete) this.finished.abort();
     counted.bytes -= data.length - prefilled;
     this.arriving -= data.length - prefilled;
     this.report();

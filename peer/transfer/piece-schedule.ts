@@ -1,10 +1,16 @@
 /**
  * Which pieces of a download are held, being fetched, or still missing; hands out runs of
  * consecutive missing pieces to the sources. Pure state (no sockets), so it is tested alone.
+ *
+ * Endgame (several sources): when nothing is missing but pieces are still on their way from a
+ * slow source, an idle source fetches one of them too, and the first verified copy wins. Without
+ * it, one source trickling bytes would hold the whole download back.
  */
 
-/** Pieces per request when several sources share a file: 4 x 4 MiB keeps every source busy with
- * little left to redo when one of them fails, and the slowest one's last run short. */
+/**
+ * Pieces per request when several sources share a file: 4 x 4 MiB keeps every source busy, with
+ * little to redo when one of them fails and the slowest one's last run short.
+ */
 export const MULTI_SOURCE_RUN_PIECES = 4;
 
 /** Consecutive pieces `first`..`last` (inclusive). */
@@ -13,74 +19,85 @@ export interface Run {
   last: number;
 }
 
-type State = 'missing' | 'fetching' | 'held';
-
 export class PieceSchedule {
-  private readonly states: State[];
-  private held = 0;
-  private fetching = 0;
+  private readonly held: boolean[];
+  /** Sources fetching each piece now: 0 (missing), 1, or 2 (duplicated in the endgame). */
+  private readonly fetchers: number[];
+  private heldTotal = 0;
   private waiters: (() => void)[] = [];
 
   constructor(have: readonly boolean[]) {
-    this.states = have.map((h) => (h ? 'held' : 'missing'));
-    this.held = have.filter(Boolean).length;
+    this.held = [...have];
+    this.fetchers = have.map(() => 0);
+    this.heldTotal = have.filter(Boolean).length;
   }
 
   get complete(): boolean {
-    return this.held === this.states.length;
+    return this.heldTotal === this.held.length;
   }
 
   get heldCount(): number {
-    return this.held;
+    return this.heldTotal;
+  }
+
+  isHeld(index: number): boolean {
+    return this.held[index] === true;
   }
 
   heldBytes(fileSize: number, pieceSize: number): number {
-    const last = this.states.length - 1;
-    let bytes = this.held * pieceSize;
-    if (last >= 0 && this.states[last] === 'held') bytes -= last * pieceSize + pieceSize - fileSize;
+    const last = this.held.length - 1;
+    let bytes = this.heldTotal * pieceSize;
+    if (last >= 0 && this.held[last]) bytes -= last * pieceSize + pieceSize - fileSize;
     return bytes;
   }
 
   /**
    * The first missing run, marked as being fetched: up to MULTI_SOURCE_RUN_PIECES pieces when
-   * `shared`, else every consecutive missing piece (one streamed request). Undefined when none.
+   * `shared`, else every consecutive missing piece (one streamed request). When nothing is
+   * missing and `shared`, one piece another source is still fetching (the endgame). Undefined
+   * when there is nothing to do.
    */
   take(shared: boolean): Run | undefined {
-    const first = this.states.indexOf('missing');
-    if (first === -1) return undefined;
+    const first = this.held.findIndex((held, i) => !held && this.fetchers[i] === 0);
+    if (first === -1) return shared ? this.duplicate() : undefined;
     let last = first;
-    const limit = shared ? first + MULTI_SOURCE_RUN_PIECES - 1 : this.states.length - 1;
-    while (last < limit && this.states[last + 1] === 'missing') last++;
-    for (let i = first; i <= last; i++) this.states[i] = 'fetching';
-    this.fetching += last - first + 1;
+    const limit = shared ? first + MULTI_SOURCE_RUN_PIECES - 1 : this.held.length - 1;
+    while (last < limit && !this.held[last + 1] && this.fetchers[last + 1] === 0) last++;
+    for (let i = first; i <= last; i++) this.fetchers[i] = 1;
     return { first, last };
   }
 
   markHeld(index: number): void {
-    if (this.states[index] === 'held') return;
-    if (this.states[index] === 'fetching') this.fetching--;
-    this.states[index] = 'held';
-    this.held++;
-    if (this.fetching === 0) this.notify();
+    if (this.held[index]) return;
+    this.held[index] = true;
+    this.heldTotal++;
+    if (this.complete) this.notify();
   }
 
-  /** A run's fetch ended early: its pieces not held are missing again, for any source. */
+  /** A run's fetch ended: its pieces not held are free again (missing, unless another fetches them). */
   giveBack(run: Run): void {
     for (let i = run.first; i <= run.last; i++) {
-      if (this.states[i] !== 'fetching') continue;
-      this.states[i] = 'missing';
-      this.fetching--;
+      if (!this.held[i] && (this.fetchers[i] as number) > 0)
+        this.fetchers[i] = (this.fetchers[i] as number) - 1;
     }
     this.notify();
   }
 
   /**
-   * Resolves when pieces come back (a source failed) or nothing is being fetched any more; a
-   * source with no run waits on it. False when nothing is left to wait for.
+   * Resolves when pieces come back (a source failed) or the file is complete; a source with no
+   * run waits on it. False when nothing is left to wait for.
    */
   changed(): Promise<boolean> {
-    if (this.fetching === 0) return Promise.resolve(!this.complete && this.states.includes('missing'));
-    return new Promise((resolve) => this.waiters.push(() => resolve(true)));
+    if (this.complete) return Promise.resolve(false);
+    if (!this.fetchers.some((count, i) => count > 0 && !this.held[i])) return Promise.resolve(true);
+    return new Promise((resolve) => this.waiters.push(() => resolve(!this.complete)));
+  }
+
+  private duplicate(): Run | undefined {
+    const index = this.held.findIndex((held, i) => !held && this.fetchers[i] === 1);
+    if (index === -1) return undefined;
+    this.fetchers[index] = 2;
+    return { first: index, last: index };
   }
 
   private notify(): void {

@@ -182,6 +182,22 @@ describe('multi-source', () => {
     expect(ports).toContain(peers[2]?.port);
   });
 
+  it('a very slow source does not hold the download back (endgame: the fast ones fetch its pieces too)', async () => {
+    const size = 24 * MiB;
+    const { dir, sha } = await folderWith('s.bin', size);
+    // 200 kB/s: its first 4 MiB chunk alone would take 21 s, its run of four pieces 84 s.
+    const slow = await serve(dir, { rate: 200e3 });
+    const fast = await Promise.all([serve(dir), serve(dir)]);
+    const into = await makeTempDir();
+    const result = await download({
+      sources: [slow, ...fast].map((peer) => ({ host: '127.0.0.1', port: peer.port })),
+      file: 's.bin',
+      folder: into,
+    });
+    expect(await sha256File(path.join(into, 's.bin'))).toBe(sha);
+    expect(result.usedSources.map((source) => source.port)).not.toContain(slow.port);
+  }, 30_000);
+
   it('avoids a lying source and a source with another version of the file', async () => {
     const size = 20 * MiB + 5;
     const { dir, sha } = await folderWith('f.bin', size);

@@ -29,7 +29,7 @@ describe('PieceSchedule', () => {
     const run = schedule.take(false);
     if (!run) throw new Error('expected a run');
     schedule.markHeld(0);
-    expect(schedule.take(true)).toBeUndefined();
+    expect(schedule.take(false)).toBeUndefined();
     const woken = schedule.changed();
     schedule.giveBack(run);
     expect(await woken).toBe(true);
@@ -45,8 +45,36 @@ describe('PieceSchedule', () => {
     schedule.take(false);
     const woken = schedule.changed();
     schedule.markHeld(0);
-    expect(await woken).toBe(true);
+    // Released, with nothing left to wait for.
+    expect(await woken).toBe(false);
     expect(await schedule.changed()).toBe(false);
+  });
+
+  it('endgame: with nothing missing, an idle source gets one piece another is still fetching, once', () => {
+    const schedule = new PieceSchedule([false, false, true]);
+    expect(schedule.take(true)).toEqual({ first: 0, last: 1 });
+    // Nothing missing: duplicate piece 0, then 1, then nothing (each is duplicated at most once).
+    expect(schedule.take(true)).toEqual({ first: 0, last: 0 });
+    expect(schedule.take(true)).toEqual({ first: 1, last: 1 });
+    expect(schedule.take(true)).toBeUndefined();
+    // A one-source download never duplicates.
+    expect(new PieceSchedule([false]).take(false)).toEqual({ first: 0, last: 0 });
+    schedule.markHeld(0);
+    schedule.markHeld(1);
+    expect(schedule.complete).toBe(true);
+  });
+
+  it('endgame: a failed duplicate leaves the piece with its first fetcher, not missing', () => {
+    const schedule = new PieceSchedule([false]);
+    const first = schedule.take(true);
+    const copy = schedule.take(true);
+    expect(copy).toEqual({ first: 0, last: 0 });
+    if (!copy || !first) throw new Error('expected runs');
+    schedule.giveBack(copy);
+    expect(schedule.take(true)).toEqual({ first: 0, last: 0 });
+    schedule.giveBack(first);
+    schedule.giveBack(first);
+    expect(schedule.take(false)).toEqual({ first: 0, last: 0 });
   });
 
   it('counts held bytes with a short last piece', () => {
