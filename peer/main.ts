@@ -10,6 +10,7 @@ import { describeError, isPromptExit, NapError } from '../shared/errors.ts';
 import { parseByteSize } from '../shared/units.ts';
 import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
 import { runLineMode } from './line-mode.ts';
+import { NoticeBoard } from './notice-board.ts';
 import type { ProgressSink } from './progress-bar.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { PeerSession } from './session.ts';
@@ -76,8 +77,12 @@ async function main(argv: string[]): Promise<number> {
   // Red only on a terminal; chalk is not even loaded for pipes (memory, docs/performance.md).
   const red = process.stderr.isTTY ? (await import('chalk')).chalkStderr.red : (text: string) => text;
   const reportError = (message: string) => process.stderr.write(`${red(message)}\n`);
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  // At the menu, notices wait for the prompt to close instead of being written over it.
+  const notices = interactive ? new NoticeBoard() : undefined;
   const session = new PeerSession({
     server: parseHostPort(values.server),
+    notice: notices ? (message) => notices.post(message) : undefined,
     print: (line) => process.stdout.write(`${line}\n`),
     log: values.verbose ? (message) => process.stderr.write(`[peer] ${message}\n`) : undefined,
     maxUploads,
@@ -86,13 +91,12 @@ async function main(argv: string[]): Promise<number> {
     progress: process.stderr.isTTY ? await loadProgressBar() : undefined,
   });
 
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const interrupted = new Promise<number>((resolve) => {
     process.once('SIGINT', () => resolve(interactive ? 0 : 130));
     process.once('SIGTERM', () => resolve(143));
   });
   const run = interactive
-    ? runInteractive(session, reportError, values.extended)
+    ? runInteractive(session, reportError, values.extended, notices)
     : runScripted(session, reportError, values['keep-sharing']);
   const code = await Promise.race([run, interrupted]);
   await session.close();
@@ -103,13 +107,14 @@ async function runInteractive(
   session: PeerSession,
   reportError: (message: string) => void,
   extended: boolean,
+  notices: NoticeBoard | undefined,
 ): Promise<number> {
   // The course menu offers exactly JOIN, SEARCH, DOWNLOAD; extras only when asked for.
   const extra = extended ? [{ name: EXTENDED_DOWNLOAD, run: () => session.downloadFromAll() }] : [];
   // Loaded only here: inquirer costs memory a scripted peer has no use for (docs/performance.md).
   const { runMenu } = await import('./menu.ts');
   try {
-    return await runMenu(session, { reportError, extra });
+    return await runMenu(session, { reportError, extra, notices });
   } catch (error) {
     // Ctrl+C at a prompt: leave cleanly.
     if (isPromptExit(error)) return 0;

@@ -7,6 +7,7 @@
 import { input, select } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { describeError, isPromptExit, validatorOf } from '../shared/errors.ts';
+import type { NoticeBoard } from './notice-board.ts';
 import type { PeerSession } from './session.ts';
 
 export const MENU_CHOICES = ['JOIN', 'SEARCH', 'DOWNLOAD'] as const;
@@ -18,22 +19,36 @@ export interface MenuOptions {
   reportError: (message: string) => void;
   /** Extra entries after the course's three (the extended menu); never in the course menu. */
   extra?: { name: string; run: () => Promise<void> }[];
+  /** Notices to show between prompts (a notice arriving at the menu redraws it under the notice). */
+  notices?: NoticeBoard;
 }
 
 /** Runs until Ctrl+C (which rejects with ExitPromptError for the caller to treat as quit). */
 export async function runMenu(session: PeerSession, options: MenuOptions): Promise<never> {
   const extra = options.extra ?? [];
   for (;;) {
-    const choice = await select(
-      {
-        message: 'napshare',
-        choices: [...MENU_CHOICES, ...extra.map((entry) => entry.name)].map((name) => ({
-          name,
-          value: name,
-        })),
-      },
-      context,
-    );
+    for (const notice of options.notices?.take() ?? []) process.stderr.write(`${notice}\n`);
+    const redraw = new AbortController();
+    const stopListening = options.notices?.onPost(() => redraw.abort());
+    let choice: string;
+    try {
+      choice = await select(
+        {
+          message: 'napshare',
+          choices: [...MENU_CHOICES, ...extra.map((entry) => entry.name)].map((name) => ({
+            name,
+            value: name,
+          })),
+        },
+        { ...context, signal: redraw.signal },
+      );
+    } catch (error) {
+      // A notice came: the menu was closed to print it; draw it again.
+      if (error instanceof Error && error.name === 'AbortPromptError') continue;
+      throw error;
+    } finally {
+      stopListening?.();
+    }
     try {
       switch (choice) {
         case 'JOIN':

@@ -113,7 +113,7 @@ describe.runIf(hasTmux)('the course on real terminals', () => {
     await terminal('p2', 'peer', ['--server', `127.0.0.1:${serverPort}`], root);
     const port2 = await join('p2', 'peer2');
 
-    const search = async (file: string, expected: string) => {
+    const search = async (file: string, expected: string | RegExp) => {
       await until('p2', '❯ JOIN');
       await keys('p2', 'Down', 'Enter');
       await until('p2', '? File name');
@@ -153,8 +153,34 @@ describe.runIf(hasTmux)('the course on real terminals', () => {
     ]);
     expect(await sha256File(path.join(root, 'peer2', 'aula1.mp4'))).toBe(sha);
 
+    // The server restarts (same port): the menu steps aside for the notices, redraws under them,
+    // and the peer, joined again by itself, is found by SEARCH.
+    await keys('srv', 'C-c');
+    await until('p2', 'Lost the index server');
+    await tmux('kill-session', '-t', 'srv');
+    await terminal('srv2', 'server', ['--host', '127.0.0.1', '--port', String(serverPort)], root);
+    // Each peer comes back on its own backoff schedule: wait for both JOINs on the new server.
+    await until('srv2', `Peer 127.0.0.1:${port1} adicionado com arquivos aula1.mp4`);
+    await until('srv2', `Peer 127.0.0.1:${port2} adicionado com arquivos aula1.mp4`);
+    await until('p2', 'Reconnected to the index server');
+    // The index lists peers in the order they joined, here the order they came back: either.
+    const [a, b] = [`127\\.0\\.0\\.1:${port1}`, `127\\.0\\.0\\.1:${port2}`];
+    const both = new RegExp(`^peers com arquivo solicitado: (${a} ${b}|${b} ${a})$`);
+    await search('aula1.mp4', both);
+    await waitUntil(
+      async () => (await screen('p2')).length === 7 + menu.length,
+      'the menu is back under the lines',
+    );
+    const lines = await screen('p2');
+    expect(lines.slice(4, 7)).toEqual([
+      `Lost the index server at 127.0.0.1:${serverPort}; reconnecting.`,
+      expect.stringMatching(/^Reconnected to the index server/),
+      expect.stringMatching(both),
+    ]);
+    expect(lines.slice(7)).toEqual(menu);
+
     // Ctrl+C at the menu quits cleanly: the menu is erased, the lines stay.
     await keys('p2', 'C-c');
-    await waitUntil(async () => (await screen('p2')).length === 4, 'the menu is erased');
+    await waitUntil(async () => (await screen('p2')).length === 7, 'the menu is erased');
   });
 });
