@@ -141,6 +141,11 @@ export class PeerSession {
     this.log(
       `saved ${result.path} (${result.size} bytes, SHA-256 ${result.sha256}) from ${result.usedSources.length} source(s)`,
     );
+    if (!result.verified) {
+      this.notice(
+        `${wanted.file} could not be verified: its peer gives no piece hashes (it speaks only DOWNLOAD).`,
+      );
+    }
     try {
       // UPDATE (seed 003, 5c): tell the index this peer now has the file too.
       await (await this.indexClient()).update(wanted.file);
@@ -160,6 +165,12 @@ export class PeerSession {
     this.fileServer = undefined;
   }
 
+  /** A one-sentence notice for the user: the menu's board, or stderr. */
+  private notice(message: string): void {
+    if (this.options.notice) this.options.notice(message);
+    else process.stderr.write(`${message}\n`);
+  }
+
   private async indexClient(): Promise<IndexClient> {
     if (this.client && !this.client.closed) return this.client;
     if (this.client) {
@@ -171,7 +182,7 @@ export class PeerSession {
     // must not show a second `Sou peer` line).
     this.client = await IndexClient.connect(host, port, {
       log: this.log,
-      notice: this.options.notice ?? ((message) => process.stderr.write(`${message}\n`)),
+      notice: (message) => this.notice(message),
     });
     return this.client;
   }

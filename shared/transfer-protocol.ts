@@ -178,12 +178,19 @@ export function rejection(reason: RejectReason, message: string): DownloadReject
 
 /**
  * The error a downloader raises for a DOWNLOAD_REJECTED reply: BUSY and NOT_FOUND keep their own
- * codes (a busy peer is worth asking again later, a missing file is not), the rest are REJECTED.
+ * codes (a busy peer is worth asking again later, a missing file is not), BAD_REQUEST is PROTOCOL
+ * (the peer does not speak that request), the rest are REJECTED.
  */
 export function rejectionError(peer: string, file: string, reply: DownloadRejected): NapError {
-  const code = reply.reason === 'BUSY' ? 'BUSY' : reply.reason === 'NOT_FOUND' ? 'NOT_FOUND' : 'REJECTED';
-  return new NapError(
-    code,
-    `The ${peer} refused ${file}: ${reply.reason}${reply.message ? ` (${reply.message.replace(/\.$/, '')})` : ''}.`,
-  );
+  const code =
+    reply.reason === 'BUSY'
+      ? 'BUSY'
+      : reply.reason === 'NOT_FOUND'
+        ? 'NOT_FOUND'
+        : // The peer did not understand the request (e.g. INFO sent to a DOWNLOAD-only peer).
+          reply.reason === 'BAD_REQUEST'
+          ? 'PROTOCOL'
+          : 'REJECTED';
+  const detail = reply.message ? ` (${reply.message.replace(/\.$/, '')})` : '';
+  return new NapError(code, `The ${peer} refused ${file}: ${reply.reason}${detail}.`);
 }

@@ -14,6 +14,7 @@ import type { FileInfo } from '../../shared/transfer-protocol.ts';
 import { PART_SUFFIX } from '../shared-folder.ts';
 import { PartFile } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
+import { plainDownload } from './plain-download.ts';
 import { receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
 import { chooseVersion } from './source-info.ts';
@@ -58,6 +59,8 @@ export interface DownloadResult {
   transferred: number;
   /** Sources that delivered at least one piece. */
   usedSources: Source[];
+  /** False when the only sources could not give piece hashes (a DOWNLOAD-only peer). */
+  verified: boolean;
 }
 
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
@@ -74,6 +77,22 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   const choice = await chooseVersion(options.sources, options.file, options.answerChallenge);
   for (const { source, reason } of choice.dropped) log(`not using ${source.host}:${source.port}: ${reason}`);
   const { info } = choice;
+  if (!info) {
+    // No source answers INFO: a DOWNLOAD-only peer. Fetch from it, unverified, and say so.
+    const source = choice.plain[0] as Source;
+    log(
+      `${source.host}:${source.port} does not answer INFO: downloading ${options.file} without verification`,
+    );
+    const plain = await plainDownload({
+      source,
+      file: options.file,
+      finalPath,
+      partPath: finalPath + PART_SUFFIX,
+      answerChallenge: options.answerChallenge,
+      onProgress: (done, total) => options.onProgress?.({ done, total, sources: 1 }),
+    });
+    return { path: finalPath, ...plain, usedSources: [source], verified: false };
+  }
   log(
     `${options.file}: ${info.size} bytes, SHA-256 ${info.sha256}, ${info.pieces.length} pieces of ${info.pieceSize}`,
   );
@@ -86,7 +105,14 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     const transfer = new Transfer(options, info, part, scan.have, scan.partialBytes, choice.sources, log);
     const { transferred, usedSources } = await transfer.run();
     await part.finish(finalPath);
-    return { path: finalPath, size: info.size, sha256: info.sha256, transferred, usedSources };
+    return {
+      path: finalPath,
+      size: info.size,
+      sha256: info.sha256,
+      transferred,
+      usedSources,
+      verified: true,
+    };
   } catch (error) {
     // The verified pieces stay in the .part for the next attempt.
     await part.close();

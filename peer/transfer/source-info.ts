@@ -3,7 +3,7 @@
  * version to fetch when sources disagree: the one most sources hold, ties to the first listed.
  */
 
-import { describeError, NapError } from '../../shared/errors.ts';
+import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import {
   decodeTransferReply,
@@ -47,9 +47,24 @@ export async function fetchInfo(
   }
 }
 
+/**
+ * INFO failed because the source does not speak it (a peer that implements only DOWNLOAD, as
+ * DESIGN.md's transfer protocol has it), rather than because it lacks the file or is down.
+ */
+export function infoUnsupported(error: unknown): boolean {
+  return (
+    isNapError(error, 'PROTOCOL') ||
+    isNapError(error, 'CONNECTION_CLOSED') ||
+    isNapError(error, 'BAD_REQUEST')
+  );
+}
+
 export interface VersionChoice {
-  info: FileInfo;
+  /** The version to fetch; undefined when no source answered INFO but some `plain` ones may serve it. */
+  info: FileInfo | undefined;
   sources: Source[];
+  /** Sources that do not speak INFO: they can only be downloaded from without verification. */
+  plain: Source[];
   /** Sources that answered with another version, or not at all, and why. */
   dropped: { source: Source; reason: string }[];
 }
@@ -63,10 +78,15 @@ export async function chooseVersion(
   const answers = await Promise.allSettled(sources.map((source) => fetchInfo(source, file, answerChallenge)));
   const groups = new Map<string, { info: FileInfo; sources: Source[] }>();
   const dropped: VersionChoice['dropped'] = [];
+  const plain: Source[] = [];
   let firstError: unknown;
   answers.forEach((answer, i) => {
     const source = sources[i] as Source;
     if (answer.status === 'rejected') {
+      if (infoUnsupported(answer.reason)) {
+        plain.push(source);
+        return;
+      }
       firstError ??= answer.reason;
       dropped.push({ source, reason: describeError(answer.reason) });
       return;
@@ -78,7 +98,10 @@ export async function chooseVersion(
   });
   let best: { info: FileInfo; sources: Source[] } | undefined;
   for (const group of groups.values()) if (!best || group.sources.length > best.sources.length) best = group;
+  if (!best && plain.length > 0) return { info: undefined, sources: [], plain, dropped };
   if (!best) throw firstError ?? new NapError('NOT_FOUND', `No source for ${file}.`);
+  for (const source of plain)
+    dropped.push({ source, reason: 'it cannot say what the file should hash to (no INFO)' });
   for (const group of groups.values()) {
     if (group === best) continue;
     for (const source of group.sources)
@@ -87,5 +110,5 @@ export async function chooseVersion(
         reason: `it has another version of ${file} (SHA-256 ${group.info.sha256.slice(0, 12)}...)`,
       });
   }
-  return { info: best.info, sources: best.sources, dropped };
+  return { info: best.info, sources: best.sources, plain: [], dropped };
 }

@@ -6,7 +6,8 @@ import { PeerSession } from '../../peer/session.ts';
 import { fetchInfo } from '../../peer/transfer/source-info.ts';
 import { IndexServer } from '../../server/index-server.ts';
 import { isNapError } from '../../shared/errors.ts';
-import { makeTempDir, removeTempDirs, writeRandomFile } from '../helpers/files.ts';
+import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { startPlainPeer } from '../helpers/plain-peer.ts';
 
 const closers: (() => Promise<void> | void)[] = [];
 
@@ -19,12 +20,14 @@ async function setUp() {
   const server = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {} });
   closers.push(() => server.close());
   const printed: string[] = [];
+  const notices: string[] = [];
   const session = new PeerSession({
     server: { host: '127.0.0.1', port: server.address().port },
     print: (line) => printed.push(line),
+    notice: (message) => notices.push(message),
   });
   closers.push(() => session.close());
-  return { session, printed };
+  return { session, printed, notices };
 }
 
 describe('a second JOIN', () => {
@@ -59,5 +62,26 @@ describe('a second JOIN', () => {
     await expect(fetchInfo({ host: '127.0.0.1', port: first }, 'a.bin')).rejects.toSatisfy((error) =>
       isNapError(error, 'CONNECT_FAILED'),
     );
+  });
+});
+
+describe('DOWNLOAD from a peer of another implementation (DOWNLOAD only, no INFO)', () => {
+  it('prints the course line, and says on the side that the file could not be verified', async () => {
+    const theirs = await makeTempDir();
+    const sha = await writeRandomFile(path.join(theirs, 'aula.mp4'), 100_000);
+    const plain = await startPlainPeer(theirs);
+    closers.push(() => {
+      plain.close();
+    });
+    const mine = await makeTempDir();
+    const { session, printed, notices } = await setUp();
+    await session.join('127.0.0.1', 0, mine);
+    await session.search('aula.mp4');
+    await session.download('127.0.0.1', plain.port);
+    expect(printed.at(-1)).toBe(`Arquivo aula.mp4 baixado com sucesso na pasta ${mine}`);
+    expect(notices).toEqual([
+      'aula.mp4 could not be verified: its peer gives no piece hashes (it speaks only DOWNLOAD).',
+    ]);
+    expect(await sha256File(path.join(mine, 'aula.mp4'))).toBe(sha);
   });
 });

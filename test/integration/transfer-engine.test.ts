@@ -12,6 +12,7 @@ import { isNapError } from '../../shared/errors.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { startLyingPeer } from '../helpers/lying-peer.ts';
+import { startPlainPeer } from '../helpers/plain-peer.ts';
 
 const MiB = 1024 * 1024;
 const servers: FileServer[] = [];
@@ -92,6 +93,60 @@ describe('single source', () => {
       download({ sources: [{ host: '127.0.0.1', port: liar.port }], file: 'v.bin', folder: into }),
     ).rejects.toSatisfy((error) => isNapError(error, 'INTEGRITY'));
     expect(await exists(path.join(into, 'v.bin'))).toBe(false);
+  });
+});
+
+describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
+  it('is downloaded from, unverified and said so', async () => {
+    const { dir, sha } = await folderWith('p.bin', 3 * MiB + 1);
+    const plain = await startPlainPeer(dir);
+    closers.push(plain.close);
+    const into = await makeTempDir();
+    const logs: string[] = [];
+    const result = await download({
+      sources: [{ host: '127.0.0.1', port: plain.port }],
+      file: 'p.bin',
+      folder: into,
+      log: (line) => logs.push(line),
+    });
+    expect(result).toMatchObject({ verified: false, sha256: sha, size: 3 * MiB + 1 });
+    expect(await sha256File(path.join(into, 'p.bin'))).toBe(sha);
+    expect(logs.some((line) => line.includes('without verification'))).toBe(true);
+  });
+
+  it('a cut transfer leaves the .part, and the next one continues from its size', async () => {
+    const { dir, sha } = await folderWith('p.bin', 2 * MiB);
+    const plain = await startPlainPeer(dir, { cutAfter: 700_000 });
+    closers.push(plain.close);
+    const into = await makeTempDir();
+    const source = { host: '127.0.0.1', port: plain.port };
+    await expect(download({ sources: [source], file: 'p.bin', folder: into })).rejects.toSatisfy((error) =>
+      isNapError(error, 'TRUNCATED'),
+    );
+    expect(await exists(path.join(into, 'p.bin'))).toBe(false);
+    expect((await fs.stat(path.join(into, 'p.bin.part'))).size).toBe(700_000);
+    const result = await download({ sources: [source], file: 'p.bin', folder: into });
+    expect(result.transferred).toBe(2 * MiB - 700_000);
+    expect(plain.requests.at(-1)).toEqual({ type: 'DOWNLOAD', file: 'p.bin', offset: 700_000 });
+    expect(await sha256File(path.join(into, 'p.bin'))).toBe(sha);
+  });
+
+  it('is not used when a source that gives piece hashes has the file', async () => {
+    const { dir, sha } = await folderWith('p.bin', MiB);
+    const plain = await startPlainPeer(dir);
+    closers.push(plain.close);
+    const napshare = await serve(dir);
+    const into = await makeTempDir();
+    const result = await download({
+      sources: [
+        { host: '127.0.0.1', port: plain.port },
+        { host: '127.0.0.1', port: napshare.port },
+      ],
+      file: 'p.bin',
+      folder: into,
+    });
+    expect(result).toMatchObject({ verified: true, sha256: sha });
+    expect(result.usedSources.map((source) => source.port)).toEqual([napshare.port]);
   });
 });
 

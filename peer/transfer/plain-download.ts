@@ -1,0 +1,122 @@
+/**
+ * Downloading from a peer that speaks only DOWNLOAD (DESIGN.md's transfer protocol, as another
+ * implementation of the course may): no piece hashes to check against, so the file is streamed
+ * into `<name>.part` from where it stops, and renamed once all the bytes announced have arrived.
+ * Its SHA-256 is computed for the record, not verified. Used only when no source answers INFO.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import type net from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { NapError } from '../../shared/errors.ts';
+import { encodeLine } from '../../shared/json-line.ts';
+import {
+  decodeTransferReply,
+  MAX_TRANSFER_REPLY_BYTES,
+  rejectionError,
+} from '../../shared/transfer-protocol.ts';
+import { connectTcp } from '../connect.ts';
+import { SocketLines } from '../socket-lines.ts';
+import { IDLE_TIMEOUT_MS, type Source } from './range-receiver.ts';
+
+/** Write-stream buffer: large writes, as for verified downloads (docs/performance.md). */
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+export interface PlainDownload {
+  source: Source;
+  file: string;
+  finalPath: string;
+  partPath: string;
+  answerChallenge?: ((file: string, nonce: string) => string) | undefined;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function plainDownload(
+  job: PlainDownload,
+): Promise<{ size: number; sha256: string; transferred: number }> {
+  const offset = (await fs.stat(job.partPath).catch(() => null))?.size ?? 0;
+  const socket = await connectTcp(job.source.host, job.source.port, 'the peer');
+  try {
+    socket.write(
+      encodeLine(
+        offset > 0 ? { type: 'DOWNLOAD', file: job.file, offset } : { type: 'DOWNLOAD', file: job.file },
+      ),
+    );
+    const peer = `peer ${job.source.host}:${job.source.port}`;
+    const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `The ${peer}`);
+    let reply = decodeTransferReply(await lines.nextLine(IDLE_TIMEOUT_MS));
+    if (reply.type === 'AUTH_CHALLENGE') {
+      if (!job.answerChallenge)
+        throw new NapError('REJECTED', `The ${peer} asks a password for ${job.file}.`);
+      socket.write(encodeLine({ type: 'AUTH', proof: job.answerChallenge(job.file, reply.nonce) }));
+      reply = decodeTransferReply(await lines.nextLine(IDLE_TIMEOUT_MS));
+    }
+    if (reply.type === 'DOWNLOAD_REJECTED') throw rejectionError(peer, job.file, reply);
+    if (reply.type !== 'DOWNLOAD_OK')
+      throw new NapError('PROTOCOL', `The ${peer} answered ${reply.type} to DOWNLOAD.`);
+    const total = offset + reply.size;
+    socket.setTimeout(IDLE_TIMEOUT_MS, () =>
+      socket.destroy(new NapError('TIMEOUT', `The ${peer} sent nothing for ${IDLE_TIMEOUT_MS / 1000} s.`)),
+    );
+    const sink = createWriteStream(job.partPath, {
+      flags: offset > 0 ? 'r+' : 'w',
+      start: offset,
+      highWaterMark: WRITE_BUFFER_BYTES,
+    });
+    await pipeline(
+      body(socket, lines.takeRest(), reply.size, (got) => job.onProgress?.(offset + got, total)),
+      sink,
+    );
+    const handle = await fs.open(job.partPath, 'r+');
+    try {
+      await handle.truncate(total);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    const sha256 = await hashOf(job.partPath);
+    await fs.rename(job.partPath, job.finalPath);
+    return { size: total, sha256, transferred: reply.size };
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** The `size` body bytes: those already read with the reply line, then the socket's. */
+async function* body(
+  socket: net.Socket,
+  head: Buffer,
+  size: number,
+  onProgress: (got: number) => void,
+): AsyncGenerator<Buffer> {
+  let got = 0;
+  const first = head.subarray(0, size);
+  if (first.length > 0) {
+    got += first.length;
+    onProgress(got);
+    yield first;
+  }
+  if (got < size) {
+    for await (const chunk of socket as AsyncIterable<Buffer>) {
+      const part = chunk.subarray(0, size - got);
+      got += part.length;
+      onProgress(got);
+      yield part;
+      if (got >= size) break;
+    }
+  }
+  if (got < size) {
+    throw new NapError(
+      'TRUNCATED',
+      `The connection ended after ${got} of ${size} bytes; download again to resume.`,
+    );
+  }
+}
+
+async function hashOf(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(filePath, { highWaterMark: WRITE_BUFFER_BYTES }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
