@@ -1,0 +1,229 @@
+/**
+ * Fetching a file's missing pieces from its sources into the `.part`: one streamed range for one
+ * source; for several, runs of pieces handed out to all of them (see PieceSchedule), each piece
+ * hashed as it lands and kept only if it matches. A source that fails is retried after a pause or
+ * dropped, and gives its pieces back to the others.
+ */
+import path from 'node:path';
+import { describeError, isNapError, NapError } from '../../shared/errors.ts';
+import type { Log } from '../../shared/log.ts';
+import { pieceRange } from '../../shared/pieces.ts';
+import type { FileInfo } from '../../shared/transfer-protocol.ts';
+import type { DownloadOptions } from './download.ts';
+import type { PartFile } from './part-file.ts';
+import { PieceSchedule, type Run } from './piece-schedule.ts';
+import { receiveRange, type Source } from './range-receiver.ts';
+import { SlotPool } from './slot-pool.ts';
+
+/**
+ * Piece buffers of a one-source download: one filling while the previous one is written (a 4 MiB
+ * write to the page cache takes a few ms, the next piece as long to arrive); a third bought no
+ * speed and cost 4 MiB of the 100 MiB budget (docs/performance.md).
+ */
+const SINGLE_SOURCE_SLOTS = 2;
+/** Piece buffers per source when there are several, and in all (the download's memory bound). */
+const SLOTS_PER_SOURCE = 2;
+const MAX_SLOTS = 12;
+/** Consecutive failures (connection lost, refused as BUSY) before a source is given up. */
+const MAX_SOURCE_FAILURES = 3;
+/** First wait before asking a failing source again; doubles with each failure. */
+const RETRY_DELAY_MS = 250;
+
+export class Transfer {
+  private readonly schedule: PieceSchedule;
+  private readonly slots: SlotPool;
+  private readonly multi: boolean;
+  private readonly used = new Set<Source>();
+  /** Aborted when the file is complete, to cut ranges still under way (endgame duplicates). */
+  private readonly finished = new AbortController();
+  private transferred = 0;
+  /** Bytes received of pieces not verified yet. */
+  private arriving = 0;
+  private active = 0;
+  private lastError: unknown;
+  /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
+  private partialBytes: number;
+  private readonly partialPiece: number;
+
+  constructor(
+    private readonly options: DownloadOptions,
+    private readonly info: FileInfo,
+    private readonly part: PartFile,
+    have: boolean[],
+    partialBytes: number,
+    private readonly sources: Source[],
+    private readonly log: Log,
+  ) {
+    this.schedule = new PieceSchedule(have);
+    this.multi = sources.length > 1;
+    this.partialBytes = this.multi ? 0 : partialBytes;
+    this.partialPiece = have.indexOf(false);
+    const slotCount = this.multi
+      ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
+      : SINGLE_SOURCE_SLOTS;
+    // A small file needs no piece-sized buffers.
+    this.slots = new SlotPool(Math.max(1, Math.min(info.pieceSize, info.size)), slotCount);
+  }
+
+  async run(): Promise<{ transferred: number; usedSources: Source[] }> {
+    this.report();
+    await Promise.all(this.sources.map((source) => this.work(source)));
+    this.finished.abort();
+    this.slots.dispose();
+    if (!this.schedule.complete) {
+      const reason = this.lastError
+        ? describeError(this.lastError).replace(/\.$/, '')
+        : 'no source could send it';
+      throw new NapError(
+        isNapError(this.lastError) ? this.lastError.code : 'TRUNCATED',
+        `${reason}. ${this.schedule.heldCount} of ${this.info.pieces.length} pieces are kept in ${path.basename(this.part.path)}; download again to resume.`,
+      );
+    }
+    return { transferred: this.transferred, usedSources: [...this.used] };
+  }
+
+  /** One source's loop: take a run of missing pieces, fetch it, until nothing is left or it fails. */
+  private async work(source: Source): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      const run = this.schedule.take(this.multi);
+      if (!run) {
+        if (this.schedule.complete || !(await this.schedule.changed())) return;
+        continue;
+      }
+      try {
+        await this.fetch(source, run);
+        failures = 0;
+      } catch (error) {
+        this.schedule.giveBack(run);
+        // Cut short because the file is complete (an endgame copy won): not a failure.
+        if (this.schedule.complete) return;
+        this.lastError = error;
+        const verdict = judge(error);
+        this.log(
+          `${source.host}:${source.port}: ${describeError(error)}${verdict === 'drop' ? ' Not asking it again.' : ''}`,
+        );
+        if (verdict === 'drop' || ++failures >= MAX_SOURCE_FAILURES) return;
+        if (verdict === 'retry-later') await delay(RETRY_DELAY_MS * 2 ** (failures - 1));
+      }
+    }
+  }
+
+  private async fetch(source: Source, run: Run): Promise<void> {
+    const { pieceSize, size } = this.info;
+    let offset = pieceRange(run.first, size, pieceSize).start;
+    const end = pieceRange(run.last, size, pieceSize).end;
+    // A download cut inside a piece continues from its last byte on disk, with an offset request.
+    let prefill: Buffer | undefined;
+    if (this.partialBytes > 0 && run.first === this.partialPiece) {
+      prefill = await this.part.read(offset, this.partialBytes);
+      offset += prefill.length;
+    }
+    const counted = { bytes: 0 };
+    this.active++;
+    this.report();
+    try {
+      await receiveRange({
+        source,
+        file: this.options.file,
+        offset,
+        length: end - offset,
+        pieceSize,
+        fileSize: size,
+        slots: this.slots,
+        signal: this.finished.signal,
+        prefill,
+        answerChallenge: this.options.answerChallenge,
+        onBytes: (bytes) => {
+          counted.bytes += bytes;
+          this.arriving += bytes;
+          this.transferred += bytes;
+          this.report();
+        },
+        onPiece: (index, data, digest) =>
+          this.store(
+            source,
+            index,
+            data,
+            digest,
+            index === this.partialPiece ? (prefill?.length ?? 0) : 0,
+            counted,
+          ),
+      });
+    } catch (error) {
+      // A resumed partial piece that fails its hash may be the old bytes' fault: fetch it whole.
+      if (prefill && isNapError(error, 'INTEGRITY') && this.partialBytes > 0) {
+        this.partialBytes = 0;
+        throw new NapError(
+          'TRUNCATED',
+          'The partial piece kept from before did not verify; fetching it whole.',
+        );
+      }
+      throw error;
+    } finally {
+      this.arriving -= counted.bytes;
+      this.active--;
+      this.report();
+    }
+  }
+
+  /** Keeps a piece whose hash is the expected one: written to the .part, then counted as held. */
+  private async store(
+    source: Source,
+    index: number,
+    data: Buffer,
+    digest: string,
+    prefilled: number,
+    counted: { bytes: number },
+  ): Promise<void> {
+    // In the endgame two sources may bring the same piece: the first verified copy is kept.
+    if (this.schedule.isHeld(index)) return;
+    if (digest !== this.info.pieces[index]) {
+      throw new NapError(
+        'INTEGRITY',
+        prefilled > 0
+          ? `Piece ${index} of ${this.options.file}, resumed from the .part, did not verify.`
+          : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
+      );
+    }
+    await this.part.write(data, index * this.info.pieceSize);
+    if (prefilled > 0) this.partialBytes = 0;
+    this.used.add(source);
+    this.schedule.markHeld(index);
+    // The last piece is in: stop the other sources' ranges still under way.
+    if (this.schedule.complete) this.finished.abort();
+    counted.bytes -= data.length - prefilled;
+    this.arriving -= data.length - prefilled;
+    this.report();
+  }
+
+  private report(): void {
+    const held = this.schedule.heldBytes(this.info.size, this.info.pieceSize);
+    const done = held + this.partialBytes + this.arriving;
+    this.options.onProgress?.({
+      done: Math.min(this.info.size, done),
+      total: this.info.size,
+      sources: this.active,
+    });
+  }
+}
+
+/** What a source's failure means for it. */
+function judge(error: unknown): 'drop' | 'retry-later' {
+  if (!isNapError(error)) return 'drop';
+  switch (error.code) {
+    case 'INTEGRITY':
+    case 'PROTOCOL':
+    case 'CONNECT_FAILED':
+    case 'REJECTED':
+    case 'NOT_FOUND':
+      return 'drop';
+    default:
+      // BUSY, a broken or silent connection: worth asking again after a pause.
+      return 'retry-later';
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
