@@ -64,10 +64,20 @@ export async function plainDownload(
       start: offset,
       highWaterMark: WRITE_BUFFER_BYTES,
     });
-    await pipeline(
-      body(socket, lines.takeRest(), reply.size, (got) => job.onProgress?.(offset + got, total)),
-      sink,
-    );
+    const received = { bytes: 0 };
+    const onBytes = (got: number) => {
+      received.bytes = got;
+      job.onProgress?.(offset + got, total);
+    };
+    // The body ends early without an error, so the write stream flushes every byte received
+    // into the .part (for the next attempt to resume from) before the shortfall is reported.
+    await pipeline(body(socket, lines.takeRest(), reply.size, onBytes), sink);
+    if (received.bytes < reply.size) {
+      throw new NapError(
+        'TRUNCATED',
+        `The connection ended after ${received.bytes} of ${reply.size} bytes; download again to resume.`,
+      );
+    }
     const handle = await fs.open(job.partPath, 'r+');
     try {
       await handle.truncate(total);
@@ -83,7 +93,7 @@ export async function plainDownload(
   }
 }
 
-/** The `size` body bytes: those already read with the reply line, then the socket's. */
+/** The `size` body bytes: those already read with the reply line, then the socket's until it ends. */
 async function* body(
   socket: net.Socket,
   head: Buffer,
@@ -97,7 +107,8 @@ async function* body(
     onProgress(got);
     yield first;
   }
-  if (got < size) {
+  if (got >= size) return;
+  try {
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       const part = chunk.subarray(0, size - got);
       got += part.length;
@@ -105,12 +116,9 @@ async function* body(
       yield part;
       if (got >= size) break;
     }
-  }
-  if (got < size) {
-    throw new NapError(
-      'TRUNCATED',
-      `The connection ended after ${got} of ${size} bytes; download again to resume.`,
-    );
+  } catch {
+    // A reset or a timeout ends the body like a close: what arrived is kept, the caller sees
+    // the shortfall.
   }
 }
 
