@@ -2,16 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseChatLine } from '../../peer/chat/chat-commands.ts';
 import { pushLine, queryLines, sharingLine, showAllLines } from '../../peer/chat/chat-format.ts';
-import { isNapError } from '../../shared/errors.ts';
+import { errorCode } from '../helpers/error-code.ts';
 
-function codeOf(line: string): string | undefined {
-  try {
-    parseChatLine(line);
-    return undefined;
-  } catch (error) {
-    return isNapError(error) ? error.code : 'not a NapError';
-  }
-}
+const codeOf = (line: string) => errorCode(() => parseChatLine(line));
 
 describe('chat line commands', () => {
   it('plain text is a message; // escapes a leading slash; blank lines do nothing', () => {

@@ -1,6 +1,5 @@
 /** Seed 002's messages in the index protocol: decoding, validation and golden bytes. */
 import { describe, expect, it } from 'vitest';
-import { isNapError } from '../../shared/errors.ts';
 import {
   aliasProblem,
   chatTextProblem,
@@ -10,15 +9,9 @@ import {
   MAX_CHAT_TEXT_BYTES,
 } from '../../shared/index-protocol.ts';
 import { encodeLine } from '../../shared/json-line.ts';
+import { errorCode } from '../helpers/error-code.ts';
 
-function codeOf(decode: () => unknown): string | undefined {
-  try {
-    decode();
-    return undefined;
-  } catch (error) {
-    return isNapError(error) ? error.code : 'not a NapError';
-  }
-}
+const codeOf = errorCode;
 
 describe('discovery requests', () => {
   it('JOIN takes an optional alias; without one it is the course JOIN, unchanged', () => {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isNapError } from '../../shared/errors.ts';
 import { decodeIndexReply, decodeIndexRequest } from '../../shared/index-protocol.ts';
 import { encodeLine } from '../../shared/json-line.ts';
+import { errorCode } from '../helpers/error-code.ts';
 
-function codeOf(line: string): string | undefined {
-  try {
-    decodeIndexRequest(line);
-    return undefined;
-  } catch (error) {
-    return isNapError(error) ? error.code : 'not a NapError';
-  }
-}
+const codeOf = (line: string) => errorCode(() => decodeIndexRequest(line));
 
 describe('index protocol codec', () => {
   it('decodes the requests of DESIGN.md', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isNapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import { choosePieceSize, MAX_PIECE_BYTES } from '../../shared/pieces.ts';
 import {
@@ -8,17 +7,11 @@ import {
   decodeTransferRequest,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
+import { errorCode } from '../helpers/error-code.ts';
 
 const HASH = 'ab'.repeat(32);
 
-function codeOf(decode: () => unknown): string | undefined {
-  try {
-    decode();
-    return undefined;
-  } catch (error) {
-    return isNapError(error) ? error.code : 'not a NapError';
-  }
-}
+const codeOf = errorCode;
 
 describe('transfer protocol requests', () => {
   it('decodes DOWNLOAD (with and without a range), INFO and LIST', () => {
