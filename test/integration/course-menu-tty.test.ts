@@ -179,6 +179,30 @@ describe.runIf(hasTmux)('the course on real terminals', () => {
     ]);
     expect(lines.slice(7)).toEqual(menu);
 
+    // The extended menu (--extended) adds a fourth entry: the file from every peer of the SEARCH.
+    await fs.mkdir(path.join(root, 'peer3'));
+    await terminal('p3', 'peer', ['--server', `127.0.0.1:${serverPort}`, '--extended'], root);
+    const port3 = await join('p3', 'peer3');
+    await keys('p3', 'Down', 'Enter');
+    await until('p3', '? File name');
+    await keys('p3', 'aula1.mp4', 'Enter');
+    await until('p3', both);
+    await until('p3', '  DOWNLOAD from all peers');
+    await keys('p3', 'Down', 'Down', 'Down', 'Enter');
+    await until('p3', 'Arquivo aula1.mp4 baixado com sucesso na pasta peer3');
+    const extendedMenu = [...menu.slice(0, 4), '  DOWNLOAD from all peers', ...menu.slice(4)];
+    await waitUntil(
+      async () => (await screen('p3')).length === 3 + extendedMenu.length,
+      'the extended menu is back',
+    );
+    expect(await screen('p3')).toEqual([
+      `Sou peer 127.0.0.1:${port3} com arquivos`,
+      expect.stringMatching(both),
+      'Arquivo aula1.mp4 baixado com sucesso na pasta peer3',
+      ...extendedMenu,
+    ]);
+    expect(await sha256File(path.join(root, 'peer3', 'aula1.mp4'))).toBe(sha);
+
     // Ctrl+C at the menu quits cleanly: the menu is erased, the lines stay.
     await keys('p2', 'C-c');
     await waitUntil(async () => (await screen('p2')).length === 7, 'the menu is erased');
