@@ -2,9 +2,9 @@
  * Downloading from a peer that speaks only DOWNLOAD (DESIGN.md's transfer protocol, as another
  * implementation of the course may): no piece hashes to check against, so the file is streamed
  * into `<name>.part` from where it stops, and renamed once all the bytes announced have arrived.
- * Its SHA-256 is computed for the record, not verified. Used only when no source answers INFO.
+ * Its SHA-256 is computed on the way, for the record, not verified. Used only when no source answers INFO.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type net from 'node:net';
@@ -64,14 +64,17 @@ export async function plainDownload(
       start: offset,
       highWaterMark: WRITE_BUFFER_BYTES,
     });
+    // The SHA-256 is taken as the bytes go by; only a resumed prefix is read back from disk.
+    const hash = offset > 0 ? await hashPrefix(job.partPath, offset) : createHash('sha256');
     const received = { bytes: 0 };
-    const onBytes = (got: number) => {
-      received.bytes = got;
-      job.onProgress?.(offset + got, total);
+    const onChunk = (chunk: Buffer) => {
+      hash.update(chunk);
+      received.bytes += chunk.length;
+      job.onProgress?.(offset + received.bytes, total);
     };
     // The body ends early without an error, so the write stream flushes every byte received
     // into the .part (for the next attempt to resume from) before the shortfall is reported.
-    await pipeline(body(socket, lines.takeRest(), reply.size, onBytes), sink);
+    await pipeline(body(socket, lines.takeRest(), reply.size, onChunk), sink);
     if (received.bytes < reply.size) {
       throw new NapError(
         'TRUNCATED',
@@ -85,9 +88,8 @@ export async function plainDownload(
     } finally {
       await handle.close();
     }
-    const sha256 = await hashOf(job.partPath);
     await fs.rename(job.partPath, job.finalPath);
-    return { size: total, sha256, transferred: reply.size };
+    return { size: total, sha256: hash.digest('hex'), transferred: reply.size };
   } finally {
     socket.destroy();
   }
@@ -98,13 +100,13 @@ async function* body(
   socket: net.Socket,
   head: Buffer,
   size: number,
-  onProgress: (got: number) => void,
+  onChunk: (chunk: Buffer) => void,
 ): AsyncGenerator<Buffer> {
   let got = 0;
   const first = head.subarray(0, size);
   if (first.length > 0) {
     got += first.length;
-    onProgress(got);
+    onChunk(first);
     yield first;
   }
   if (got >= size) return;
@@ -112,7 +114,7 @@ async function* body(
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       const part = chunk.subarray(0, size - got);
       got += part.length;
-      onProgress(got);
+      onChunk(part);
       yield part;
       if (got >= size) break;
     }
@@ -122,9 +124,14 @@ async function* body(
   }
 }
 
-async function hashOf(filePath: string): Promise<string> {
+/** A running SHA-256 of the first `length` bytes already in the file (a resumed download). */
+async function hashPrefix(filePath: string, length: number): Promise<Hash> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(filePath, { highWaterMark: WRITE_BUFFER_BYTES }))
+  for await (const chunk of createReadStream(filePath, {
+    end: length - 1,
+    highWaterMark: WRITE_BUFFER_BYTES,
+  })) {
     hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  }
+  return hash;
 }

@@ -127,6 +127,8 @@ describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
     expect((await fs.stat(path.join(into, 'p.bin.part'))).size).toBe(700_000);
     const result = await download({ sources: [source], file: 'p.bin', folder: into });
     expect(result.transferred).toBe(2 * MiB - 700_000);
+    // The SHA-256 reported covers the resumed prefix read back and the bytes streamed after it.
+    expect(result.sha256).toBe(sha);
     expect(plain.requests.at(-1)).toEqual({ type: 'DOWNLOAD', file: 'p.bin', offset: 700_000 });
     expect(await sha256File(path.join(into, 'p.bin'))).toBe(sha);
   });
