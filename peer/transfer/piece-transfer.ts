@@ -99,12 +99,12 @@ export class Transfer {
         // Cut short because the file is complete (an endgame copy won): not a failure.
         if (this.schedule.complete) return;
         this.lastError = error;
-        const verdict = judge(error);
+        const retry = worthRetrying(error);
         this.log(
-          `${source.host}:${source.port}: ${describeError(error)}${verdict === 'drop' ? ' Not asking it again.' : ''}`,
+          `${source.host}:${source.port}: ${describeError(error)}${retry ? '' : ' Not asking it again.'}`,
         );
-        if (verdict === 'drop' || ++failures >= MAX_SOURCE_FAILURES) return;
-        if (verdict === 'retry-later') await delay(RETRY_DELAY_MS * 2 ** (failures - 1));
+        if (!retry || ++failures >= MAX_SOURCE_FAILURES) return;
+        await delay(RETRY_DELAY_MS * 2 ** (failures - 1));
       }
     }
   }
@@ -208,19 +208,21 @@ export class Transfer {
   }
 }
 
-/** What a source's failure means for it. */
-function judge(error: unknown): 'drop' | 'retry-later' {
-  if (!isNapError(error)) return 'drop';
+/**
+ * Whether a source that failed is worth asking again after a pause: yes when it was busy or its
+ * connection broke or went silent; no when it lied, refused, lacks the file or is unreachable.
+ */
+function worthRetrying(error: unknown): boolean {
+  if (!isNapError(error)) return false;
   switch (error.code) {
     case 'INTEGRITY':
     case 'PROTOCOL':
     case 'CONNECT_FAILED':
     case 'REJECTED':
     case 'NOT_FOUND':
-      return 'drop';
+      return false;
     default:
-      // BUSY, a broken or silent connection: worth asking again after a pause.
-      return 'retry-later';
+      return true;
   }
 }
 
