@@ -5,7 +5,8 @@
  * Bounded everywhere: clients at once, line length, and output a client leaves unread.
  */
 import net from 'node:net';
-import { describeError } from '../shared/errors.ts';
+import { describeError, isNapError } from '../shared/errors.ts';
+import { LineSplitter } from '../shared/line-splitter.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { listen } from './listen.ts';
 
@@ -24,7 +25,7 @@ export const DEFAULT_MAX_CHAT_CLIENTS = 100;
 export const MAX_UNREAD_BYTES = 1024 * 1024;
 /** How long a client we refuse or cut off may take to close its side. */
 const LINGER_MS = 2000;
-const NEWLINE = 0x0a;
+const NEWLINE = Buffer.from('\n');
 
 export interface ChatServerOptions {
   host: string;
@@ -38,8 +39,8 @@ interface ChatClient {
   socket: net.Socket;
   name: string;
   /** Bytes of the line being received, before its newline. */
-  partial: Buffer[];
-  partialBytes: number;
+  /** Bytes of the line being typed are kept until its newline (bounded: MAX_CHAT_LINE_BYTES). */
+  lines: LineSplitter;
 }
 
 export class ChatServer {
@@ -98,8 +99,7 @@ export class ChatServer {
     const client: ChatClient = {
       socket,
       name: `${socket.remoteAddress}:${socket.remotePort}`,
-      partial: [],
-      partialBytes: 0,
+      lines: new LineSplitter(MAX_CHAT_LINE_BYTES),
     };
     this.clients.add(client);
     this.log(`chat: ${client.name} joined (${this.clients.size} clients)`);
@@ -110,36 +110,22 @@ export class ChatServer {
   // connectionLost (seed 000, 6): remove the client; its unfinished line is dropped, never sent.
   private connectionLost(client: ChatClient): void {
     if (!this.clients.delete(client)) return;
-    client.partial = [];
-    client.partialBytes = 0;
     this.log(`chat: ${client.name} left (${this.clients.size} clients)`);
   }
 
   // dataReceived (seed 000, 6): relay every complete line to every other client.
   private dataReceived(client: ChatClient, chunk: Buffer): void {
     if (!this.clients.has(client)) return;
-    let start = 0;
-    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      const piece = chunk.subarray(start, end + 1);
-      if (client.partialBytes + piece.length - 1 > MAX_CHAT_LINE_BYTES) {
-        this.cutOff(client);
-        return;
+    try {
+      // Lines before an oversized one in the same chunk are still relayed, in order.
+      for (let line = client.lines.shiftBytes(chunk); line !== null; line = client.lines.shiftBytes()) {
+        this.relay(client, Buffer.concat([line, NEWLINE]));
+        if (!this.clients.has(client)) return;
       }
-      const line = client.partialBytes === 0 ? piece : Buffer.concat([...client.partial, piece]);
-      client.partial = [];
-      client.partialBytes = 0;
-      this.relay(client, line);
-      start = end + 1;
-      if (!this.clients.has(client)) return;
-    }
-    if (start === chunk.length) return;
-    const rest = chunk.subarray(start);
-    if (client.partialBytes + rest.length > MAX_CHAT_LINE_BYTES) {
+    } catch (error) {
+      if (!isNapError(error, 'LINE_TOO_LONG')) throw error;
       this.cutOff(client);
-      return;
     }
-    client.partial.push(rest);
-    client.partialBytes += rest.length;
   }
 
   /** Sends `line` (newline included) to every client but `from` (seed 000, 8: no echo). */

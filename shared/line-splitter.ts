@@ -35,6 +35,17 @@ export class LineSplitter {
    * buffered. Lets a caller read one header line, then take the raw bytes that follow (`takeRest`).
    */
   shift(chunk?: Buffer): string | null {
+    const line = this.shiftBytes(chunk);
+    if (line === null) return null;
+    const end = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
+    return line.toString('utf8', 0, end);
+  }
+
+  /**
+   * Like `shift`, but the line's bytes exactly as they came (a trailing `\r` and invalid UTF-8
+   * kept), without the `\n`: for relaying lines verbatim.
+   */
+  shiftBytes(chunk?: Buffer): Buffer | null {
     if (chunk && chunk.length > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
@@ -51,12 +62,14 @@ export class LineSplitter {
       this.scannedChunks = 0;
       this.scannedBytes = 0;
       if (lineBytes > this.maxLineBytes) throw this.tooLong();
-      const head = Buffer.concat([...this.pending.slice(0, i), part.subarray(0, at)], lineBytes);
+      const head =
+        i === 0
+          ? part.subarray(0, at)
+          : Buffer.concat([...this.pending.slice(0, i), part.subarray(0, at)], lineBytes);
       const tail = part.subarray(at + 1);
       this.pending = tail.length > 0 ? [tail, ...this.pending.slice(i + 1)] : this.pending.slice(i + 1);
       this.pendingBytes -= lineBytes + 1;
-      const end = lineBytes > 0 && head[lineBytes - 1] === CARRIAGE_RETURN ? lineBytes - 1 : lineBytes;
-      return head.toString('utf8', 0, end);
+      return head;
     }
     if (this.pendingBytes > this.maxLineBytes) throw this.tooLong();
     return null;

@@ -65,6 +65,16 @@ describe('LineSplitter', () => {
     expect(splitter.bufferedBytes).toBe(0);
   });
 
+  it('shiftBytes returns lines exactly as sent: a trailing \\r and invalid UTF-8 kept, the newline dropped', () => {
+    const splitter = new LineSplitter(16);
+    const raw = Buffer.from([0x68, 0x69, 0x0d, 0x0a, 0xff, 0xfe, 0x00, 0x0a, 0x61]);
+    expect(splitter.shiftBytes(raw)).toEqual(Buffer.from([0x68, 0x69, 0x0d]));
+    expect(splitter.shiftBytes()).toEqual(Buffer.from([0xff, 0xfe, 0x00]));
+    expect(splitter.shiftBytes()).toBeNull();
+    expect(splitter.takeRest()).toEqual(Buffer.from('a'));
+    expect(() => new LineSplitter(2).shiftBytes(Buffer.from('abc'))).toThrow(/longer than 2 bytes/);
+  });
+
   it('scans a long line that arrives a byte at a time in linear time', () => {
     const splitter = new LineSplitter(2_000_000);
     const started = performance.now();
