@@ -5,6 +5,7 @@
  * dropped, and gives its pieces back to the others.
  */
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import type { Log } from '../../shared/log.ts';
 import { pieceRange } from '../../shared/pieces.ts';
@@ -104,7 +105,7 @@ export class Transfer {
           `${source.host}:${source.port}: ${describeError(error)}${retry ? '' : ' Not asking it again.'}`,
         );
         if (!retry || ++failures >= MAX_SOURCE_FAILURES) return;
-        await delay(RETRY_DELAY_MS * 2 ** (failures - 1));
+        await sleep(RETRY_DELAY_MS * 2 ** (failures - 1));
       }
     }
   }
@@ -224,8 +225,4 @@ function worthRetrying(error: unknown): boolean {
     default:
       return true;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
