@@ -53,6 +53,15 @@ async function screen(name: string): Promise<string[]> {
   return lines;
 }
 
+/** Every terminal's screen, for a failure message that shows what each side was doing. */
+async function allScreens(): Promise<string> {
+  const names = (await tmux('list-sessions', '-F', '#{session_name}')).split('\n').filter(Boolean);
+  const screens = await Promise.all(
+    names.map(async (name) => `--- ${name}:\n${(await screen(name)).join('\n')}`),
+  );
+  return screens.join('\n');
+}
+
 async function until(name: string, text: string | RegExp): Promise<string[]> {
   let last: string[] = [];
   await waitUntil(
@@ -62,8 +71,8 @@ async function until(name: string, text: string | RegExp): Promise<string[]> {
     },
     `terminal ${name} shows ${text}`,
     30_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}; it shows:\n${last.join('\n')}`);
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}; it shows:\n${last.join('\n')}\n${await allScreens()}`);
   });
   return last;
 }
