@@ -30,6 +30,9 @@ const MAX_SOURCE_FAILURES = 3;
 /** First wait before asking a failing source again; doubles with each failure. */
 const RETRY_DELAY_MS = 250;
 
+/** Why ranges still under way are cut once every piece is held (endgame duplicates). */
+const FILE_COMPLETE = new NapError('CONNECTION_CLOSED', 'The file is complete.');
+
 export class Transfer {
   private readonly schedule: PieceSchedule;
   private readonly slots: SlotPool;
@@ -69,7 +72,7 @@ export class Transfer {
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
     this.report();
     await Promise.all(this.sources.map((source) => this.work(source)));
-    this.finished.abort();
+    this.finished.abort(FILE_COMPLETE);
     this.slots.dispose();
     if (!this.schedule.complete) {
       const reason = this.lastError
@@ -192,7 +195,7 @@ export class Transfer {
     this.used.add(source);
     this.schedule.markHeld(index);
     // The last piece is in: stop the other sources' ranges still under way.
-    if (this.schedule.complete) this.finished.abort();
+    if (this.schedule.complete) this.finished.abort(FILE_COMPLETE);
     counted.bytes -= data.length - prefilled;
     this.arriving -= data.length - prefilled;
     this.report();

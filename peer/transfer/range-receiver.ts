@@ -83,11 +83,15 @@ class RangeReceiver {
       this.resolve = resolve;
       this.reject = reject;
     });
+    // It may fail (cancelled) before anything awaits it, e.g. while waiting for a buffer below;
+    // the awaits further down still see the failure.
+    done.catch(() => undefined);
     const abort = () => this.fail(this.r.signal?.reason ?? new NapError('CONNECTION_CLOSED', 'Cancelled.'));
     this.r.signal?.addEventListener('abort', abort, { once: true });
     try {
       // Hold a buffer before connecting: the first piece may start with prefilled bytes.
       this.slot = await this.r.slots.acquireWhenFree();
+      if (this.finished) return await done;
       const { host, port } = this.r.source;
       this.socket = await connectTcp(host, port, 'the peer', {
         onread: {
