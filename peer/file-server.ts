@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import { listen } from '../server/listen.ts';
+import { listen } from '../io/listen.ts';
+import { SocketLines } from '../io/socket-lines.ts';
 import { describeError, isNapError } from '../shared/errors.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
@@ -23,7 +24,6 @@ import { HashCache } from './file-hasher.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { sendFileRange } from './send-file.ts';
 import type { Catalog } from './shared-folder.ts';
-import { SocketLines } from './socket-lines.ts';
 
 /** Uploads at once by default: enough for several downloaders, few enough that each is fast. */
 export const DEFAULT_MAX_UPLOADS = 8;

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { connectTcp } from '../io/connect.ts';
 import { formatAddress } from '../shared/address.ts';
 import { describeError, type ErrorCode, NapError } from '../shared/errors.ts';
 import { assertSafeFileName } from '../shared/file-names.ts';
@@ -21,7 +22,6 @@ import {
   type PeerSummary,
 } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
-import { connectTcp } from './connect.ts';
 import { IndexConnection } from './index-connection.ts';
 
 export { DEFAULT_HEARTBEAT_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './index-connection.ts';

@@ -5,10 +5,10 @@
  * Bounded everywhere: clients at once, line length, and output a client leaves unread.
  */
 import net from 'node:net';
+import { listen } from '../io/listen.ts';
 import { describeError, isNapError } from '../shared/errors.ts';
 import { LineSplitter } from '../shared/line-splitter.ts';
 import { type Log, silentLog } from '../shared/log.ts';
-import { listen } from './listen.ts';
 
 /** Longest line, newline excluded: chat lines are typed; past this a client is cut off. */
 export const MAX_CHAT_LINE_BYTES = 64 * 1024;

@@ -6,6 +6,8 @@
  * lines through `print` (nothing for the seed 002 requests); diagnostics go to `log`.
  */
 import net from 'node:net';
+import { LineConnection } from '../io/line-connection.ts';
+import { listen } from '../io/listen.ts';
 import { describeError, NapError } from '../shared/errors.ts';
 import {
   type AliasRequest,
@@ -27,8 +29,6 @@ import {
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
-import { LineConnection } from './line-connection.ts';
-import { listen } from './listen.ts';
 import { type ConnectionId, type PeerEntry, Registry } from './registry.ts';
 
 /**

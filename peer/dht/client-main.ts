@@ -8,10 +8,10 @@
 import type net from 'node:net';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { connectTcp } from '../../io/connect.ts';
 import { parsePort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
-import { connectTcp } from '../connect.ts';
 import { CONTROL_HOST, DEFAULT_CONTROL_PORT } from './daemon.ts';
 
 /** Commands typed at the prompt that Tab completes. */

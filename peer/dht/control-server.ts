@@ -6,7 +6,7 @@
  * sends binary data or a line over 64 KiB is cut off; nothing a client sends stops the daemon.
  */
 import net from 'node:net';
-import { listen } from '../../server/listen.ts';
+import { listen } from '../../io/listen.ts';
 import { describeError, isNapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import { type Log, silentLog } from '../../shared/log.ts';

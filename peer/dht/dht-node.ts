@@ -10,7 +10,7 @@
  * announces its file server's TCP port explicitly, so implied_port is 0.
  */
 import DHT, { type DhtPeer } from 'bittorrent-dht';
-import { bindError } from '../../server/listen.ts';
+import { bindError } from '../../io/listen.ts';
 import { formatAddress, type HostPort } from '../../shared/address.ts';
 import { describeError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';

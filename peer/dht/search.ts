@@ -5,6 +5,8 @@
  * that cleaned) stay unconfirmed: the DHT only says that someone announced the key.
  */
 import type net from 'node:net';
+import { connectTcp } from '../../io/connect.ts';
+import { SocketLines } from '../../io/socket-lines.ts';
 import { formatAddress, type HostPort } from '../../shared/address.ts';
 import { describeError } from '../../shared/errors.ts';
 import { isSafeFileName } from '../../shared/file-names.ts';
@@ -12,8 +14,6 @@ import { encodeLine } from '../../shared/json-line.ts';
 import { nameMatches } from '../../shared/keywords.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { decodeTransferReply, MAX_TRANSFER_REPLY_BYTES } from '../../shared/transfer-protocol.ts';
-import { connectTcp } from '../connect.ts';
-import { SocketLines } from '../socket-lines.ts';
 import type { DhtNode } from './dht-node.ts';
 import { dhtKey, searchedTexts } from './keys.ts';
 import { mapWithLimit } from './pool.ts';

@@ -4,7 +4,7 @@
  * at the edge: nothing a datagram holds can throw out of the socket handler.
  */
 import dgram from 'node:dgram';
-import { bindError } from '../../server/listen.ts';
+import { bindError } from '../../io/listen.ts';
 import { NapError } from '../../shared/errors.ts';
 import type { Log } from '../../shared/log.ts';
 import {

@@ -8,31 +8,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NapError } from '../../shared/errors.ts';
-import { type Log, silentLog } from '../../shared/log.ts';
+import { silentLog } from '../../shared/log.ts';
 import { PART_SUFFIX } from '../shared-folder.ts';
+import type { DownloadOptions } from './download-options.ts';
 import { PartFile } from './part-file.ts';
 import { Transfer } from './piece-transfer.ts';
 import { plainDownload } from './plain-download.ts';
 import type { Source } from './range-receiver.ts';
 import { chooseVersion } from './source-info.ts';
 
-export interface Progress {
-  /** Bytes of the file held (verified pieces, plus bytes of pieces arriving). */
-  done: number;
-  total: number;
-  /** Sources currently sending. */
-  sources: number;
-}
-
-export interface DownloadOptions {
-  sources: Source[];
-  file: string;
-  /** Absolute folder the file is saved into. */
-  folder: string;
-  log?: Log;
-  onProgress?: (progress: Progress) => void;
-  answerChallenge?: ((file: string, nonce: string) => string) | undefined;
-}
+export type { DownloadOptions, Progress } from './download-options.ts';
 
 export interface DownloadResult {
   path: string;

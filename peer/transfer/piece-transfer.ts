@@ -10,7 +10,7 @@ import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import type { Log } from '../../shared/log.ts';
 import { pieceRange } from '../../shared/pieces.ts';
 import type { FileInfo } from '../../shared/transfer-protocol.ts';
-import type { DownloadOptions } from './download.ts';
+import type { DownloadOptions } from './download-options.ts';
 import type { PartFile } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { receiveRange, type Source } from './range-receiver.ts';

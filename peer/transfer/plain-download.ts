@@ -9,6 +9,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type net from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { connectTcp } from '../../io/connect.ts';
+import { SocketLines } from '../../io/socket-lines.ts';
 import { NapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import {
@@ -16,8 +18,6 @@ import {
   MAX_TRANSFER_REPLY_BYTES,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
-import { connectTcp } from '../connect.ts';
-import { SocketLines } from '../socket-lines.ts';
 import { IDLE_TIMEOUT_MS, type Source } from './range-receiver.ts';
 
 /** Write-stream buffer: large writes, as for verified downloads (docs/performance.md). */

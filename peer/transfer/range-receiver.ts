@@ -8,6 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type net from 'node:net';
+import { connectTcp } from '../../io/connect.ts';
 import { describeError, NapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
@@ -16,7 +17,6 @@ import {
   MAX_TRANSFER_REPLY_BYTES,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
-import { connectTcp } from '../connect.ts';
 import type { SlotPool } from './slot-pool.ts';
 
 /** Buffer for the reply line, and for a read that comes while no piece buffer is free. */

@@ -3,6 +3,8 @@
  * version to fetch when sources disagree: the one most sources hold, ties to the first listed.
  */
 
+import { connectTcp } from '../../io/connect.ts';
+import { SocketLines } from '../../io/socket-lines.ts';
 import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import {
@@ -11,8 +13,6 @@ import {
   MAX_TRANSFER_REPLY_BYTES,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
-import { connectTcp } from '../connect.ts';
-import { SocketLines } from '../socket-lines.ts';
 import type { Source } from './range-receiver.ts';
 
 /**
