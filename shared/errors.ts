@@ -9,6 +9,12 @@ export type ErrorCode =
   | 'LINE_TOO_LONG'
   | 'UNSAFE_NAME'
   | 'SERVER_FULL'
+  // Connection limits every TCP server applies (io/connection-guard.ts) and chat flood control.
+  | 'SERVER_BUSY'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'IDLE_TIMEOUT'
+  | 'LINE_TIMEOUT'
+  | 'RATE_LIMITED'
   // Transfer protocol and the downloader.
   | 'NOT_FOUND'
   | 'BUSY'

@@ -1,0 +1,338 @@
+/**
+ * What every napshare TCP server owes its well-behaved clients whatever the others do: connection
+ * caps per server and per IP address, deadlines (no request, a line left unfinished), a bound on
+ * the input buffered in unfinished lines across all clients, and a bound on the output a client may
+ * leave unread. A client over a limit is told why in one line of its server's protocol, then
+ * closed; it is never silently reset (except a client that does not read, who would not see the
+ * line). Socket code only; what the refusal says is the server's (`RefusalFormat`).
+ */
+import type net from 'node:net';
+import { describeError } from '../shared/errors.ts';
+import { type Log, silentLog } from '../shared/log.ts';
+
+/** Why a client is refused or dismissed; each server says it in its own protocol. */
+export type DismissCause =
+  /** The server already holds its maximum of connections. */
+  | 'SERVER_BUSY'
+  /** The client's IP address already holds its maximum of connections. */
+  | 'TOO_MANY_CONNECTIONS'
+  /** No complete request for the idle timeout, while the server expected one. */
+  | 'IDLE_TIMEOUT'
+  /** A line started and not finished for the line timeout (slowloris). */
+  | 'LINE_TIMEOUT'
+  /** Unfinished lines of all clients together filled the server's budget; this one was the oldest. */
+  | 'INPUT_BUDGET';
+
+export interface GuardLimits {
+  /** Connections served at once; past it a newcomer is refused (SERVER_BUSY). */
+  maxConnections: number;
+  /** Connections from one IP address at once; past it a newcomer is refused (TOO_MANY_CONNECTIONS). */
+  maxConnectionsPerIp: number;
+  /** Silence before a client the server waits on is dismissed (IDLE_TIMEOUT); 0: never. */
+  idleTimeoutMs?: number;
+  /** Life of an unfinished line before its client is dismissed (LINE_TIMEOUT); 0: never. */
+  lineTimeoutMs?: number;
+  /** Bytes received and not handled yet, all clients together (INPUT_BUDGET past it); 0: no bound. */
+  maxPendingInputBytes?: number;
+  /** Output a client may leave unread in our process before it is cut off; 0: no bound. */
+  maxUnreadBytes?: number;
+}
+
+/** The line (newline included) that tells a client why it is refused or dismissed. */
+export type RefusalFormat = (cause: DismissCause, message: string) => string | Uint8Array;
+
+export interface GuardOptions {
+  /** What the logs call this server ("index", "file server"). */
+  name: string;
+  limits: GuardLimits;
+  format: RefusalFormat;
+  log?: Log;
+}
+
+/**
+ * How long a refused or dismissed client has to read its line and close its side before it is
+ * dropped: closing at once with its bytes unread would reset the connection and could destroy
+ * the line before the client reads it.
+ */
+export const DISMISS_LINGER_MS = 2000;
+/**
+ * Refused or dismissed clients lingering at once, per server: a flood of newcomers costs at most
+ * this many descriptors for DISMISS_LINGER_MS; past it the oldest is dropped (its line is sent).
+ */
+export const MAX_LINGERING = 1024;
+
+/** `::ffff:127.0.0.1` (an IPv4 client of a dual-stack socket) and `127.0.0.1` are one address. */
+export function clientIp(socket: net.Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** One sentence per cause, for servers whose refusal line carries a message. */
+export function refusalMessage(cause: DismissCause, limits: GuardLimits, ip: string): string {
+  switch (cause) {
+    case 'SERVER_BUSY':
+      return `The server already serves its maximum of ${limits.maxConnections} connections; try again later.`;
+    case 'TOO_MANY_CONNECTIONS':
+      return `Your address ${ip} already has ${limits.maxConnectionsPerIp} connections open here; close one and try again.`;
+    case 'IDLE_TIMEOUT':
+      return `No request for ${seconds(limits.idleTimeoutMs)}; the connection is closed.`;
+    case 'LINE_TIMEOUT':
+      return `A line was left unfinished for ${seconds(limits.lineTimeoutMs)}; the connection is closed.`;
+    case 'INPUT_BUDGET':
+      return 'The server is short of room for unfinished lines and yours was the oldest; the connection is closed, try again.';
+  }
+}
+
+function seconds(ms = 0): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export class ConnectionGuard {
+  readonly limits: GuardLimits;
+  private readonly open = new Set<GuardedConnection>();
+  private readonly perIp = new Map<string, number>();
+  // Sockets told why and waiting to close, oldest first (Set order); bounded by MAX_LINGERING.
+  private readonly lingering = new Set<net.Socket>();
+  // Connections holding unhandled input, in the order they started holding it (oldest first).
+  private readonly holders = new Map<GuardedConnection, number>();
+  private pendingInput = 0;
+  private readonly log: Log;
+  private closed = false;
+
+  constructor(private readonly options: GuardOptions) {
+    this.limits = options.limits;
+    this.log = options.log ?? silentLog;
+  }
+
+  /** Serves `server`'s connections: admitted ones go to `onAdmit`, the others get their refusal. */
+  attach(server: net.Server, onAdmit: (connection: GuardedConnection) => void): void {
+    server.on('connection', (socket) => {
+      const connection = this.admit(socket);
+      if (connection) onAdmit(connection);
+    });
+    // Out of descriptors (EMFILE) or another accept failure: that newcomer is lost, the server
+    // goes on. Bind errors before listening are listen()'s to report.
+    server.on('error', (error) => {
+      if (server.listening) this.log(`${this.options.name}: accept failed: ${describeError(error)}`);
+    });
+  }
+
+  /** Admits `socket` within the caps, or refuses it with one line and returns undefined. */
+  admit(socket: net.Socket): GuardedConnection | undefined {
+    socket.on('error', (error) => this.log(`${this.options.name}: ${describeError(error)}`));
+    const ip = clientIp(socket);
+    if (this.closed || ip === '') {
+      socket.destroy();
+      return undefined;
+    }
+    const fromIp = this.perIp.get(ip) ?? 0;
+    const cause: DismissCause | undefined =
+      this.open.size >= this.limits.maxConnections
+        ? 'SERVER_BUSY'
+        : fromIp >= this.limits.maxConnectionsPerIp
+          ? 'TOO_MANY_CONNECTIONS'
+          : undefined;
+    if (cause) {
+      this.log(`${this.options.name}: refused ${ip}:${socket.remotePort}: ${cause}`);
+      this.linger(socket, this.format(cause, ip));
+      return undefined;
+    }
+    const connection = new GuardedConnection(this, socket, ip);
+    this.open.add(connection);
+    this.perIp.set(ip, fromIp + 1);
+    socket.once('close', () => this.release(connection));
+    return connection;
+  }
+
+  /** Connections admitted and not closed yet. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Connections admitted from `ip` and not closed yet. */
+  countFrom(ip: string): number {
+    return this.perIp.get(ip) ?? 0;
+  }
+
+  /** Bytes received and not handled yet, all connections together. */
+  get pendingInputBytes(): number {
+    return this.pendingInput;
+  }
+
+  /** Drops every connection, lingering ones included; refuses newcomers from now on. Idempotent. */
+  closeAll(): void {
+    this.closed = true;
+    for (const connection of [...this.open]) connection.socket.destroy();
+    for (const socket of [...this.lingering]) socket.destroy();
+  }
+
+  /** @internal the refusal line for `cause`, in the server's protocol. */
+  format(cause: DismissCause, ip: string): string | Uint8Array {
+    return this.options.format(cause, refusalMessage(cause, this.limits, ip));
+  }
+
+  /**
+   * @internal Ends `socket` after `line`, reading and dropping what the client still sends, and
+   * destroys it after DISMISS_LINGER_MS if the client does not close first.
+   */
+  linger(socket: net.Socket, line: string | Uint8Array): void {
+    if (socket.destroyed) return;
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    socket.resume();
+    socket.end(line);
+    if (this.lingering.size >= MAX_LINGERING) {
+      const oldest = this.lingering.values().next().value as net.Socket;
+      this.lingering.delete(oldest);
+      oldest.destroy();
+    }
+    this.lingering.add(socket);
+    const timer = setTimeout(() => socket.destroy(), DISMISS_LINGER_MS).unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.lingering.delete(socket);
+    });
+  }
+
+  /** @internal `connection` now holds `bytes` of unhandled input; evicts the oldest past the budget. */
+  hold(connection: GuardedConnection, bytes: number): void {
+    const before = this.holders.get(connection) ?? 0;
+    this.pendingInput += bytes - before;
+    // A new holder goes last; one already holding keeps its place (Map.set keeps the order).
+    if (bytes === 0) this.holders.delete(connection);
+    else this.holders.set(connection, bytes);
+    const budget = this.limits.maxPendingInputBytes ?? 0;
+    if (budget <= 0) return;
+    for (const [holder] of this.holders) {
+      if (this.pendingInput <= budget) break;
+      this.log(`${this.options.name}: ${holder.ip} holds the oldest unfinished line; input budget full`);
+      holder.dismiss('INPUT_BUDGET');
+    }
+  }
+
+  /** @internal */
+  note(message: string): void {
+    this.log(`${this.options.name}: ${message}`);
+  }
+
+  private release(connection: GuardedConnection): void {
+    connection.stop();
+    if (!this.open.delete(connection)) return;
+    const left = (this.perIp.get(connection.ip) ?? 1) - 1;
+    if (left === 0) this.perIp.delete(connection.ip);
+    else this.perIp.set(connection.ip, left);
+  }
+}
+
+/** One admitted client: its deadlines, its input share and its bounded output. */
+export class GuardedConnection {
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lineTimer: NodeJS.Timeout | undefined;
+  private over = false;
+
+  constructor(
+    private readonly guard: ConnectionGuard,
+    readonly socket: net.Socket,
+    readonly ip: string,
+  ) {}
+
+  /** True once the connection was dismissed, cut or closed: nothing more is read or answered. */
+  get done(): boolean {
+    return this.over || this.socket.destroyed;
+  }
+
+  /** `IP:port` of the client, for logs. */
+  get name(): string {
+    return `${this.ip}:${this.socket.remotePort}`;
+  }
+
+  /**
+   * The server waits for a request: without a complete one for the idle timeout, the client is
+   * dismissed (IDLE_TIMEOUT). Restarts the deadline if it runs.
+   */
+  expectRequest(): void {
+    const ms = this.guard.limits.idleTimeoutMs ?? 0;
+    if (ms <= 0 || this.done) return;
+    if (this.idleTimer) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(() => this.dismiss('IDLE_TIMEOUT'), ms).unref();
+  }
+
+  /** The server no longer waits (a joined peer, a command running): no idle deadline. */
+  stopExpecting(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  /** A complete request arrived: a running idle deadline starts over. */
+  requestSeen(): void {
+    this.idleTimer?.refresh();
+  }
+
+  /**
+   * Reports what this client's input holds after a read: `pendingBytes` received and not handled
+   * yet (its share of the server's budget), `unfinished` when the last line has no newline yet,
+   * and `completed` when a line was completed by this read (the line deadline starts over).
+   */
+  input(pendingBytes: number, unfinished: boolean, completed: boolean): void {
+    if (this.done) return;
+    const ms = this.guard.limits.lineTimeoutMs ?? 0;
+    if (ms > 0) {
+      if (!unfinished) {
+        clearTimeout(this.lineTimer);
+        this.lineTimer = undefined;
+      } else if (!this.lineTimer) {
+        this.lineTimer = setTimeout(() => this.dismiss('LINE_TIMEOUT'), ms).unref();
+      } else if (completed) {
+        this.lineTimer.refresh();
+      }
+    }
+    this.guard.hold(this, pendingBytes);
+  }
+
+  /**
+   * Writes `data` unless the client already leaves output unread past the bound: then it is cut
+   * off (it does not read, so no line would reach it) and false is returned. One message larger
+   * than the bound still goes to a client that has read everything before it.
+   */
+  write(data: string | Uint8Array): boolean {
+    if (this.done) return false;
+    const max = this.guard.limits.maxUnreadBytes ?? 0;
+    const queued = this.socket.writableLength;
+    if (max > 0 && queued > 0 && queued + data.length > max) {
+      this.cut(`leaves ${queued} bytes unread`);
+      return false;
+    }
+    this.socket.write(data);
+    return true;
+  }
+
+  /** Tells the client why in one line of its protocol, then closes (see ConnectionGuard.linger). */
+  dismiss(cause: DismissCause): void {
+    this.dismissWith(this.guard.format(cause, this.ip));
+  }
+
+  /** Like dismiss, with a line the server wrote (e.g. LINE_TOO_LONG). */
+  dismissWith(line: string | Uint8Array): void {
+    if (this.done) return;
+    this.stop();
+    this.guard.linger(this.socket, line);
+  }
+
+  /** Closes at once, without a word (a client that does not read). */
+  cut(reason: string): void {
+    if (this.done) return;
+    this.guard.note(`${this.name} cut off: ${reason}`);
+    this.stop();
+    this.socket.destroy();
+  }
+
+  /** @internal stops the deadlines and gives back the input share. */
+  stop(): void {
+    this.over = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.lineTimer);
+    this.idleTimer = undefined;
+    this.lineTimer = undefined;
+    this.guard.hold(this, 0);
+  }
+}
