@@ -318,6 +318,23 @@ export class GuardedConnection {
     this.guard.linger(this.socket, line);
   }
 
+  /**
+   * Ends our side after `data` (the last reply) and gives the client `lingerMs` to read it and
+   * close its own; a client that does not is dropped (a half-open socket must not stay forever).
+   */
+  finish(data: string | Uint8Array | undefined, lingerMs: number): void {
+    if (this.done) return;
+    this.stop();
+    // Read (and drop) what comes, so the client's own end is seen and the socket closes then.
+    this.socket.removeAllListeners('data');
+    this.socket.on('data', () => {});
+    this.socket.resume();
+    if (data === undefined) this.socket.end();
+    else this.socket.end(data);
+    const timer = setTimeout(() => this.socket.destroy(), lingerMs).unref();
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
   /** Closes at once, without a word (a client that does not read). */
   cut(reason: string): void {
     if (this.done) return;
