@@ -9,6 +9,7 @@ import { parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
+import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './index-limit-flags.ts';
 import { IndexServer } from './index-server.ts';
 import { DEFAULT_MAX_PEERS } from './registry.ts';
 
@@ -22,7 +23,9 @@ unless --host / --port are given; otherwise it uses those defaults. --port 0 pic
 (printed on stderr). --max-peers caps the joined peers (default ${DEFAULT_MAX_PEERS}; the next JOIN gets
 SERVER_FULL). A peer that has sent a heartbeat (PING) and then stays silent for
 --heartbeat-timeout seconds (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS / 1000}) is dropped; peers that never send one are
-dropped only when their connection closes. --verbose logs to stderr.`;
+dropped only when their connection closes. --verbose logs to stderr.
+
+${INDEX_LIMIT_FLAGS_USAGE}`;
 
 /** Shortest heartbeat timeout accepted: below this a busy machine would drop healthy peers. */
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'max-peers': { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
+      ...INDEX_LIMIT_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -56,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     values['heartbeat-timeout'] === undefined
       ? DEFAULT_HEARTBEAT_TIMEOUT_MS
       : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
+  const limitFlags = indexLimitFlags(values);
   // Prompts render on stderr so stdout stays exactly the console contract.
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const context = { output: process.stderr, clearPromptOnDone: true };
@@ -95,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     log,
     maxPeers,
     heartbeatTimeoutMs,
+    ...limitFlags,
   });
   if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
 

@@ -8,7 +8,7 @@ import { formatAddress } from '../../shared/address.ts';
 import { assertAlias } from '../../shared/index-protocol.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { downloadFile } from '../downloader.ts';
-import { FileServer } from '../file-server.ts';
+import { FileServer, type FileServerLimits } from '../file-server.ts';
 import { IndexClient } from '../index-client.ts';
 import { FolderCatalog, listSharedFiles, requireFolder } from '../shared-folder.ts';
 import { CHAT_HELP, type ChatCommand } from './chat-commands.ts';
@@ -33,6 +33,8 @@ export interface ChatPeerOptions {
   print: (line: string) => void;
   notice: (line: string) => void;
   log?: Log;
+  maxUploads?: number;
+  fileServerLimits?: Partial<FileServerLimits>;
 }
 
 export class ChatPeer {
@@ -59,6 +61,8 @@ export class ChatPeer {
       host: options.host,
       port: options.port,
       catalog: new FolderCatalog(folder),
+      maxUploads: options.maxUploads,
+      limits: options.fileServerLimits,
       log,
     });
     try {

@@ -6,8 +6,11 @@
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { describeError } from '../../shared/errors.ts';
+import { describeTimeout, parseCountFlag, parseTimeoutFlag } from '../../shared/limit-flags.ts';
+import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
 import { requireFolder } from '../shared-folder.ts';
 import { describeBootstrap, parseBootstrap } from './bootstrap.ts';
+import { type ControlLimits, DEFAULT_CONTROL_LIMITS } from './control-server.ts';
 import { CONTROL_HOST, DEFAULT_CONTROL_PORT, DEFAULT_DHT_PORT, DhtDaemon } from './daemon.ts';
 import { DEFAULT_PEER_MAX_AGE_MS } from './dht-node.ts';
 import { formatDuration, parseDuration } from './durations.ts';
@@ -36,7 +39,15 @@ Options:
   --verbose                 log to stderr
   -h, --help                this text
 Durations: 500ms, 30s, 10m, 2h (a bare number is seconds). Port 0 picks a free port; the bound
-ports are printed on stderr.`;
+ports are printed on stderr.
+
+Control socket limits:
+  --control-max-clients N         clients at once (default ${DEFAULT_CONTROL_LIMITS.maxClients})
+  --control-max-clients-per-ip N  clients from one address (default ${DEFAULT_CONTROL_LIMITS.maxClientsPerIp})
+  --control-idle-timeout T        a client that sends no command this long is closed (default ${describeTimeout(DEFAULT_CONTROL_LIMITS.idleTimeoutMs)})
+  --control-line-timeout T        a line left unfinished this long closes its client (default ${describeTimeout(DEFAULT_CONTROL_LIMITS.lineTimeoutMs)})
+
+${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -51,6 +62,11 @@ export async function main(argv: string[]): Promise<number> {
       'announce-interval': { type: 'string' },
       'peer-max-age': { type: 'string' },
       'confirm-timeout': { type: 'string' },
+      'control-max-clients': { type: 'string' },
+      'control-max-clients-per-ip': { type: 'string' },
+      'control-idle-timeout': { type: 'string' },
+      'control-line-timeout': { type: 'string' },
+      ...FILE_SERVER_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,7 +84,11 @@ export async function main(argv: string[]): Promise<number> {
     text === undefined ? undefined : parseDuration(text, flag);
   const bootstrap = parseBootstrap(values.bootstrap);
   const log = values.verbose ? (message: string) => process.stderr.write(`[dht] ${message}\n`) : undefined;
+  const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const daemon = await DhtDaemon.start({
+    maxUploads,
+    fileServerLimits,
+    controlLimits: controlLimits(values),
     dir: await requireFolder(values.dir),
     host: parseIPv4(values.host),
     port: parsePort(values.port, true),
@@ -90,4 +110,19 @@ export async function main(argv: string[]): Promise<number> {
   });
   await daemon.close().catch((error) => process.stderr.write(`napshare peer dht: ${describeError(error)}\n`));
   return 0;
+}
+
+/** The control socket's limits given on the command line (the others keep their defaults). */
+function controlLimits(values: Record<string, string | boolean | undefined>): Partial<ControlLimits> {
+  const limits: Partial<ControlLimits> = {};
+  const text = (flag: string) => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+  const count = text('control-max-clients');
+  if (count !== undefined) limits.maxClients = parseCountFlag(count, '--control-max-clients');
+  const perIp = text('control-max-clients-per-ip');
+  if (perIp !== undefined) limits.maxClientsPerIp = parseCountFlag(perIp, '--control-max-clients-per-ip');
+  const idle = text('control-idle-timeout');
+  if (idle !== undefined) limits.idleTimeoutMs = parseTimeoutFlag(idle, '--control-idle-timeout');
+  const line = text('control-line-timeout');
+  if (line !== undefined) limits.lineTimeoutMs = parseTimeoutFlag(line, '--control-line-timeout');
+  return limits;
 }

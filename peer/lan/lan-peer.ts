@@ -7,7 +7,7 @@ import { formatAddress, type HostPort } from '../../shared/address.ts';
 import { describeError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { type DownloadResult, downloadFile } from '../downloader.ts';
-import { FileServer } from '../file-server.ts';
+import { FileServer, type FileServerLimits } from '../file-server.ts';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import {
   decodeDatagram,
@@ -47,6 +47,9 @@ export interface LanPeerOptions {
   /** How often our offers are announced again (tests shorten it). */
   offerRepeatMs?: number;
   throttle?: AuthThrottleOptions;
+  /** The file server's caps and timeouts (an unauthenticated client gets requestTimeoutMs). */
+  maxUploads?: number;
+  fileServerLimits?: Partial<FileServerLimits>;
 }
 
 export interface GetTarget {
@@ -83,6 +86,8 @@ export class LanPeer {
       port: options.port,
       catalog: offered,
       guard: createPasswordGuard({ passwordFor: (file) => offered.passwordFor(file), throttle, log }),
+      maxUploads: options.maxUploads,
+      limits: options.fileServerLimits,
       log,
     });
     const peer = new LanPeer(options, offered, throttle, fileServer, undefined);

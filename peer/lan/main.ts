@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { formatAddress, type HostPort, parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
+import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
 import { requireFolder } from '../shared-folder.ts';
 import { ConsoleGate } from './console-gate.ts';
 import { LanActions } from './lan-actions.ts';
@@ -34,7 +35,9 @@ Options:
   --port P          file server port (default 0: a free port, shown on stderr)
   --dir FOLDER      folder of the files offered and of the files got (default .)
   --verbose         log to stderr
-  -h, --help        this text`;
+  -h, --help        this text
+
+${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -44,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       iface: { type: 'string', default: DEFAULT_IFACE },
       port: { type: 'string', default: '0' },
       dir: { type: 'string', default: '.' },
+      ...FILE_SERVER_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -57,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   const iface = parseIface(values.iface);
   const port = parsePort(values.port, true);
   const folder = await requireFolder(values.dir);
+  const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
 
   const gate = new ConsoleGate();
   const peer = await LanPeer.start({
@@ -64,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     iface,
     port,
     folder,
+    maxUploads,
+    fileServerLimits,
     events: {
       chat: (fromIp, text) => gate.stdout(chatLine(fromIp, text)),
       offerHeard: (offer) => gate.stderr(offerHeardNotice(offer)),
