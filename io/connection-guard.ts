@@ -60,6 +60,11 @@ export const DISMISS_LINGER_MS = 2000;
  * this many descriptors for DISMISS_LINGER_MS; past it the oldest is dropped (its line is sent).
  */
 export const MAX_LINGERING = 1024;
+/**
+ * Bytes read (and dropped) from a lingering client before it is dropped at once: enough for what
+ * a client had in flight when told; a client that keeps sending after that is not listening.
+ */
+export const MAX_DRAIN_BYTES = 64 * 1024;
 
 /** `::ffff:127.0.0.1` (an IPv4 client of a dual-stack socket) and `127.0.0.1` are one address. */
 export function clientIp(socket: net.Socket): string {
@@ -177,9 +182,7 @@ export class ConnectionGuard {
    */
   linger(socket: net.Socket, line: string | Uint8Array): void {
     if (socket.destroyed) return;
-    socket.removeAllListeners('data');
-    socket.on('data', () => {});
-    socket.resume();
+    drainAndDrop(socket);
     socket.end(line);
     if (this.lingering.size >= MAX_LINGERING) {
       const oldest = this.lingering.values().next().value as net.Socket;
@@ -224,11 +227,23 @@ export class ConnectionGuard {
   }
 }
 
+/** Reads and drops what the client still sends, up to MAX_DRAIN_BYTES; past it, drops the client. */
+function drainAndDrop(socket: net.Socket): void {
+  socket.removeAllListeners('data');
+  let drained = 0;
+  socket.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAIN_BYTES) socket.destroy();
+  });
+  socket.resume();
+}
+
 /** One admitted client: its deadlines, its input share and its bounded output. */
 export class GuardedConnection {
   private idleTimer: NodeJS.Timeout | undefined;
   private lineTimer: NodeJS.Timeout | undefined;
   private over = false;
+  private readonly onStopped: (() => void)[] = [];
 
   constructor(
     private readonly guard: ConnectionGuard,
@@ -239,6 +254,15 @@ export class GuardedConnection {
   /** True once the connection was dismissed, cut or closed: nothing more is read or answered. */
   get done(): boolean {
     return this.over || this.socket.destroyed;
+  }
+
+  /**
+   * Calls `release` once the connection is dismissed, cut or closed: the server frees what it
+   * buffered for this client at once, not when the lingering socket is finally collected.
+   */
+  onStop(release: () => void): void {
+    if (this.over) release();
+    else this.onStopped.push(release);
   }
 
   /** `IP:port` of the client, for logs. */
@@ -326,9 +350,7 @@ export class GuardedConnection {
     if (this.done) return;
     this.stop();
     // Read (and drop) what comes, so the client's own end is seen and the socket closes then.
-    this.socket.removeAllListeners('data');
-    this.socket.on('data', () => {});
-    this.socket.resume();
+    drainAndDrop(this.socket);
     if (data === undefined) this.socket.end();
     else this.socket.end(data);
     const timer = setTimeout(() => this.socket.destroy(), lingerMs).unref();
@@ -345,6 +367,7 @@ export class GuardedConnection {
 
   /** @internal stops the deadlines and gives back the input share. */
   stop(): void {
+    if (!this.over) for (const release of this.onStopped.splice(0)) release();
     this.over = true;
     clearTimeout(this.idleTimer);
     clearTimeout(this.lineTimer);

@@ -38,6 +38,12 @@ export class LineConnection {
   ) {
     const socket = connection.socket;
     this.splitter = new LineSplitter(options.maxLineBytes);
+    // Dismissed or cut: what was buffered for this client goes now.
+    connection.onStop(() => {
+      this.splitter.takeRest();
+      this.queue.length = 0;
+      this.queuedLength = 0;
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resumeIfIdle());
     // A reset or a write to a vanished client is that client's end, nobody else's.

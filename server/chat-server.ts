@@ -134,6 +134,7 @@ export class ChatServer {
       lastNoticeMs: Number.NEGATIVE_INFINITY,
     };
     this.clients.add(client);
+    connection.onStop(() => client.lines.takeRest());
     this.log(`chat: ${client.name} joined (${this.clients.size} clients)`);
     // Everyone is expected to speak now and then (CHAT_IDLE_TIMEOUT_MS).
     connection.expectRequest();

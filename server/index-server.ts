@@ -150,6 +150,11 @@ export class IndexServer {
     return { host: address.address, port: address.port };
   }
 
+  /** Connections open now (joined or not). */
+  get connectionCount(): number {
+    return this.guard.size;
+  }
+
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {

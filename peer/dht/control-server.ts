@@ -160,6 +160,10 @@ class ControlConnection {
   ) {
     const socket = connection.socket;
     this.socket = socket;
+    connection.onStop(() => {
+      this.splitter.takeRest();
+      this.queue.length = 0;
+    });
     // Waiting for a command: a client silent for the idle timeout is closed.
     connection.expectRequest();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
