@@ -89,7 +89,7 @@ export function refusalMessage(cause: DismissCause, limits: GuardLimits, ip: str
 }
 
 function seconds(ms = 0): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+  return `${ms / 1000} s`;
 }
 
 export class ConnectionGuard {

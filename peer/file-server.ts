@@ -180,14 +180,17 @@ export class FileServer {
     socket.on('close', () => this.sockets.delete(socket));
     const remote = connection.name;
     const lines = new SocketLines(socket, MAX_TRANSFER_REQUEST_BYTES, `client ${remote}`);
+    // One deadline from the connection for the request and any password proof: a trickle of
+    // bytes buys no time, and an unauthenticated client is gone within requestTimeoutMs.
+    const deadline = performance.now() + this.limits.requestTimeoutMs;
+    const untilDeadline = (atMostMs: number) => Math.max(1, Math.min(atMostMs, deadline - performance.now()));
     const exchange: Exchange = {
       remoteAddress: connection.ip,
       send: (message) => socket.write(encodeLine(message)),
-      nextLine: (timeoutMs) => lines.nextLine(timeoutMs),
+      nextLine: (timeoutMs) => lines.nextLine(untilDeadline(timeoutMs)),
     };
     try {
-      // The deadline runs from the connection, not from each line: a trickle buys no time.
-      const line = await lines.nextLine(this.limits.requestTimeoutMs);
+      const line = await lines.nextLine(untilDeadline(this.limits.requestTimeoutMs));
       let request: TransferRequest;
       try {
         request = decodeTransferRequest(line);
