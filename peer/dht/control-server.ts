@@ -74,12 +74,14 @@ export class ControlServer {
   private readonly connections = new Set<ControlConnection>();
   private closing: Promise<void> | undefined;
   private readonly guard: ConnectionGuard;
+  private readonly idleTimeoutMs: number;
 
   private constructor(
     private readonly server: net.Server,
     private readonly options: ControlServerOptions,
   ) {
     const limits = { ...DEFAULT_CONTROL_LIMITS, ...options.limits };
+    this.idleTimeoutMs = limits.idleTimeoutMs;
     this.guard = new ConnectionGuard({
       name: 'control',
       limits: {
@@ -108,6 +110,11 @@ export class ControlServer {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /** Clients connected now. */
+  get clientCount(): number {
+    return this.connections.size;
+  }
+
   /** Stops listening and closes every client. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {
@@ -119,7 +126,7 @@ export class ControlServer {
 
   private onConnection(guarded: GuardedConnection): void {
     const log = this.options.log ?? silentLog;
-    const connection = new ControlConnection(guarded, this.options.handle, log);
+    const connection = new ControlConnection(guarded, this.options.handle, log, this.idleTimeoutMs);
     this.connections.add(connection);
     guarded.socket.on('close', () => this.connections.delete(connection));
     log(`control: client ${guarded.name} connected`);
@@ -157,6 +164,7 @@ class ControlConnection {
     private readonly connection: GuardedConnection,
     private readonly handle: ControlHandler,
     private readonly log: Log,
+    private readonly idleTimeoutMs: number,
   ) {
     const socket = connection.socket;
     this.socket = socket;
@@ -260,9 +268,17 @@ class ControlConnection {
     }
   }
 
+  /**
+   * Waits for the client to read its answers; one that reads nothing for the idle timeout holds
+   * a place for nothing and is cut off (without a word: it would not read it).
+   */
   private drained(): Promise<void> {
     return new Promise((resolve) => {
+      const ms = this.idleTimeoutMs;
+      const timer =
+        ms > 0 ? setTimeout(() => this.connection.cut('does not read its answers'), ms) : undefined;
       const done = () => {
+        clearTimeout(timer);
         this.socket.off('drain', done);
         this.socket.off('close', done);
         resolve();
