@@ -18,7 +18,8 @@ import {
   partialLines,
   slowloris,
 } from '../helpers/attackers.ts';
-import { killAll, startServer } from '../helpers/cli.ts';
+import { killAll, runCli, startServer } from '../helpers/cli.ts';
+import { makeTempDir, removeTempDirs } from '../helpers/files.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -60,6 +61,7 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
   await killAll();
+  await removeTempDirs();
 });
 
 describe('index server: idle and unfinished connections', () => {
@@ -181,6 +183,23 @@ describe('index server: connection caps', () => {
         'TOO_MANY_CONNECTIONS',
         'Your address 127.0.0.66 already has 2 connections open here; close one and try again.',
       ),
+    );
+  });
+});
+
+describe('index server: a refused napshare peer', () => {
+  it('tells its user why the server refused it, in one sentence on stderr', async () => {
+    const { port: cliPort } = await startServer(['--max-connections-per-ip', '1']);
+    // Another connection from 127.0.0.1 holds the address's only place.
+    const holder = await connectFrom(cliPort, '127.0.0.1');
+    attacks.push(holder);
+    const dir = await makeTempDir();
+    const peerCli = runCli('peer', ['--server', `127.0.0.1:${cliPort}`]);
+    peerCli.send(`JOIN 127.0.0.1 0 ${dir}`);
+    expect(await peerCli.end()).toBe(1);
+    expect(peerCli.stdout).toEqual([]);
+    expect(peerCli.stderr).toContain(
+      `The index server at 127.0.0.1:${cliPort} refused the connection: Your address 127.0.0.1 already has 1 connections open here; close one and try again.`,
     );
   });
 });
