@@ -282,6 +282,27 @@ export class GuardedConnection {
     return true;
   }
 
+  /**
+   * Resolves once the client has read what is queued for it (or the connection closed). With
+   * `stallMs`, a client that reads nothing that long is cut off first: it holds a place for nothing.
+   */
+  drained(stallMs = 0): Promise<void> {
+    const socket = this.socket;
+    if (!socket.writableNeedDrain || this.done) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer =
+        stallMs > 0 ? setTimeout(() => this.cut('does not read what it is sent'), stallMs) : undefined;
+      const done = () => {
+        clearTimeout(timer);
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.once('drain', done);
+      socket.once('close', done);
+    });
+  }
+
   /** Tells the client why in one line of its protocol, then closes (see ConnectionGuard.linger). */
   dismiss(cause: DismissCause): void {
     this.dismissWith(this.guard.format(cause, this.ip));

@@ -107,7 +107,7 @@ export class LineConnection {
       while (this.queue.length > 0 && !this.closed && !this.connection.done) {
         // Replies wait for the client to read the previous ones: what it leaves unread stays
         // one reply deep, however many requests it pipelines.
-        if (this.socket.writableNeedDrain) await this.drained();
+        await this.connection.drained();
         if (this.closed || this.connection.done) break;
         const line = this.queue.shift() as string;
         this.queuedLength -= line.length;
@@ -124,18 +124,6 @@ export class LineConnection {
       this.working = false;
     }
     this.resumeIfIdle();
-  }
-
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
   }
 
   private resumeIfIdle(): void {

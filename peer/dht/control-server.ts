@@ -243,7 +243,8 @@ class ControlConnection {
     try {
       while (!this.closed && !this.connection.done && this.queue.length > 0) {
         // Answers wait for the client to read the previous one: unread output stays one answer deep.
-        if (this.socket.writableNeedDrain) await this.drained();
+        // A client that reads none of its answers for the idle timeout is cut off.
+        await this.connection.drained(this.idleTimeoutMs);
         if (this.closed || this.connection.done) break;
         const line = this.queue.shift() as string;
         if (this.queue.length < MAX_QUEUED_COMMANDS) this.socket.resume();
@@ -266,26 +267,6 @@ class ControlConnection {
       if (!this.ended) this.connection.expectRequest();
       this.endIfDone();
     }
-  }
-
-  /**
-   * Waits for the client to read its answers; one that reads nothing for the idle timeout holds
-   * a place for nothing and is cut off (without a word: it would not read it).
-   */
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const ms = this.idleTimeoutMs;
-      const timer =
-        ms > 0 ? setTimeout(() => this.connection.cut('does not read its answers'), ms) : undefined;
-      const done = () => {
-        clearTimeout(timer);
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
   }
 
   private endIfDone(): void {
