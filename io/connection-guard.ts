@@ -157,7 +157,7 @@ export class ConnectionGuard {
     if (bytes === 0) this.holders.delete(connection);
     else this.holders.set(connection, bytes);
     const budget = this.limits.maxPendingInputBytes ?? 0;
-    if (budget <= 0) return;
+    if (budget <= 0 || this.pendingInput <= budget) return;
     for (const [holder] of this.holders) {
       if (this.pendingInput <= budget) break;
       this.log(`${this.options.name}: ${holder.ip} holds the oldest unfinished line; input budget full`);
