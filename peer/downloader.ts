@@ -1,8 +1,10 @@
 /**
  * Downloading a file from one peer (seed 003, 5f and 5h), as the course's DOWNLOAD does: the
  * transfer engine (peer/transfer/download.ts) with a single source. The file is written as
- * `<name>.part`, verified piece by piece and renamed only when complete; an interrupted download
- * leaves the `.part`, and the next one continues from it.
+ * `<name>.part`, verified piece by piece and named only when complete (never over a file); an
+ * interrupted download leaves the `.part`, and the next one continues from it. The peer must be
+ * verified unless `plain` says the index lists it without INFO: the LAN and DHT modes never set
+ * it (their peers are napshare's), the chat mode's /fetch sets it from QUERY.
  */
 import type { Log } from '../shared/log.ts';
 import { download, type Progress } from './transfer/download.ts';
@@ -21,6 +23,8 @@ export interface DownloadJob {
    * proof (hex) for `file` and the server's `nonce`. Without it a challenge is a REJECTED error.
    */
   answerChallenge?: (file: string, nonce: string) => string;
+  /** The index lists this peer without the INFO capability: it may be fetched unverified. */
+  plain?: boolean;
 }
 
 export interface DownloadResult {
@@ -29,11 +33,15 @@ export interface DownloadResult {
   sha256: string;
   /** Bytes moved over the network (less than `size` when a `.part` was resumed). */
   transferred: number;
+  /** False only for a `plain` peer: the copy could not be checked (the caller says so). */
+  verified: boolean;
 }
 
 export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
-  const { path, size, sha256, transferred } = await download({
-    sources: [{ host: job.host, port: job.port }],
+  const { path, size, sha256, transferred, verified } = await download({
+    sources: [
+      job.plain ? { host: job.host, port: job.port, plain: true } : { host: job.host, port: job.port },
+    ],
     file: job.file,
     folder: job.folder,
     log: job.log,
@@ -42,5 +50,5 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
       ((progress: Progress) => job.onProgress?.(progress.done, progress.total, progress.sources)),
     answerChallenge: job.answerChallenge,
   });
-  return { path, size, sha256, transferred };
+  return { path, size, sha256, transferred, verified };
 }
