@@ -6,6 +6,7 @@
  * verified unless `plain` says the index lists it without INFO: the LAN and DHT modes never set
  * it (their peers are napshare's), the chat mode's /fetch sets it from QUERY.
  */
+import { type ErrorCode, isNapError } from '../shared/errors.ts';
 import type { Log } from '../shared/log.ts';
 import { download, type Progress } from './transfer/download.ts';
 
@@ -51,4 +52,19 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
     answerChallenge: job.answerChallenge,
   });
   return { path, size, sha256, transferred, verified };
+}
+
+/** Failures of this folder, not of the peer asked (README, "Downloads"): no other peer does better. */
+const FOLDER_ERRORS: readonly ErrorCode[] = [
+  'EXISTS',
+  'IN_PROGRESS',
+  'DISK_FULL',
+  'PERMISSION_DENIED',
+  'READ_ONLY',
+  'FOLDER_GONE',
+];
+
+/** Whether trying the next holder of the file is pointless after `error`. */
+export function isFolderError(error: unknown): boolean {
+  return isNapError(error) && FOLDER_ERRORS.includes(error.code);
 }

@@ -1,5 +1,6 @@
 /** The sentence and code of each file-system failure of a download's folder (peer/transfer/local-errors.ts). */
 import { describe, expect, it } from 'vitest';
+import { isFolderError } from '../../peer/downloader.ts';
 import { localFailure } from '../../peer/transfer/local-errors.ts';
 import { NapError } from '../../shared/errors.ts';
 
@@ -56,4 +57,19 @@ describe('localFailure', () => {
     expect(localFailure('ENOSPC', '/d', KEPT)).toBeUndefined();
     expect(localFailure(undefined, '/d', KEPT)).toBeUndefined();
   });
+});
+
+describe('isFolderError (the DHT mode tries the next holder only after an error of the holder)', () => {
+  it.each(['EXISTS', 'IN_PROGRESS', 'DISK_FULL', 'PERMISSION_DENIED', 'READ_ONLY', 'FOLDER_GONE'] as const)(
+    '%s is the folder’s: no other holder can help',
+    (code) => {
+      expect(isFolderError(new NapError(code, 'x'))).toBe(true);
+    },
+  );
+  it.each(['CONNECT_FAILED', 'INTEGRITY', 'PROTOCOL', 'TIMEOUT', 'NOT_FOUND', 'CHANGED'] as const)(
+    '%s is the holder’s: the next one is tried',
+    (code) => {
+      expect(isFolderError(new NapError(code, 'x'))).toBe(false);
+    },
+  );
 });
