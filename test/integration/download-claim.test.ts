@@ -7,35 +7,18 @@ import { writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileServer } from '../../peer/file-server.ts';
-import { RateLimiter } from '../../peer/rate-limiter.ts';
-import { FolderCatalog } from '../../peer/shared-folder.ts';
 import { download } from '../../peer/transfer/download.ts';
 import { claimFinalName, type LinkFunction } from '../../peer/transfer/final-name.ts';
 import { isNapError } from '../../shared/errors.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { closeFileSources, fileSource } from '../helpers/file-source.ts';
+import { makeTempDir, removeTempDirs, sha256File } from '../helpers/files.ts';
 
 const MiB = 1024 * 1024;
-const servers: FileServer[] = [];
 
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
+  await closeFileSources();
   await removeTempDirs();
 });
-
-/** A file of `size` random bytes served at `rate` bytes/s, so a download lasts a while. */
-async function slowSource(name: string, size: number, rate: number) {
-  const dir = await makeTempDir();
-  const sha = await writeRandomFile(path.join(dir, name), size);
-  const server = await FileServer.start({
-    host: '127.0.0.1',
-    port: 0,
-    catalog: new FolderCatalog(dir),
-    limiter: new RateLimiter(rate),
-  });
-  servers.push(server);
-  return { sha, source: { host: '127.0.0.1', port: server.port } };
-}
 
 /** A stand-in for fs.link on a file system without hard links (FAT32, exFAT give EPERM). */
 const noHardLinks: LinkFunction = () =>
@@ -47,7 +30,7 @@ describe.each([
 ])('the final name, %s', (_what, link) => {
   it('a file written under the name during the download wins; the verified .part finishes the next DOWNLOAD at once', async () => {
     const size = 12 * MiB + 3;
-    const { sha, source } = await slowSource('v.bin', size, 30e6);
+    const { sha, source } = await fileSource('v.bin', size, { rate: 30e6 });
     const into = await makeTempDir();
     const finalPath = path.join(into, 'v.bin');
     let written = false;
@@ -86,7 +69,7 @@ describe.each([
   });
 
   it('a download with nothing in the way takes the name and leaves no .part', async () => {
-    const { sha, source } = await slowSource('w.bin', 2 * MiB, 1e9);
+    const { sha, source } = await fileSource('w.bin', 2 * MiB);
     const into = await makeTempDir();
     await download({ sources: [source], file: 'w.bin', folder: into, link });
     expect(await sha256File(path.join(into, 'w.bin'))).toBe(sha);

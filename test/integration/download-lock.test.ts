@@ -11,12 +11,12 @@ import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileServer } from '../../peer/file-server.ts';
-import { RateLimiter } from '../../peer/rate-limiter.ts';
 import { FolderCatalog, listSharedFiles } from '../../peer/shared-folder.ts';
 import { download } from '../../peer/transfer/download.ts';
 import { LOCK_GRACE_MS } from '../../peer/transfer/download-lock.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
+import { closeFileSources, fileSource } from '../helpers/file-source.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -31,21 +31,9 @@ afterEach(async () => {
   for (const child of children) child.kill('SIGKILL');
   await killAll();
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  await closeFileSources();
   await removeTempDirs();
 });
-
-async function slowSource(name: string, size: number, rate: number) {
-  const dir = await makeTempDir();
-  const sha = await writeRandomFile(path.join(dir, name), size);
-  const server = await FileServer.start({
-    host: '127.0.0.1',
-    port: 0,
-    catalog: new FolderCatalog(dir),
-    limiter: new RateLimiter(rate),
-  });
-  servers.push(server);
-  return { dir, sha, source: { host: '127.0.0.1', port: server.port } };
-}
 
 /**
  * test/helpers/lock-holder.ts in its own process, ready to take the lock: `go()` makes it try,
@@ -88,7 +76,7 @@ async function deadPid(): Promise<number> {
 describe('one download of a file per folder', () => {
   it('in one process: the second is refused at once with IN_PROGRESS, the first ends verified', async () => {
     const size = 8 * MiB;
-    const { sha, source } = await slowSource('a.bin', size, 20e6);
+    const { sha, source } = await fileSource('a.bin', size, { rate: 20e6 });
     const into = await makeTempDir();
     const first = download({ sources: [source], file: 'a.bin', folder: into });
     await waitUntil(() => exists(path.join(into, 'a.bin.part.lock')), 'the first download holds the lock');
@@ -137,7 +125,7 @@ describe('one download of a file per folder', () => {
   }, 60_000);
 
   it('a lock held by another live process refuses; once that process is killed, its lock is taken over', async () => {
-    const { sha, source } = await slowSource('a.bin', MiB, 1e9);
+    const { sha, source } = await fileSource('a.bin', MiB);
     const into = await makeTempDir();
     const part = path.join(into, 'a.bin.part');
     const holder = await lockHolder(part, 'a.bin');
@@ -174,7 +162,7 @@ describe('one download of a file per folder', () => {
   }, 60_000);
 
   it('a lock without a pid is one being written while fresh, and stale once old', async () => {
-    const { sha, source } = await slowSource('a.bin', MiB, 1e9);
+    const { sha, source } = await fileSource('a.bin', MiB);
     const into = await makeTempDir();
     const lock = path.join(into, 'a.bin.part.lock');
     await fs.writeFile(lock, '');

@@ -5,17 +5,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileServer } from '../../peer/file-server.ts';
-import { FolderCatalog } from '../../peer/shared-folder.ts';
 import { download } from '../../peer/transfer/download.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { closeFileSources, fileSource } from '../helpers/file-source.ts';
+import { makeTempDir, removeTempDirs, sha256File } from '../helpers/files.ts';
 
 const MiB = 1024 * 1024;
 const PIECE = 4 * MiB;
-const servers: FileServer[] = [];
 
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
+  await closeFileSources();
   await removeTempDirs();
 });
 
@@ -32,24 +30,31 @@ async function corrupt(filePath: string, position: number): Promise<void> {
   }
 }
 
+/**
+ * A served file of `size` random bytes and, in another folder, a `.part` of it as an interrupted
+ * download left it: its first `kept` bytes, with one byte flipped at each of `damaged` (a bad
+ * disk, another program), the size unchanged.
+ */
+async function damagedPart(size: number, kept: number, damaged: number[]) {
+  const { dir, sha, source } = await fileSource('r.bin', size);
+  const into = await makeTempDir();
+  const part = path.join(into, 'r.bin.part');
+  await fs.copyFile(path.join(dir, 'r.bin'), part);
+  await fs.truncate(part, kept);
+  for (const position of damaged) await corrupt(part, position);
+  return { sha, source, into };
+}
+
 describe('a resumed .part whose pieces were corrupted', () => {
   it('re-verifies every piece: the corrupted ones are fetched again, the good ones are not', async () => {
-    const size = 5 * PIECE + 3; // six pieces, the last one of 3 bytes
-    const dir = await makeTempDir();
-    const sha = await writeRandomFile(path.join(dir, 'r.bin'), size);
-    const server = await FileServer.start({ host: '127.0.0.1', port: 0, catalog: new FolderCatalog(dir) });
-    servers.push(server);
-    const into = await makeTempDir();
-    const part = path.join(into, 'r.bin.part');
-    // An interrupted download: the first 4.5 pieces on disk, then pieces 1 and 3 damaged (a bad
-    // disk, another program): one byte each, the size unchanged.
-    await fs.copyFile(path.join(dir, 'r.bin'), part);
-    await fs.truncate(part, 4 * PIECE + MiB / 2);
-    await corrupt(part, PIECE + 12345);
-    await corrupt(part, 3 * PIECE + PIECE - 1);
+    // Six pieces, the last one of 3 bytes; 4.5 of them on disk, pieces 1 and 3 damaged.
+    const { sha, source, into } = await damagedPart(5 * PIECE + 3, 4 * PIECE + MiB / 2, [
+      PIECE + 12345,
+      4 * PIECE - 1,
+    ]);
     const logs: string[] = [];
     const result = await download({
-      sources: [{ host: '127.0.0.1', port: server.port }],
+      sources: [source],
       file: 'r.bin',
       folder: into,
       log: (line) => logs.push(line),
@@ -63,19 +68,8 @@ describe('a resumed .part whose pieces were corrupted', () => {
 
   it('a .part with every piece present but one corrupted is not taken as complete', async () => {
     const size = 2 * PIECE + 100;
-    const dir = await makeTempDir();
-    const sha = await writeRandomFile(path.join(dir, 'r.bin'), size);
-    const server = await FileServer.start({ host: '127.0.0.1', port: 0, catalog: new FolderCatalog(dir) });
-    servers.push(server);
-    const into = await makeTempDir();
-    const part = path.join(into, 'r.bin.part');
-    await fs.copyFile(path.join(dir, 'r.bin'), part);
-    await corrupt(part, size - 1);
-    const result = await download({
-      sources: [{ host: '127.0.0.1', port: server.port }],
-      file: 'r.bin',
-      folder: into,
-    });
+    const { sha, source, into } = await damagedPart(size, size, [size - 1]);
+    const result = await download({ sources: [source], file: 'r.bin', folder: into });
     expect(result.transferred).toBe(100);
     expect(await sha256File(path.join(into, 'r.bin'))).toBe(sha);
   });

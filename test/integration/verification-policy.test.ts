@@ -120,17 +120,7 @@ describe('an honest uploader flooded with idle connections', () => {
   it('every download is verified: INFO refused by the flood is retried, never taken as "no INFO"', async () => {
     const { dir, sha } = await folderWith('f.bin', 2 * MiB + 17);
     const server = await serve(dir);
-    // More idle connections than the file server keeps open: it refuses the next ones.
-    const flood: net.Socket[] = [];
-    closers.push(() => {
-      for (const socket of flood) socket.destroy();
-    });
-    for (let i = 0; i < 300; i++) {
-      const socket = net.connect({ host: '127.0.0.1', port: server.port });
-      socket.on('error', () => {});
-      await new Promise((resolve) => socket.once('connect', resolve));
-      flood.push(socket);
-    }
+    const flood = await idleFlood(server.port);
     const folders = await Promise.all(Array.from({ length: 20 }, () => makeTempDir()));
     let refused!: () => void;
     const firstRefusal = new Promise<void>((resolve) => (refused = resolve));
@@ -158,16 +148,7 @@ describe('an honest uploader flooded with idle connections', () => {
   it('a flood that does not end: every download fails with one sentence, none is saved unverified', async () => {
     const { dir } = await folderWith('f.bin', MiB);
     const server = await serve(dir);
-    const flood: net.Socket[] = [];
-    closers.push(() => {
-      for (const socket of flood) socket.destroy();
-    });
-    for (let i = 0; i < 300; i++) {
-      const socket = net.connect({ host: '127.0.0.1', port: server.port });
-      socket.on('error', () => {});
-      await new Promise((resolve) => socket.once('connect', resolve));
-      flood.push(socket);
-    }
+    await idleFlood(server.port);
     const folders = await Promise.all(Array.from({ length: 5 }, () => makeTempDir()));
     const outcomes = await Promise.all(
       folders.map((folder) =>
@@ -188,6 +169,24 @@ describe('an honest uploader flooded with idle connections', () => {
     }
   }, 60_000);
 });
+
+/**
+ * More idle connections (connected, no request) than a file server keeps open (256): it refuses
+ * the next ones until these close or time out. Destroyed after the test.
+ */
+async function idleFlood(port: number, count = 300): Promise<net.Socket[]> {
+  const flood: net.Socket[] = [];
+  closers.push(() => {
+    for (const socket of flood) socket.destroy();
+  });
+  for (let i = 0; i < count; i++) {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    flood.push(socket);
+  }
+  return flood;
+}
 
 async function serve(folder: string): Promise<FileServer> {
   const server = await FileServer.start({ host: '127.0.0.1', port: 0, catalog: new FolderCatalog(folder) });
