@@ -31,6 +31,12 @@ export const INFO_TIMEOUT_MS = 10 * 60_000;
  * busy, its file changing): an uploader at its connection cap refuses for a moment, not forever.
  */
 export const INFO_ATTEMPTS = 4;
+/**
+ * Of those, attempts that may end in a timeout: a source silent for INFO_TIMEOUT_MS is asked once
+ * more (its hashes may be cached by then), not three times more — that would hold a DOWNLOAD for
+ * 40 minutes.
+ */
+export const INFO_TIMEOUT_ATTEMPTS = 2;
 /** Pause before the second attempt; it doubles after each (0.5 s, 1 s, 2 s: about 3.5 s in all). */
 export const INFO_RETRY_DELAY_MS = 500;
 
@@ -91,7 +97,7 @@ export function infoRetryable(error: unknown): boolean {
   }
 }
 
-/** INFO with up to INFO_ATTEMPTS attempts while it fails in a way that may pass. */
+/** INFO with up to INFO_ATTEMPTS attempts (INFO_TIMEOUT_ATTEMPTS timeouts) while it fails in a way that may pass. */
 export async function fetchInfoRetrying(
   source: Source,
   file: string,
@@ -99,11 +105,14 @@ export async function fetchInfoRetrying(
 ): Promise<FileInfo> {
   const log = options.log ?? silentLog;
   const delay = options.retryDelayMs ?? INFO_RETRY_DELAY_MS;
+  let timeouts = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fetchInfo(source, file, options);
     } catch (error) {
-      if (!infoRetryable(error) || attempt >= INFO_ATTEMPTS) throw infoFailure(error, attempt);
+      if (isNapError(error, 'TIMEOUT')) timeouts++;
+      const last = attempt >= INFO_ATTEMPTS || timeouts >= INFO_TIMEOUT_ATTEMPTS;
+      if (!infoRetryable(error) || last) throw infoFailure(error, attempt);
       const pause = delay * 2 ** (attempt - 1);
       log(
         `${source.host}:${source.port}: INFO attempt ${attempt} failed (${describeError(error)}); again in ${pause} ms`,

@@ -12,7 +12,7 @@ import { FileServer } from '../../peer/file-server.ts';
 import { IndexClient } from '../../peer/index-client.ts';
 import { FolderCatalog } from '../../peer/shared-folder.ts';
 import { download } from '../../peer/transfer/download.ts';
-import { INFO_ATTEMPTS } from '../../peer/transfer/source-info.ts';
+import { INFO_ATTEMPTS, INFO_TIMEOUT_ATTEMPTS } from '../../peer/transfer/source-info.ts';
 import { NAPSHARE_CAPS } from '../../shared/capabilities.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
@@ -45,7 +45,7 @@ describe('a source that must be verified and fails INFO', () => {
     ],
     ['answers a malformed INFO_OK (size a string)', 'malformed', 'PROTOCOL', 1],
     ['refuses INFO (then sends wrong bytes to DOWNLOAD)', 'refuse', 'PROTOCOL', 1],
-    ['never answers INFO', 'silent', 'TIMEOUT', INFO_ATTEMPTS],
+    ['never answers INFO', 'silent', 'TIMEOUT', INFO_TIMEOUT_ATTEMPTS],
   ] as const)(
     '%s: a clear error, never a DOWNLOAD, nothing in the folder',
     async (_what, how, code, attempts) => {
