@@ -33,6 +33,11 @@ export interface SendOptions {
   chunkBytes?: number;
   /** Ends the transfer (TIMEOUT) when the reader takes nothing this long; default 30 s. */
   stallTimeoutMs?: number;
+  /**
+   * Runs after each chunk is read and before it is sent; throws to end the transfer (the file
+   * changed: a chunk read after the change must never follow chunks read before it).
+   */
+  check?: () => Promise<void>;
 }
 
 interface Chunk {
@@ -116,7 +121,8 @@ export async function sendFileRange(
       const buffer = pool.pop() ?? takeBuffer(chunkBytes);
       const want = Math.min(chunkBytes, end - position);
       const { bytesRead } = await file.read(buffer, 0, want, position);
-      if (bytesRead === 0) throw new NapError('IO', 'The file became shorter while it was being sent.');
+      if (bytesRead === 0) throw new NapError('CHANGED', 'The file became shorter while it was being sent.');
+      await options.check?.();
       position += bytesRead;
       await options.limiter?.take(bytesRead);
       if (failure) throw failure;

@@ -31,6 +31,7 @@ import {
   type SetFilesRequest,
   type UpdateRequest,
   withAlias,
+  withCaps,
 } from '../shared/index-protocol.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
@@ -235,6 +236,7 @@ export class IndexServer {
       request.port,
       request.files,
       request.alias,
+      request.caps,
     );
     if (displaced !== undefined) this.log(`${entry.address} moved from connection #${displaced} to #${id}`);
     this.options.print(serverJoinLine(entry.address, entry.files));
@@ -243,9 +245,9 @@ export class IndexServer {
 
   // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses.
   private async onSearch(id: ConnectionId, request: SearchRequest): Promise<IndexReply> {
-    const { requester, peers } = await this.registry.search(id, request.file);
+    const { requester, peers, caps } = await this.registry.search(id, request.file);
     this.options.print(serverSearchLine(requester.address, request.file));
-    return { type: 'SEARCH_OK', peers };
+    return withCaps({ type: 'SEARCH_OK', peers }, caps);
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.
@@ -269,7 +271,9 @@ export class IndexServer {
 
   // QUERY request (seed 002 `/query`): who holds exactly this file, with their aliases.
   private async onQuery(id: ConnectionId, request: QueryRequest): Promise<IndexReply> {
-    return { type: 'QUERY_OK', file: request.file, peers: await this.registry.query(id, request.file) };
+    const peers = await this.registry.query(id, request.file);
+    const caps = await this.registry.holderCaps(peers.map((holder) => holder.address));
+    return withCaps({ type: 'QUERY_OK', file: request.file, peers }, caps);
   }
 
   // SET_FILES request (seed 002 `/setSharedFiles`): replace this peer's file list.

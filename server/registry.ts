@@ -6,6 +6,7 @@
  */
 import { Mutex } from 'async-mutex';
 import { formatAddress } from '../shared/address.ts';
+import type { HolderCaps } from '../shared/capabilities.ts';
 import { NapError } from '../shared/errors.ts';
 import { type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
 
@@ -22,6 +23,8 @@ export interface PeerEntry {
   connection: ConnectionId;
   /** Seed 002's alias; a peer with one is a chat member and receives pushed messages. */
   alias?: string;
+  /** Capability tokens it announced at JOIN (known ones only); absent when none. */
+  caps?: string[];
 }
 
 export interface JoinResult {
@@ -63,6 +66,7 @@ export class Registry {
     port: number,
     files: readonly string[],
     alias?: string,
+    caps?: readonly string[],
   ): Promise<JoinResult> {
     return this.mutex.runExclusive(() => {
       const address = formatAddress(ip, port);
@@ -85,6 +89,7 @@ export class Registry {
       }
       const entry: PeerEntry = { address, ip, port, files: [...new Set(files)], connection };
       if (alias !== undefined) entry.alias = alias;
+      if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       this.peers.set(address, entry);
       this.joined.set(connection, address);
       for (const file of entry.files) this.addHolder(file, address);
@@ -92,11 +97,18 @@ export class Registry {
     });
   }
 
-  /** SEARCH (seed 003, 4c): the addresses holding exactly `file`, and who asked. */
-  search(connection: ConnectionId, file: string): Promise<{ requester: PeerEntry; peers: string[] }> {
+  /**
+   * SEARCH (seed 003, 4c): the addresses holding exactly `file`, who asked, and the capabilities
+   * of the holders that announced some.
+   */
+  search(
+    connection: ConnectionId,
+    file: string,
+  ): Promise<{ requester: PeerEntry; peers: string[]; caps: HolderCaps }> {
     return this.mutex.runExclusive(() => {
       const requester = this.requireJoined(connection);
-      return { requester, peers: [...(this.holders.get(file) ?? [])] };
+      const peers = [...(this.holders.get(file) ?? [])];
+      return { requester, peers, caps: this.capsOf(peers) };
     });
   }
 
@@ -152,6 +164,11 @@ export class Registry {
     });
   }
 
+  /** The capabilities of those of `addresses` still joined that announced some (QUERY_OK `caps`). */
+  holderCaps(addresses: readonly string[]): Promise<HolderCaps> {
+    return this.mutex.runExclusive(() => this.capsOf(addresses));
+  }
+
   /**
    * CHAT (seed 002 `sendToAll`): the sender, and the connections of every other member (a joined
    * peer with an alias). The sender needs an alias: a message is shown as `alias: text`.
@@ -202,6 +219,16 @@ export class Registry {
     if (entry === undefined)
       throw new NapError('NOT_JOINED', 'JOIN first: this connection has not joined the index.');
     return entry;
+  }
+
+  /** The capabilities of those of `addresses` that announced some (SEARCH_OK / QUERY_OK `caps`). */
+  private capsOf(addresses: readonly string[]): HolderCaps {
+    const caps: HolderCaps = {};
+    for (const address of addresses) {
+      const tokens = this.peers.get(address)?.caps;
+      if (tokens) caps[address] = [...tokens];
+    }
+    return caps;
   }
 
   private memberConnections(except?: ConnectionId): ConnectionId[] {

@@ -6,6 +6,7 @@
  * Pure: decode functions throw NapError (BAD_REQUEST, UNSAFE_NAME, PROTOCOL) on bad input.
  */
 import { isIPv4, isPort } from './address.ts';
+import { decodeHolderCaps, decodeJoinCaps, type HolderCaps } from './capabilities.ts';
 import {
   decodeHolder,
   decodeSummary,
@@ -53,6 +54,8 @@ export interface JoinRequest {
   files: string[];
   /** Seed 002's alias; optional, so the course's JOIN stays valid without it. */
   alias?: string;
+  /** Known capability tokens announced (shared/capabilities.ts); absent: none (a course peer). */
+  caps?: string[];
 }
 export interface SearchRequest {
   type: 'SEARCH';
@@ -105,6 +108,8 @@ export interface JoinOk {
 export interface SearchOk {
   type: 'SEARCH_OK';
   peers: string[];
+  /** Listed holders that announced capabilities; absent when none did. */
+  caps?: HolderCaps;
 }
 export interface UpdateOk {
   type: 'UPDATE_OK';
@@ -121,6 +126,8 @@ export interface QueryOk {
   type: 'QUERY_OK';
   file: string;
   peers: FileHolder[];
+  /** As in SearchOk, keyed by the holders' `address`. */
+  caps?: HolderCaps;
 }
 export interface SetFilesOk {
   type: 'SET_FILES_OK';
@@ -203,8 +210,11 @@ function decodeJoin(message: JsonObject): JoinRequest {
   if (!isIPv4(ip)) throw badField(message, 'ip', 'a dotted IPv4 address');
   if (!isPort(port)) throw badField(message, 'port', 'an integer from 1 to 65535');
   const files = safeNames(message, 'files');
-  if (message.alias === undefined) return { type: 'JOIN', ip, port, files };
-  return { type: 'JOIN', ip, port, files, alias: requireAlias(message, 'alias') };
+  const caps = decodeJoinCaps(message);
+  const join: JoinRequest = { type: 'JOIN', ip, port, files };
+  if (message.alias !== undefined) join.alias = requireAlias(message, 'alias');
+  if (caps !== undefined && caps.length > 0) join.caps = caps;
+  return join;
 }
 
 function safeName(message: JsonObject, field: string): string {
@@ -248,18 +258,22 @@ function decodeReply(message: JsonObject & { type: string }): IndexReply {
     case 'UPDATE_OK':
     case 'LEAVE_OK':
       return { type: message.type };
-    case 'SEARCH_OK':
-      return { type: 'SEARCH_OK', peers: requireStringArray(message, 'peers') };
+    case 'SEARCH_OK': {
+      const peers = requireStringArray(message, 'peers');
+      return withCaps({ type: 'SEARCH_OK', peers }, decodeHolderCaps(message, peers));
+    }
     case 'ALIAS_OK':
       return { type: 'ALIAS_OK', alias: requireAlias(message, 'alias') };
     case 'LIST_OK':
       return { type: 'LIST_OK', peers: requireObjects(message, 'peers').map(decodeSummary) };
-    case 'QUERY_OK':
-      return {
-        type: 'QUERY_OK',
-        file: requireString(message, 'file'),
-        peers: requireObjects(message, 'peers').map(decodeHolder),
-      };
+    case 'QUERY_OK': {
+      const peers = requireObjects(message, 'peers').map(decodeHolder);
+      const caps = decodeHolderCaps(
+        message,
+        peers.map((holder) => holder.address),
+      );
+      return withCaps({ type: 'QUERY_OK', file: requireString(message, 'file'), peers }, caps);
+    }
     case 'SET_FILES_OK':
       return { type: 'SET_FILES_OK', fileCount: requireCount(message, 'fileCount') };
     case 'CHAT_OK':
@@ -297,8 +311,25 @@ function decodePush(message: JsonObject & { type: string }): IndexPush {
   );
 }
 
-export function joinRequest(ip: string, port: number, files: string[], alias?: string): JoinRequest {
-  return alias === undefined ? { type: 'JOIN', ip, port, files } : { type: 'JOIN', ip, port, files, alias };
+export function joinRequest(
+  ip: string,
+  port: number,
+  files: string[],
+  alias?: string,
+  caps?: readonly string[],
+): JoinRequest {
+  const join: JoinRequest = { type: 'JOIN', ip, port, files };
+  if (alias !== undefined) join.alias = alias;
+  if (caps !== undefined && caps.length > 0) join.caps = [...caps];
+  return join;
+}
+
+/** `reply` with `caps` set only when a holder announced some (the course's reply stays as it was). */
+export function withCaps<T extends object>(
+  reply: T,
+  caps: HolderCaps | undefined,
+): T & { caps?: HolderCaps } {
+  return caps === undefined || Object.keys(caps).length === 0 ? reply : { ...reply, caps };
 }
 
 export function errorReply(code: ErrorCode, message: string): ErrorReply {
