@@ -107,7 +107,7 @@ export class LineConnection {
       while (this.queue.length > 0 && !this.closed && !this.connection.done) {
         // Replies wait for the client to read the previous ones: what it leaves unread stays
         // one reply deep, however many requests it pipelines.
-        await this.connection.drained();
+        if (this.socket.writableNeedDrain) await this.connection.drained();
         if (this.closed || this.connection.done) break;
         const line = this.queue.shift() as string;
         this.queuedLength -= line.length;
