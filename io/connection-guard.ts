@@ -111,6 +111,11 @@ export class ConnectionGuard {
     return this.perIp.get(ip) ?? 0;
   }
 
+  /** Refused or dismissed sockets not closed yet. */
+  get lingeringCount(): number {
+    return this.lingering.size;
+  }
+
   /** Bytes received and not handled yet, all connections together. */
   get pendingInputBytes(): number {
     return this.pendingInput;
