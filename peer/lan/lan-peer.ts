@@ -47,8 +47,9 @@ export interface LanPeerOptions {
   /** How often our offers are announced again (tests shorten it). */
   offerRepeatMs?: number;
   throttle?: AuthThrottleOptions;
-  /** The file server's caps and timeouts (an unauthenticated client gets requestTimeoutMs). */
+  /** Uploads at once (default DEFAULT_MAX_UPLOADS). */
   maxUploads?: number;
+  /** The file server's caps and timeouts: an unauthenticated client has requestTimeoutMs. */
   fileServerLimits?: Partial<FileServerLimits>;
 }
 
