@@ -14,11 +14,11 @@ import { assertSafeFileName } from '../shared/file-names.ts';
 import {
   assertAlias,
   type FileHolder,
-  type IndexPush,
   type IndexReply,
   type IndexRequest,
   type JoinRequest,
   joinRequest,
+  type MemberPush,
   type PeerSummary,
 } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
@@ -45,7 +45,7 @@ export interface IndexClientOptions {
 
 interface IndexClientEvents {
   /** A message the server pushed (CHAT, PEER_LEFT). */
-  push: [IndexPush];
+  push: [MemberPush];
   /** The session was lost and is being reopened. */
   lost: [NapError];
   /** A new connection is open and the JOIN was accepted again. */
