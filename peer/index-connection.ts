@@ -13,6 +13,7 @@ import {
   type IndexReply,
   type IndexRequest,
   isIndexPush,
+  isPushLine,
   type MemberPush,
 } from '../shared/index-protocol.ts';
 import { encodeLine } from '../shared/json-line.ts';
@@ -154,10 +155,11 @@ export class IndexConnection {
     try {
       message = decodeIndexMessage(line);
     } catch (error) {
-      // A reply we cannot read still answers the oldest request: fail that one, keep the order.
-      const waiting = this.pending.shift();
+      // A malformed pushed message is no reply: drop it. A reply we cannot read still answers the
+      // oldest request: fail that one, keep the order.
+      const waiting = isPushLine(line) ? undefined : this.pending.shift();
       if (waiting === undefined) {
-        this.options.log(`ignored a bad line from the index server: ${line.slice(0, 200)}`);
+        this.options.log(`ignored a bad line from the index server: ${describeError(error)}`);
         return;
       }
       clearTimeout(waiting.timer);

@@ -96,15 +96,19 @@ export function requireLeaveReason(message: JsonObject): LeaveReason {
   return reason as LeaveReason;
 }
 
-export function decodeSummary(item: JsonObject): PeerSummary {
+/** One entry of LIST_OK `peers`; `where` names it in errors (`LIST_OK peers: field ...`). */
+export function decodeSummary(item: JsonObject, where = 'LIST_OK peers'): PeerSummary {
+  const entry = { ...item, type: where };
   return withAlias(
-    { address: requirePeerAddress(item, 'address'), fileCount: requireCount(item, 'fileCount') },
-    optionalAlias(item, 'alias'),
+    { address: requirePeerAddress(entry, 'address'), fileCount: requireCount(entry, 'fileCount') },
+    optionalAlias(entry, 'alias'),
   );
 }
 
-export function decodeHolder(item: JsonObject): FileHolder {
-  return withAlias({ address: requirePeerAddress(item, 'address') }, optionalAlias(item, 'alias'));
+/** One entry of QUERY_OK `peers`. */
+export function decodeHolder(item: JsonObject, where = 'QUERY_OK peers'): FileHolder {
+  const entry = { ...item, type: where };
+  return withAlias({ address: requirePeerAddress(entry, 'address') }, optionalAlias(entry, 'alias'));
 }
 
 /** A peer's `IP:port` from the server: parsed and formatted again, never echoed as it came. */

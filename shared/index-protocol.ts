@@ -272,6 +272,15 @@ export function isIndexPush(message: IndexReply | IndexPush): message is IndexPu
   return PUSH_TYPES.includes(message.type);
 }
 
+/** True when `line` is a JSON object whose `type` is a pushed message's, valid or not. */
+export function isPushLine(line: string): boolean {
+  try {
+    return PUSH_TYPES.includes(parseMessage(line).type);
+  } catch {
+    return false;
+  }
+}
+
 function decodeReply(message: JsonObject & { type: string }): IndexReply {
   switch (message.type) {
     case 'JOIN_OK':
@@ -283,12 +292,12 @@ function decodeReply(message: JsonObject & { type: string }): IndexReply {
     case 'ALIAS_OK':
       return { type: 'ALIAS_OK', alias: requireAlias(message, 'alias') };
     case 'LIST_OK':
-      return { type: 'LIST_OK', peers: requireObjects(message, 'peers').map(decodeSummary) };
+      return { type: 'LIST_OK', peers: requireObjects(message, 'peers').map((item) => decodeSummary(item)) };
     case 'QUERY_OK':
       return {
         type: 'QUERY_OK',
         file: safeName(message, 'file'),
-        peers: requireObjects(message, 'peers').map(decodeHolder),
+        peers: requireObjects(message, 'peers').map((item) => decodeHolder(item)),
       };
     case 'SET_FILES_OK':
       return { type: 'SET_FILES_OK', fileCount: requireCount(message, 'fileCount') };

@@ -63,3 +63,33 @@ export function consoleProblem(bytes: Buffer): string | null {
   if (text.includes('\ufffd')) return 'holds U+FFFD (invalid bytes were replaced, not refused)';
   return null;
 }
+
+const FORBIDDEN_SET = new Set(ALL_FORBIDDEN);
+
+/**
+ * `text` as napshare must show it, built from the lists above and the documented escape forms
+ * (docs/protocol.md, "Console safety"), not from terminal-text.ts: a test oracle.
+ */
+export function shownAs(text: string): string {
+  let shown = '';
+  for (let i = 0; i < text.length; ) {
+    const code = text.codePointAt(i) as number;
+    // A lone surrogate is one code unit; a pair is one character of two.
+    const char = code >= 0xd800 && code <= 0xdfff ? (text[i] as string) : String.fromCodePoint(code);
+    i += char.length;
+    if (!FORBIDDEN_SET.has(char)) shown += char;
+    else if (char === '\n') shown += '\\n';
+    else if (char === '\r') shown += '\\r';
+    else if (char === '\t') shown += '\\t';
+    else {
+      const hex = code.toString(16).toUpperCase();
+      shown +=
+        code <= 0xff
+          ? `\\x${hex.padStart(2, '0')}`
+          : code <= 0xffff
+            ? `\\u${hex.padStart(4, '0')}`
+            : `\\u{${hex}}`;
+    }
+  }
+  return shown;
+}
