@@ -4,14 +4,17 @@
  * real CLIs; the exact bytes those write to stdout and stderr are checked.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DhtDaemon } from '../../peer/dht/daemon.ts';
 import { IndexServer } from '../../server/index-server.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
 import { ALL_FORBIDDEN, consoleProblem, ESCAPE_SEQUENCES, shownAs } from '../helpers/forbidden-text.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { line, ScriptedServer } from '../helpers/scripted-server.ts';
+import { startNetwork } from './dht-helpers.ts';
 
 /** A message of every forbidden character and escape sequence, between plain words. */
 const EVIL = `start ${ALL_FORBIDDEN.join('|')} ${ESCAPE_SEQUENCES.join(' ')} end`;
@@ -200,6 +203,34 @@ describe('a hostile uploader', () => {
     );
     // The reply decoder's own sentence (the downloader reports a malformed reply as it is).
     expect(stderr).toBe('The line is not valid UTF-8.\n');
+  });
+});
+
+describe('a hostile uploader, seen from the DHT daemon', () => {
+  it('cannot put its rejection raw on the netcat user console (control answers are escaped)', async () => {
+    const uploader = await ScriptedServer.start(() => ({
+      write: line({ type: 'DOWNLOAD_REJECTED', reason: 'NOT_FOUND', message: EVIL }),
+      end: true,
+    }));
+    servers.push(uploader);
+    const [daemon] = await startNetwork(1, { controlPort: 0 });
+    servers.push(daemon as DhtDaemon);
+    const socket = net.connect({ host: '127.0.0.1', port: daemon?.control?.port as number });
+    const answer = new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
+        if (bytes.includes('\n\n')) resolve(bytes);
+      });
+    });
+    socket.write(`get aula1.mp4 127.0.0.1:${uploader.port}\n`);
+    const bytes = await answer;
+    socket.destroy();
+    expect(bytes.toString('utf8')).toBe(
+      `Could not download aula1.mp4: The peer 127.0.0.1:${uploader.port} refused aula1.mp4: NOT_FOUND (${shownAs(EVIL)}).\n\n`,
+    );
+    expect(consoleProblem(bytes)).toBeNull();
   });
 });
 

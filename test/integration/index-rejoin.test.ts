@@ -93,6 +93,34 @@ describe('a peer that loses its entry joins again by itself', () => {
     );
   });
 
+  it('a napshare peer answers a PROBE by itself and keeps its address', async () => {
+    const PROBE_MS = 300;
+    const server = await IndexServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      print: () => {},
+      probeTimeoutMs: PROBE_MS,
+    });
+    cleanups.push(() => server.close());
+    const victim = await IndexClient.connect('127.0.0.1', server.address().port);
+    cleanups.push(() => victim.close());
+    await victim.join('127.0.0.1', 18910, ['mine.mp4']);
+    const joinedAt = performance.now();
+    await waitUntil(
+      () => performance.now() - joinedAt > PROBE_MS,
+      'the victim to be quiet for a probe timeout',
+    );
+    const attacker = await LineClient.connect(server.address().port);
+    cleanups.push(() => attacker.close());
+    expect(
+      await attacker.request({ type: 'JOIN', ip: '127.0.0.1', port: 18910, files: ['evil.mp4'] }),
+    ).toMatchObject({
+      code: 'ADDRESS_IN_USE',
+    });
+    expect(await victim.search('mine.mp4')).toEqual(['127.0.0.1:18910']);
+    expect(victim.connected).toBe(true);
+  });
+
   it('dropped for not answering a PROBE: told by the close, refused while its address is held, back once free', async () => {
     const PROBE_MS = 300;
     const server = await IndexServer.start({
