@@ -9,12 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DhtDaemon } from '../../peer/dht/daemon.ts';
+import { encodeOffer } from '../../peer/lan/datagram.ts';
 import { IndexServer } from '../../server/index-server.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
 import { ALL_FORBIDDEN, consoleProblem, ESCAPE_SEQUENCES, shownAs } from '../helpers/forbidden-text.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { line, ScriptedServer } from '../helpers/scripted-server.ts';
 import { startNetwork } from './dht-helpers.ts';
+import { GroupTap, randomGroup } from './lan-group.ts';
 
 /** A message of every forbidden character and escape sequence, between plain words. */
 const EVIL = `start ${ALL_FORBIDDEN.join('|')} ${ESCAPE_SEQUENCES.join(' ')} end`;
@@ -231,6 +233,38 @@ describe('a hostile uploader, seen from the DHT daemon', () => {
       `Could not download aula1.mp4: The peer 127.0.0.1:${uploader.port} refused aula1.mp4: NOT_FOUND (${shownAs(EVIL)}).\n\n`,
     );
     expect(consoleProblem(bytes)).toBeNull();
+  });
+});
+
+describe('a hostile LAN member', () => {
+  it('cannot forge lines or offers on another member console', async () => {
+    const group = await randomGroup();
+    const tap = await GroupTap.open(group);
+    servers.push(tap);
+    const member = runCli('peer', [
+      'lan',
+      '--group',
+      group.text,
+      '--iface',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--dir',
+      dir,
+    ]);
+    await member.waitFor('files served at', 'stderr');
+    await tap.send('hi \u202eereht\u200b \ufeffx\n');
+    await tap.send('evil\u001b[2J\r\n127.0.0.1 :> forged\n');
+    await tap.send(encodeOffer({ file: 'evil\u202egnp.exe', size: 1, ip: '127.0.0.1', port: 4000 }));
+    await tap.send('done\n');
+    await member.waitFor('127.0.0.1 :> done');
+    member.kill();
+    await member.exited;
+    expect(member.bytes('stdout').toString('utf8')).toBe(
+      '127.0.0.1 :> hi \\u202Eereht\\u200B \\uFEFFx\n127.0.0.1 :> done\n',
+    );
+    expect(member.stderr.filter((text) => text.startsWith('Offer'))).toEqual([]);
+    expect(consoleProblem(member.bytes('stderr'))).toBeNull();
   });
 });
 
