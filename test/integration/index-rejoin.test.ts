@@ -12,7 +12,7 @@ import { IndexServer } from '../../server/index-server.ts';
 import { killAll, runCli } from '../helpers/cli.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { line, ScriptedServer } from '../helpers/scripted-server.ts';
-import { waitUntil } from '../helpers/wait.ts';
+import { waitSince, waitUntil } from '../helpers/wait.ts';
 
 const cleanups: (() => unknown)[] = [];
 
@@ -55,6 +55,20 @@ async function freezableProxy(port: number) {
   };
 }
 
+/** The server's PROBE timeout here: short for the test, long enough for a busy runner. */
+const PROBE_MS = 300;
+
+async function startIndex(): Promise<IndexServer> {
+  const server = await IndexServer.start({
+    host: '127.0.0.1',
+    port: 0,
+    print: () => {},
+    probeTimeoutMs: PROBE_MS,
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
 describe('a peer that loses its entry joins again by itself', () => {
   it('a NOT_JOINED on a live connection: the course peer JOINs again, says so, and its SEARCH goes on', async () => {
     let searches = 0;
@@ -94,22 +108,12 @@ describe('a peer that loses its entry joins again by itself', () => {
   });
 
   it('a napshare peer answers a PROBE by itself and keeps its address', async () => {
-    const PROBE_MS = 300;
-    const server = await IndexServer.start({
-      host: '127.0.0.1',
-      port: 0,
-      print: () => {},
-      probeTimeoutMs: PROBE_MS,
-    });
-    cleanups.push(() => server.close());
+    const server = await startIndex();
     const victim = await IndexClient.connect('127.0.0.1', server.address().port);
     cleanups.push(() => victim.close());
     await victim.join('127.0.0.1', 18910, ['mine.mp4']);
     const joinedAt = performance.now();
-    await waitUntil(
-      () => performance.now() - joinedAt > PROBE_MS,
-      'the victim to be quiet for a probe timeout',
-    );
+    await waitSince(joinedAt, PROBE_MS, 'the victim last spoke');
     const attacker = await LineClient.connect(server.address().port);
     cleanups.push(() => attacker.close());
     expect(
@@ -122,14 +126,7 @@ describe('a peer that loses its entry joins again by itself', () => {
   });
 
   it('dropped for not answering a PROBE: told by the close, refused while its address is held, back once free', async () => {
-    const PROBE_MS = 300;
-    const server = await IndexServer.start({
-      host: '127.0.0.1',
-      port: 0,
-      print: () => {},
-      probeTimeoutMs: PROBE_MS,
-    });
-    cleanups.push(() => server.close());
+    const server = await startIndex();
     const proxy = await freezableProxy(server.address().port);
     cleanups.push(() => proxy.close());
     const notices: string[] = [];
@@ -145,10 +142,7 @@ describe('a peer that loses its entry joins again by itself', () => {
     const joinedAt = performance.now();
 
     proxy.freeze();
-    await waitUntil(
-      () => performance.now() - joinedAt > PROBE_MS,
-      'the victim to be quiet for a probe timeout',
-    );
+    await waitSince(joinedAt, PROBE_MS, 'the victim last spoke');
     const newcomer = await LineClient.connect(server.address().port);
     cleanups.push(() => newcomer.close());
     expect(

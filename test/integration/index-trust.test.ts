@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IndexServer, type IndexServerOptions } from '../../server/index-server.ts';
 import { LineClient } from '../helpers/line-client.ts';
-import { waitUntil } from '../helpers/wait.ts';
+import { waitSince } from '../helpers/wait.ts';
 
 /** The server's PROBE timeout here: short for the test, long enough for a busy runner. */
 const PROBE_MS = 400;
@@ -34,11 +34,6 @@ async function client(localAddress?: string): Promise<LineClient> {
 
 function join(port: number, files: string[] = [], extra: object = {}) {
   return { type: 'JOIN', ip: '127.0.0.1', port, files, ...extra };
-}
-
-/** Waits until `ms` have passed since `from` (the probe's freshness window is a span of time). */
-async function elapsed(from: number, ms: number): Promise<void> {
-  await waitUntil(() => performance.now() - from > ms, `${ms} ms to pass`);
 }
 
 beforeEach(() => start());
@@ -162,7 +157,7 @@ describe('no takeovers', () => {
     const victim = await client();
     await victim.request(join(18781, ['a.mp4']));
     await victim.request({ type: 'PING' });
-    await elapsed(performance.now(), PROBE_MS);
+    await waitSince(performance.now(), PROBE_MS, 'the victim last spoke');
     const attacker = await client();
     const refused = attacker.request(join(18781, ['evil.mp4']));
     // Exactly these bytes, then the victim answers (napshare's peers send PING).
@@ -185,7 +180,7 @@ describe('no takeovers', () => {
     const vanished = await client();
     await vanished.request(join(18791, ['old.mp4'], { alias: 'bob' }));
     await vanished.request({ type: 'PING' });
-    await elapsed(performance.now(), PROBE_MS);
+    await waitSince(performance.now(), PROBE_MS, 'the victim last spoke');
     const restarted = await client();
     const asked = performance.now();
     expect(await restarted.request(join(18791, ['new.mp4'], { alias: 'bob' }))).toEqual({ type: 'JOIN_OK' });

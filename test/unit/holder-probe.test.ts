@@ -1,6 +1,7 @@
 /** The liveness check behind "no takeovers" (server/holder-probe.ts), without sockets. */
 import { describe, expect, it } from 'vitest';
 import { HolderProbe } from '../../server/holder-probe.ts';
+import { waitSince } from '../helpers/wait.ts';
 
 function target(options: { closed?: boolean; optedIn?: boolean } = {}) {
   const sent: number[] = [];
@@ -61,7 +62,7 @@ describe('HolderProbe', () => {
     probe.heard(1);
     const heardAt = performance.now();
     // Wait out the freshness window on the clock the probe uses, then check again.
-    while (performance.now() - heardAt < 110) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitSince(heardAt, 100, 'the holder was heard');
     const alive = probe.isAlive(1, holder);
     expect(holder.sent).toHaveLength(1);
     probe.heard(1);
