@@ -230,7 +230,10 @@ function decodeJoin(message: JsonObject): JoinRequest {
   // An address nobody can connect to would send every downloader nowhere (or everywhere).
   const problem = peerAddressProblem(ip, port);
   if (problem !== null)
-    throw new NapError('BAD_ADDRESS', `JOIN: ${problem}; announce the address your file server listens on.`);
+    throw new NapError(
+      'BAD_ADDRESS',
+      `No peer can connect to ${ip}:${port} (${problem}); announce the address your file server listens on.`,
+    );
   const files = safeNames(message, 'files');
   if (message.alias === undefined) return { type: 'JOIN', ip, port, files };
   return { type: 'JOIN', ip, port, files, alias: requireAlias(message, 'alias') };

@@ -13,17 +13,18 @@ const PEER_ADDRESS = /^(\d{1,3}(?:\.\d{1,3}){3}):([1-9]\d{0,4})$/;
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
 /**
- * Why `ip:port` cannot be a peer's address (a place another peer can connect to), or null when it
- * can. Refused: 0.0.0.0/8 (unspecified, "this host"), 224.0.0.0/4 (multicast), 240.0.0.0/4
- * (reserved, and 255.255.255.255, the broadcast address), and port 0.
+ * Why `ip:port` cannot be a peer's address (a place another peer can connect to), as a phrase
+ * (`a multicast address`), or null when it can. Refused: 0.0.0.0/8 (unspecified, "this host"),
+ * 224.0.0.0/4 (multicast), 240.0.0.0/4 (reserved, and 255.255.255.255, the broadcast address),
+ * and port 0.
  */
 export function peerAddressProblem(ip: string, port: number): string | null {
   const first = Number(ip.split('.')[0]);
-  if (first === 0) return `${ip} is an unspecified address, not one a peer can connect to`;
-  if (ip === '255.255.255.255') return `${ip} is the broadcast address, not one peer's`;
-  if (first >= 224 && first <= 239) return `${ip} is a multicast address, not one peer's`;
-  if (first >= 240) return `${ip} is a reserved address, not one a peer can connect to`;
-  if (port === 0) return 'port 0 is not a port a peer can connect to';
+  if (first === 0) return 'an unspecified address';
+  if (ip === '255.255.255.255') return 'the broadcast address';
+  if (first >= 224 && first <= 239) return 'a multicast address';
+  if (first >= 240) return 'a reserved address';
+  if (port === 0) return 'port 0';
   return null;
 }
 

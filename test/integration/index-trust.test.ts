@@ -2,8 +2,12 @@
  * The index server over real sockets lists only addresses it checked: the announced IP is the
  * connection's own, nobody can take a live peer's address or alias, budgets refuse all or nothing.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IndexServer, type IndexServerOptions } from '../../server/index-server.ts';
+import { killAll, runCli } from '../helpers/cli.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { waitSince } from '../helpers/wait.ts';
 
@@ -73,6 +77,23 @@ describe('announced addresses', () => {
     ]);
   });
 
+  it('the course peer that types another IP than its own is told, on stderr, which one to type', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'napshare-mismatch-'));
+    try {
+      const peer = runCli('peer', ['--server', `127.0.0.1:${server.address().port}`]);
+      peer.send(`JOIN 127.0.0.2 0 ${dir}`);
+      expect(await peer.end()).toBe(1);
+      expect(peer.bytes('stdout').toString()).toBe('');
+      expect(peer.bytes('stderr').toString()).toBe(
+        'The index server refused JOIN: The announced IP 127.0.0.2 is not the address this connection comes from; JOIN with IP 127.0.0.1.\n',
+      );
+      expect(printed).toEqual([]);
+    } finally {
+      await killAll();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with trustAnnouncedIp (behind a proxy) any unicast IP is listed, never an unusable one', async () => {
     await start({ trustAnnouncedIp: true });
     const peer = await client();
@@ -89,16 +110,16 @@ describe('announced addresses', () => {
   });
 
   it.each([
-    ['0.0.0.0', 8776, '0.0.0.0 is an unspecified address, not one a peer can connect to'],
-    ['255.255.255.255', 8776, "255.255.255.255 is the broadcast address, not one peer's"],
-    ['224.0.0.251', 5353, "224.0.0.251 is a multicast address, not one peer's"],
-    ['127.0.0.1', 0, 'port 0 is not a port a peer can connect to'],
+    ['0.0.0.0', 8776, 'an unspecified address'],
+    ['255.255.255.255', 8776, 'the broadcast address'],
+    ['224.0.0.251', 5353, 'a multicast address'],
+    ['127.0.0.1', 0, 'port 0'],
   ])('JOIN %s port %i gets BAD_ADDRESS with one clear sentence', async (ip, port, why) => {
     const peer = await client();
     expect(await peer.request({ type: 'JOIN', ip, port, files: ['a.mp4'] })).toEqual({
       type: 'ERROR',
       code: 'BAD_ADDRESS',
-      message: `JOIN: ${why}; announce the address your file server listens on.`,
+      message: `No peer can connect to ${ip}:${port} (${why}); announce the address your file server listens on.`,
     });
     expect(printed).toEqual([]);
   });
