@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { connectTcp } from '../io/connect.ts';
 import { formatAddress } from '../shared/address.ts';
+import type { HolderCaps } from '../shared/capabilities.ts';
 import { describeError, type ErrorCode, isNapError, NapError } from '../shared/errors.ts';
 import { assertSafeFileName } from '../shared/file-names.ts';
 import {
@@ -100,17 +101,33 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     return this.state === 'open';
   }
 
-  /** JOIN (seed 003, 5b; seed 002 register): announce address, files and alias. */
-  async join(ip: string, port: number, files: string[], alias?: string): Promise<void> {
-    const request = joinRequest(ip, port, [...new Set(files)], alias);
+  /**
+   * JOIN (seed 003, 5b; seed 002 register): announce address, files, alias and the capabilities
+   * of this peer's file server (shared/capabilities.ts; a re-join announces them again).
+   */
+  async join(
+    ip: string,
+    port: number,
+    files: string[],
+    alias?: string,
+    caps?: readonly string[],
+  ): Promise<void> {
+    const request = joinRequest(ip, port, [...new Set(files)], alias, caps);
     await this.expect(request, 'JOIN_OK');
     this.joinedAs = request;
   }
 
   /** SEARCH (seed 003, 5d): the addresses of the peers holding exactly `file`. */
   async search(file: string): Promise<string[]> {
+    return (await this.searchHolders(file)).peers;
+  }
+
+  /** SEARCH, with the capabilities the index knows of each holder (absent: it announced none). */
+  async searchHolders(file: string): Promise<{ peers: string[]; caps: HolderCaps }> {
     const reply = await this.expect({ type: 'SEARCH', file }, 'SEARCH_OK');
-    return reply.type === 'SEARCH_OK' ? reply.peers : [];
+    return reply.type === 'SEARCH_OK'
+      ? { peers: reply.peers, caps: reply.caps ?? {} }
+      : { peers: [], caps: {} };
   }
 
   /** UPDATE (seed 003, 5c): this peer now holds `file`. While reconnecting, the re-join says so. */
@@ -151,8 +168,15 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
 
   /** QUERY (seed 002 `/query`): who holds exactly `file`, with aliases. */
   async query(file: string): Promise<FileHolder[]> {
+    return (await this.queryHolders(file)).peers;
+  }
+
+  /** QUERY, with the capabilities the index knows of each holder (absent: it announced none). */
+  async queryHolders(file: string): Promise<{ peers: FileHolder[]; caps: HolderCaps }> {
     const reply = await this.expect({ type: 'QUERY', file }, 'QUERY_OK');
-    return reply.type === 'QUERY_OK' ? reply.peers : [];
+    return reply.type === 'QUERY_OK'
+      ? { peers: reply.peers, caps: reply.caps ?? {} }
+      : { peers: [], caps: {} };
   }
 
   /** CHAT (seed 002): relayed to every other member; resolves with how many got it. */

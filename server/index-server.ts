@@ -27,6 +27,7 @@ import {
   type SetFilesRequest,
   type UpdateRequest,
   withAlias,
+  withCaps,
 } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
@@ -175,7 +176,7 @@ export class IndexServer {
     if (!this.options.trustAnnouncedIp)
       assertAnnouncedIp(request.ip, this.connections.get(id)?.socket.remoteAddress);
     const entry = await this.unlessHeld(() =>
-      this.registry.join(id, request.ip, request.port, request.files, request.alias),
+      this.registry.join(id, request.ip, request.port, request.files, request.alias, request.caps),
     );
     this.options.print(serverJoinLine(entry.address, entry.files));
     return { type: 'JOIN_OK' };
@@ -183,9 +184,9 @@ export class IndexServer {
 
   // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses.
   private async onSearch(id: ConnectionId, request: SearchRequest): Promise<IndexReply> {
-    const { requester, peers } = await this.registry.search(id, request.file);
+    const { requester, peers, caps } = await this.registry.search(id, request.file);
     this.options.print(serverSearchLine(requester, request.file));
-    return { type: 'SEARCH_OK', peers };
+    return withCaps({ type: 'SEARCH_OK', peers }, caps);
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.
@@ -209,7 +210,9 @@ export class IndexServer {
 
   // QUERY request (seed 002 `/query`): who holds exactly this file, with their aliases.
   private async onQuery(id: ConnectionId, request: QueryRequest): Promise<IndexReply> {
-    return { type: 'QUERY_OK', file: request.file, peers: await this.registry.query(id, request.file) };
+    const peers = await this.registry.query(id, request.file);
+    const caps = await this.registry.holderCaps(peers.map((holder) => holder.address));
+    return withCaps({ type: 'QUERY_OK', file: request.file, peers }, caps);
   }
 
   // SET_FILES request (seed 002 `/setSharedFiles`): replace this peer's file list.

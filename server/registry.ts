@@ -9,6 +9,7 @@
  */
 import { Mutex } from 'async-mutex';
 import { formatAddress } from '../shared/address.ts';
+import type { HolderCaps } from '../shared/capabilities.ts';
 import { type ErrorCode, NapError } from '../shared/errors.ts';
 import { aliasKey, type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
 import { quoteText } from '../shared/terminal-text.ts';
@@ -32,6 +33,8 @@ export interface PeerEntry {
   connection: ConnectionId;
   /** Seed 002's alias; a peer with one is a chat member and receives pushed messages. */
   alias?: string;
+  /** Capability tokens it announced at JOIN (known ones only); absent when none. */
+  caps?: string[];
 }
 
 /** ADDRESS_IN_USE or ALIAS_TAKEN: what is asked for belongs to the live connection `holder`. */
@@ -79,6 +82,7 @@ export class Registry {
     port: number,
     files: readonly string[],
     alias?: string,
+    caps?: readonly string[],
   ): Promise<PeerEntry> {
     return this.mutex.runExclusive(() => {
       const address = formatAddress(ip, port);
@@ -103,6 +107,7 @@ export class Registry {
         entry.alias = alias;
         this.aliases.set(aliasKey(alias), connection);
       }
+      if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       this.peers.set(address, entry);
       this.joined.set(connection, address);
       this.entryCount += unique.length;
@@ -111,11 +116,18 @@ export class Registry {
     });
   }
 
-  /** SEARCH (seed 003, 4c): the addresses holding exactly `file`, and who asked (its address). */
-  search(connection: ConnectionId, file: string): Promise<{ requester: string; peers: string[] }> {
+  /**
+   * SEARCH (seed 003, 4c): the addresses holding exactly `file`, who asked (its address), and the
+   * capabilities of the holders that announced some.
+   */
+  search(
+    connection: ConnectionId,
+    file: string,
+  ): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
     return this.mutex.runExclusive(() => {
       const requester = this.requireJoined(connection);
-      return { requester: requester.address, peers: this.holders.get(file) };
+      const peers = this.holders.get(file);
+      return { requester: requester.address, peers, caps: this.capsOf(peers) };
     });
   }
 
@@ -190,6 +202,11 @@ export class Registry {
       this.requireJoined(connection);
       return this.holders.get(file).map((address) => withAlias({ address }, this.peers.get(address)?.alias));
     });
+  }
+
+  /** The capabilities of those of `addresses` still joined that announced some (QUERY_OK `caps`). */
+  holderCaps(addresses: readonly string[]): Promise<HolderCaps> {
+    return this.mutex.runExclusive(() => this.capsOf(addresses));
   }
 
   /**
@@ -268,6 +285,16 @@ export class Registry {
     if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
     this.entryCount -= entry.files.length;
     for (const file of entry.files) this.holders.remove(file, entry.address);
+  }
+
+  /** The capabilities of those of `addresses` that announced some (SEARCH_OK / QUERY_OK `caps`). */
+  private capsOf(addresses: readonly string[]): HolderCaps {
+    const caps: HolderCaps = {};
+    for (const address of addresses) {
+      const tokens = this.peers.get(address)?.caps;
+      if (tokens) caps[address] = [...tokens];
+    }
+    return caps;
   }
 
   private memberConnections(except?: ConnectionId): ConnectionId[] {

@@ -24,6 +24,13 @@ export type ErrorCode =
   | 'TRUNCATED'
   | 'INTEGRITY'
   | 'EXISTS'
+  | 'CHANGED'
+  // The downloader's own folder (README, "Downloads").
+  | 'IN_PROGRESS'
+  | 'DISK_FULL'
+  | 'PERMISSION_DENIED'
+  | 'READ_ONLY'
+  | 'FOLDER_GONE'
   // Local, user-facing problems.
   | 'BAD_ARGUMENT'
   | 'NO_SEARCH'

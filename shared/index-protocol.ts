@@ -8,6 +8,7 @@
  * aliases checked, so what the peer prints from a reply is what napshare itself formatted.
  */
 import { isIPv4 } from './address.ts';
+import { decodeHolderCaps, decodeJoinCaps, type HolderCaps } from './capabilities.ts';
 import {
   decodeHolder,
   decodeSummary,
@@ -65,6 +66,8 @@ export interface JoinRequest {
   files: string[];
   /** Seed 002's alias; optional, so the course's JOIN stays valid without it. */
   alias?: string;
+  /** Known capability tokens announced (shared/capabilities.ts); absent: none (a course peer). */
+  caps?: string[];
 }
 export interface SearchRequest {
   type: 'SEARCH';
@@ -117,6 +120,8 @@ export interface JoinOk {
 export interface SearchOk {
   type: 'SEARCH_OK';
   peers: string[];
+  /** Listed holders that announced capabilities; absent when none did. */
+  caps?: HolderCaps;
 }
 export interface UpdateOk {
   type: 'UPDATE_OK';
@@ -133,6 +138,8 @@ export interface QueryOk {
   type: 'QUERY_OK';
   file: string;
   peers: FileHolder[];
+  /** As in SearchOk, keyed by the holders' `address`. */
+  caps?: HolderCaps;
 }
 export interface SetFilesOk {
   type: 'SET_FILES_OK';
@@ -235,8 +242,11 @@ function decodeJoin(message: JsonObject): JoinRequest {
       `No peer can connect to ${ip}:${port} (${problem}); announce the address your file server listens on.`,
     );
   const files = safeNames(message, 'files');
-  if (message.alias === undefined) return { type: 'JOIN', ip, port, files };
-  return { type: 'JOIN', ip, port, files, alias: requireAlias(message, 'alias') };
+  const caps = decodeJoinCaps(message);
+  const join: JoinRequest = { type: 'JOIN', ip, port, files };
+  if (message.alias !== undefined) join.alias = requireAlias(message, 'alias');
+  if (caps !== undefined && caps.length > 0) join.caps = caps;
+  return join;
 }
 
 function safeName(message: JsonObject, field: string): string {
@@ -290,18 +300,22 @@ function decodeReply(message: JsonObject & { type: string }): IndexReply {
     case 'UPDATE_OK':
     case 'LEAVE_OK':
       return { type: message.type };
-    case 'SEARCH_OK':
-      return { type: 'SEARCH_OK', peers: requirePeerAddresses(message, 'peers') };
+    case 'SEARCH_OK': {
+      const peers = requirePeerAddresses(message, 'peers');
+      return withCaps({ type: 'SEARCH_OK', peers }, decodeHolderCaps(message, peers));
+    }
     case 'ALIAS_OK':
       return { type: 'ALIAS_OK', alias: requireAlias(message, 'alias') };
     case 'LIST_OK':
       return { type: 'LIST_OK', peers: requireObjects(message, 'peers').map((item) => decodeSummary(item)) };
-    case 'QUERY_OK':
-      return {
-        type: 'QUERY_OK',
-        file: safeName(message, 'file'),
-        peers: requireObjects(message, 'peers').map((item) => decodeHolder(item)),
-      };
+    case 'QUERY_OK': {
+      const peers = requireObjects(message, 'peers').map((item) => decodeHolder(item));
+      const caps = decodeHolderCaps(
+        message,
+        peers.map((holder) => holder.address),
+      );
+      return withCaps({ type: 'QUERY_OK', file: safeName(message, 'file'), peers }, caps);
+    }
     case 'SET_FILES_OK':
       return { type: 'SET_FILES_OK', fileCount: requireCount(message, 'fileCount') };
     case 'CHAT_OK':
@@ -357,8 +371,25 @@ function requirePeerAddresses(message: JsonObject, field: string): string[] {
   return peers as string[];
 }
 
-export function joinRequest(ip: string, port: number, files: string[], alias?: string): JoinRequest {
-  return alias === undefined ? { type: 'JOIN', ip, port, files } : { type: 'JOIN', ip, port, files, alias };
+export function joinRequest(
+  ip: string,
+  port: number,
+  files: string[],
+  alias?: string,
+  caps?: readonly string[],
+): JoinRequest {
+  const join: JoinRequest = { type: 'JOIN', ip, port, files };
+  if (alias !== undefined) join.alias = alias;
+  if (caps !== undefined && caps.length > 0) join.caps = [...caps];
+  return join;
+}
+
+/** `reply` with `caps` set only when a holder announced some (the course's reply stays as it was). */
+export function withCaps<T extends object>(
+  reply: T,
+  caps: HolderCaps | undefined,
+): T & { caps?: HolderCaps } {
+  return caps === undefined || Object.keys(caps).length === 0 ? reply : { ...reply, caps };
 }
 
 export function errorReply(code: ErrorCode, message: string): ErrorReply {

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { formatAddress, type HostPort } from '../../shared/address.ts';
-import { describeError, isNapError, NapError } from '../../shared/errors.ts';
+import { describeError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
-import { downloadFile } from '../downloader.ts';
+import { downloadFile, isFolderError } from '../downloader.ts';
 import { FileServer } from '../file-server.ts';
 import { listSharedFiles, requireFolder } from '../shared-folder.ts';
 import type { Bootstrap } from './bootstrap.ts';
@@ -187,8 +187,8 @@ export class DhtDaemon {
         const result = await downloadFile({ ...source, file: name, folder: this.options.dir, log: this.log });
         return { lines: formatDownloaded(name, where, result.path, result.size) };
       } catch (error) {
-        // The file is already here: no other holder can change that.
-        if (isNapError(error, 'EXISTS')) throw error;
+        // The file is already here, being downloaded, or the folder fails: no other holder can help.
+        if (isFolderError(error)) throw error;
         this.log(`get: ${where} failed: ${describeError(error)}`);
         lastError = error;
       }
