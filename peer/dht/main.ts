@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { describeError } from '../../shared/errors.ts';
+import { terminalLine } from '../../shared/terminal-text.ts';
 import { requireFolder } from '../shared-folder.ts';
 import { describeBootstrap, parseBootstrap } from './bootstrap.ts';
 import { CONTROL_HOST, DEFAULT_CONTROL_PORT, DEFAULT_DHT_PORT, DhtDaemon } from './daemon.ts';
@@ -67,7 +68,9 @@ export async function main(argv: string[]): Promise<number> {
   const optionalDuration = (flag: string, text: string | undefined) =>
     text === undefined ? undefined : parseDuration(text, flag);
   const bootstrap = parseBootstrap(values.bootstrap);
-  const log = values.verbose ? (message: string) => process.stderr.write(`[dht] ${message}\n`) : undefined;
+  const log = values.verbose
+    ? (message: string) => process.stderr.write(terminalLine(`[dht] ${message}`))
+    : undefined;
   const daemon = await DhtDaemon.start({
     dir: await requireFolder(values.dir),
     host: parseIPv4(values.host),
@@ -88,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  await daemon.close().catch((error) => process.stderr.write(`napshare peer dht: ${describeError(error)}\n`));
+  await daemon
+    .close()
+    .catch((error) => process.stderr.write(terminalLine(`napshare peer dht: ${describeError(error)}`)));
   return 0;
 }

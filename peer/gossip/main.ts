@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
+import { terminalLine } from '../../shared/terminal-text.ts';
 import { GossipNode, HELLO_INTERVAL_MS, PEER_TIMEOUT_MS, REQUEST_INTERVAL_MS } from './gossip-node.ts';
 import { DEFAULT_MAX_PEERS, DEFAULT_MIN_PEERS, defaultTargetPeers } from './peer-table.ts';
 import { formatPeerTable } from './table-format.ts';
@@ -86,7 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     1,
     maxPeers,
   );
-  const print = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  // Every line through terminal-text.ts, like every napshare console (addresses here are numbers).
+  const print = (lines: string[]) => process.stdout.write(lines.map(terminalLine).join(''));
   const node = await GossipNode.start({
     host: parseIPv4(values.host),
     port: parsePort(localPort, true),
@@ -102,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     maxPeers,
     targetPeers,
     minPeers: parseCount(values['min-peers'], '--min-peers', DEFAULT_MIN_PEERS, 0, MAX_MAX_PEERS),
-    log: values.verbose ? (message) => process.stderr.write(`[gossip] ${message}\n`) : undefined,
+    log: values.verbose ? (message) => process.stderr.write(terminalLine(`[gossip] ${message}`)) : undefined,
     onTableChange: (changed) => print(formatPeerTable(changed.name, changed.table.view())),
   });
   const code = await new Promise<number>((resolve) => {
