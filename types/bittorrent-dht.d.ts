@@ -26,8 +26,29 @@ declare module 'bittorrent-dht' {
     host?: string | false;
     /** How long an announced peer stays in this node's store, ms (0 or absent: forever). */
     maxAge?: number;
-    /** Most announced peers kept in this node's store. */
+    /** Most announced peers kept in this node's store (two generations of this many, in fact). */
     maxPeers?: number;
+    /** Most BEP 44 values kept (default 1000). */
+    maxValues?: number;
+    /** Most lookup tables cached for announces, each for 5 minutes (default 1000). */
+    maxTables?: number;
+    /**
+     * The UDP socket k-rpc-socket uses instead of creating one (passed down through k-rpc): it
+     * listens for 'message', 'error', 'listening' and 'close', and calls bind, address, send and close.
+     */
+    socket?: import('node:events').EventEmitter & {
+      bind(port?: number, address?: string, onListening?: () => void): unknown;
+      address(): { address: string; family: string; port: number };
+      send(
+        data: Buffer,
+        offset: number,
+        length: number,
+        port: number,
+        host: string,
+        callback?: (error: Error | null, bytes?: number) => void,
+      ): void;
+      close(onClose?: () => void): void;
+    };
     /** How long one KRPC query may take, ms (default 2000). */
     timeout?: number;
     /** Nodes per k-bucket (default 20). */
