@@ -208,7 +208,10 @@ export class Publisher {
       return;
     }
     const todo = hexes.filter((hex) => !this.inFlight.has(hex));
-    if (todo.length === 0) return this.scheduleRetry();
+    if (todo.length === 0) {
+      this.scheduleRetry();
+      return;
+    }
     for (const hex of todo) this.inFlight.add(hex);
     this.cycles++;
     try {

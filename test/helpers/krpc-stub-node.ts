@@ -57,13 +57,17 @@ export class KrpcStubNode {
     const answer = (r: object) => this.send({ t: query.t, y: 'r', r: { id: this.id, ...r } }, from);
     switch (method) {
       case 'ping':
-        return answer({});
+        answer({});
+        break;
       case 'find_node':
-        return answer({ nodes: Buffer.alloc(0) });
+        answer({ nodes: Buffer.alloc(0) });
+        break;
       case 'get_peers':
-        return answer({ token: Buffer.from('stub-token'), nodes: Buffer.alloc(0) });
+        answer({ token: Buffer.from('stub-token'), nodes: Buffer.alloc(0) });
+        break;
       case 'announce_peer':
-        return this.send({ t: query.t, y: 'e', e: [201, 'announces refused'] }, from);
+        this.send({ t: query.t, y: 'e', e: [201, 'announces refused'] }, from);
+        break;
     }
   }
 
