@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
+import { parseCount as parseCountFlag } from '../../shared/counts.ts';
 import { NapError } from '../../shared/errors.ts';
 import { GossipNode, HELLO_INTERVAL_MS, PEER_TIMEOUT_MS, REQUEST_INTERVAL_MS } from './gossip-node.ts';
 import { DEFAULT_MAX_PEERS, DEFAULT_MIN_PEERS, defaultTargetPeers } from './peer-table.ts';
@@ -87,6 +88,12 @@ export async function main(argv: string[]): Promise<number> {
     maxPeers,
   );
   const print = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  // Listening for the signals before the first table is printed: a SIGTERM sent as soon as it is
+  // read must stop the node cleanly, not kill it.
+  const stopped = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(0));
+    process.once('SIGTERM', () => resolve(0));
+  });
   const node = await GossipNode.start({
     host: parseIPv4(values.host),
     port: parsePort(localPort, true),
@@ -105,10 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     log: values.verbose ? (message) => process.stderr.write(`[gossip] ${message}\n`) : undefined,
     onTableChange: (changed) => print(formatPeerTable(changed.name, changed.table.view())),
   });
-  const code = await new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(0));
-    process.once('SIGTERM', () => resolve(0));
-  });
+  const code = await stopped;
   await node.close();
   return code;
 }
@@ -117,6 +121,7 @@ function parseRemoteIp(text: string): string {
   return text.trim() === 'localhost' ? '127.0.0.1' : parseIPv4(text);
 }
 
+/** A count flag with its default when absent. */
 function parseCount(
   text: string | undefined,
   flag: string,
@@ -124,13 +129,5 @@ function parseCount(
   min: number,
   max = 3_600_000,
 ): number {
-  if (text === undefined) return fallback;
-  const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new NapError(
-      'BAD_ARGUMENT',
-      `${flag} needs an integer from ${min} to ${max}, not ${JSON.stringify(text)}.`,
-    );
-  }
-  return value;
+  return text === undefined ? fallback : parseCountFlag(text, flag, min, max);
 }
