@@ -57,7 +57,8 @@ declare module 'bittorrent-dht' {
     concurrency?: number;
   }
 
-  export interface RoutingTable {
+  /** A k-bucket (the k-bucket package): emits 'added', 'removed', 'updated' and 'ping'. */
+  export interface RoutingTable extends EventEmitter {
     count(): number;
     toArray(): DhtContact[];
   }
@@ -72,6 +73,7 @@ declare module 'bittorrent-dht' {
     listen(port: number, host: string, onListening?: () => void): void;
     address(): { address: string; family: string; port: number };
     addNode(node: DhtPeer & { id?: Buffer }): void;
+    removeNode(id: Uint8Array): void;
     /** Announces `port` (0: implied port, the UDP source port) as a holder of `infoHash`. */
     announce(infoHash: Buffer | string, port: number, callback?: (error: Error | null) => void): void;
     /** Iterative get_peers; every peer found is emitted as 'peer'. Returns an abort function. */

@@ -16,6 +16,7 @@ import { describeError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { LineBudget } from '../line-budget.ts';
 import { type Bootstrap, libraryBootstrap } from './bootstrap.ts';
+import { EndpointIds } from './endpoint-ids.ts';
 import { GuardedSocket, type GuardStats } from './guarded-socket.ts';
 
 /**
@@ -104,7 +105,15 @@ export class DhtNode {
   /** Binds the UDP socket and starts bootstrapping. Rejects with ADDRESS_IN_USE when it cannot bind. */
   static async start(options: DhtNodeOptions): Promise<DhtNode> {
     const datagramLog = budgetedLog(options.log);
+    let endpoints: EndpointIds | undefined;
+    let table: DHT | undefined;
     const socket = new GuardedSocket({
+      // A query under a new id from an address:port already in the table replaces its entry.
+      beforeDelivery: (message, from) => {
+        if (message.y !== 'q' || !table || !endpoints) return;
+        const stale = endpoints.staleId(from.address, from.port, message.a.id);
+        if (stale) table.removeNode(stale);
+      },
       onMalformed: (error, bytes, from) =>
         datagramLog(
           `dht: dropped ${bytes} bytes from ${formatAddress(from.address, from.port)}: ${describeError(error)}`,
@@ -125,6 +134,8 @@ export class DhtNode {
       socket,
       ...(options.queryTimeoutMs !== undefined ? { timeout: options.queryTimeoutMs } : {}),
     });
+    table = dht;
+    endpoints = new EndpointIds(dht.nodes);
     const node = new DhtNode(dht, socket, datagramLog, options);
     await new Promise<void>((resolve, reject) => {
       // k-rpc-socket reports EADDRINUSE/EACCES as 'error' and other bind failures as 'warning'.

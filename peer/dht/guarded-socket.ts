@@ -8,7 +8,7 @@
  */
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { decodeKrpc, encodeKrpc } from './krpc-message.ts';
+import { decodeKrpc, encodeKrpc, type KrpcMessage } from './krpc-message.ts';
 
 export interface GuardStats {
   /** Datagrams received. */
@@ -24,6 +24,8 @@ export interface GuardedSocketOptions {
   onMalformed?: (error: unknown, bytes: number, from: dgram.RemoteInfo) => void;
   /** Each datagram the library threw on. */
   onFailure?: (error: unknown, from: dgram.RemoteInfo) => void;
+  /** Each checked message, just before the library gets it. */
+  beforeDelivery?: (message: KrpcMessage, from: dgram.RemoteInfo) => void;
 }
 
 type SendCallback = (error: Error | null, bytes?: number) => void;
@@ -79,15 +81,18 @@ export class GuardedSocket extends EventEmitter {
 
   private onMessage(data: Buffer, from: dgram.RemoteInfo): void {
     this.stats.received++;
+    let message: KrpcMessage;
     let canonical: Buffer;
     try {
-      canonical = encodeKrpc(decodeKrpc(data));
+      message = decodeKrpc(data);
+      canonical = encodeKrpc(message);
     } catch (error) {
       this.stats.malformed++;
       this.options.onMalformed?.(error, data.length, from);
       return;
     }
     try {
+      this.options.beforeDelivery?.(message, from);
       // The library handles the datagram synchronously inside this call: a throw lands here.
       this.emit('message', canonical, from);
     } catch (error) {

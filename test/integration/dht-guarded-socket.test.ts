@@ -1,13 +1,16 @@
 /**
  * The DHT's guarded UDP socket over real datagrams on 127.0.0.1: what reaches the library's
- * listener (checked, re-encoded), what is dropped and counted, and a listener that throws on one
- * datagram while the next ones still arrive.
+ * listener (checked, re-encoded), what is dropped and counted, a listener that throws on one
+ * datagram while the next ones still arrive, and a routing table one socket cannot fill.
  */
 
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import bencode from 'bencode';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DhtNode } from '../../peer/dht/dht-node.ts';
 import { GuardedSocket } from '../../peer/dht/guarded-socket.ts';
+import { floodKrpc } from '../helpers/krpc-flood.ts';
 
 const ID = 'abcdefghij0123456789';
 const ping = (t: string, extra: Record<string, unknown> = {}) =>
@@ -83,5 +86,25 @@ describe('the guarded DHT socket', () => {
       socket.send(data, 0, data.length, 0, '127.0.0.1', (failure) => resolve(failure)),
     );
     expect((error as NodeJS.ErrnoException).code).toBe('ERR_SOCKET_BAD_PORT');
+  });
+});
+
+describe('the routing table', () => {
+  it('keeps one entry per address:port, however many ids it queries under', async () => {
+    const node = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: { kind: 'none' } });
+    closers.push(() => node.close());
+    const forged = Array.from({ length: 200 }, (_, i) =>
+      Buffer.from(bencode.encode({ t: `f${i}`, y: 'q', q: 'ping', a: { id: randomBytes(20) } })),
+    );
+    // Another node, on a socket of its own, open all along.
+    const other = await sender();
+    // One socket, 200 ids (each ping is answered, so every one was handled), then the other node.
+    expect((await floodKrpc(forged, { port: node.port, batch: 50 })).sent).toBe(200);
+    expect(node.nodeCount).toBe(1);
+    const answered = new Promise((resolve) => other.once('message', resolve));
+    other.send(ping('zz'), node.port, '127.0.0.1');
+    await answered;
+    expect(node.nodeCount).toBe(2);
+    expect(node.datagrams).toMatchObject({ malformed: 0, failed: 0 });
   });
 });
