@@ -93,8 +93,9 @@ export class DhtNode {
       dht.once('ready', () => resolve());
       dht.once('close', () => resolve());
     });
+    // Nodes join as their datagrams arrive (any socket may claim to be one): budgeted like drops.
     dht.on('node', (node) =>
-      this.log(`dht: node ${formatAddress(node.host, node.port)} joined the routing table`),
+      datagramLog(`dht: node ${formatAddress(node.host, node.port)} joined the routing table`),
     );
     // Warnings come from single datagrams (an answer nobody asked for...): budgeted like drops.
     dht.on('warning', (error) => datagramLog(`dht warning: ${describeError(error)}`));
@@ -108,10 +109,11 @@ export class DhtNode {
     let endpoints: EndpointIds | undefined;
     let table: DHT | undefined;
     const socket = new GuardedSocket({
-      // A query under a new id from an address:port already in the table replaces its entry.
+      // A query or an answer under a new id from an address:port already in the table replaces its entry.
       beforeDelivery: (message, from) => {
-        if (message.y !== 'q' || !table || !endpoints) return;
-        const stale = endpoints.staleId(from.address, from.port, message.a.id);
+        const id = message.y === 'q' ? message.a.id : message.y === 'r' ? message.r.id : undefined;
+        if (!id || !table || !endpoints) return;
+        const stale = endpoints.staleId(from.address, from.port, id);
         if (stale) table.removeNode(stale);
       },
       onMalformed: (error, bytes, from) =>

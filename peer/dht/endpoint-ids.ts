@@ -1,6 +1,6 @@
 /**
  * One routing-table entry per address:port. A DHT node keeps its id, so an address:port that
- * queries us under a new id is either a node restarted there (its old entry is dead) or a socket
+ * speaks to us under a new id is either a node restarted there (its old entry is dead) or a socket
  * forging ids to fill our routing table with entries that will never answer (a flood of queries
  * with random ids does exactly that). Either way the old entry goes when the new id shows up.
  * libtorrent restricts its routing table likewise (one node per IP); per address:port still lets

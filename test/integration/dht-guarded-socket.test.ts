@@ -90,7 +90,7 @@ describe('the guarded DHT socket', () => {
 });
 
 describe('the routing table', () => {
-  it('keeps one entry per address:port, however many ids it queries under', async () => {
+  it('keeps one entry per address:port, however many ids it uses', async () => {
     const node = await DhtNode.start({ host: '127.0.0.1', port: 0, bootstrap: { kind: 'none' } });
     closers.push(() => node.close());
     const forged = Array.from({ length: 200 }, (_, i) =>
@@ -104,6 +104,15 @@ describe('the routing table', () => {
     const answered = new Promise((resolve) => other.once('message', resolve));
     other.send(ping('zz'), node.port, '127.0.0.1');
     await answered;
+    expect(node.nodeCount).toBe(2);
+    // Answers nobody asked for, under forged ids, do not add entries either.
+    for (let i = 0; i < 100; i++) {
+      const answer = Buffer.from(bencode.encode({ t: 'zz', y: 'r', r: { id: randomBytes(20) } }));
+      other.send(answer, node.port, '127.0.0.1');
+    }
+    const pong = new Promise((resolve) => other.once('message', resolve));
+    other.send(ping('yy'), node.port, '127.0.0.1');
+    await pong;
     expect(node.nodeCount).toBe(2);
     expect(node.datagrams).toMatchObject({ malformed: 0, failed: 0 });
   });
