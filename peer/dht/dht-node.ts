@@ -230,7 +230,7 @@ export class DhtNode {
     if (this.lookups >= this.maxLookups) {
       throw new NapError(
         'BUSY',
-        `The daemon is already running ${this.maxLookups} DHT lookups (--max-lookups); try again in a moment.`,
+        `Too many searches at once (--max-lookups ${this.maxLookups}); try again in a moment.`,
       );
     }
     const found = new Map<string, HostPort>();
