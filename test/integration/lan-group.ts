@@ -39,13 +39,17 @@ export class GroupTap {
     private readonly group: TestGroup,
   ) {}
 
-  static async open(group: TestGroup): Promise<GroupTap> {
+  /**
+   * `from` is the loopback address the tap sends from: another one than 127.0.0.1 (127.0.0.2...)
+   * stands for another machine of the LAN, as members see it by the datagrams' source address.
+   */
+  static async open(group: TestGroup, from = '127.0.0.1'): Promise<GroupTap> {
     const receiver = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     await new Promise<void>((resolve) => receiver.bind(group.port, '0.0.0.0', resolve));
     receiver.addMembership(group.host, '127.0.0.1');
     const sender = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
-    sender.setMulticastInterface('127.0.0.1');
+    await new Promise<void>((resolve) => sender.bind(0, from, resolve));
+    sender.setMulticastInterface(from);
     const tap = new GroupTap(receiver, sender, group);
     receiver.on('message', (data, rinfo) => {
       tap.datagrams.push({ data, from: `${rinfo.address}:${rinfo.port}` });
