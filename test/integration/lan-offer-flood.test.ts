@@ -9,10 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeOffer } from '../../peer/lan/datagram.ts';
 import { OFFER_NOTICES_PER_SECOND } from '../../peer/lan/messages.ts';
 import { DEFAULT_MAX_OFFERS_PER_HOST } from '../../peer/lan/offer-table.ts';
-import { type CliProcess, killAll, runCli } from '../helpers/cli.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { type CliProcess, killAll } from '../helpers/cli.ts';
+import { removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { GroupTap, randomGroup, type TestGroup } from './lan-group.ts';
+import { GroupTap, randomGroup, startMember, type TestGroup } from './lan-group.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,29 +20,6 @@ afterEach(async () => {
   await killAll();
   await removeTempDirs();
 });
-
-interface Member {
-  cli: CliProcess;
-  dir: string;
-  port: number;
-}
-
-async function startMember(group: TestGroup): Promise<Member> {
-  const dir = await makeTempDir('napshare-lan-flood-');
-  const cli = runCli('peer', [
-    'lan',
-    '--group',
-    group.text,
-    '--iface',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--dir',
-    dir,
-  ]);
-  const ready = await cli.waitFor(/files served at 127\.0\.0\.1:\d+/, 'stderr');
-  return { cli, dir, port: Number(/files served at 127\.0\.0\.1:(\d+)/.exec(ready)?.[1]) };
-}
 
 async function machine(group: TestGroup, from: string): Promise<GroupTap> {
   const tap = await GroupTap.open(group, from);
