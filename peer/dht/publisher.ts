@@ -6,6 +6,7 @@
  * Mainline DHT has no delete, so it stops announcing and forgets the files; other nodes drop their
  * entries when these expire (their peer max age, DEFAULT_PEER_MAX_AGE_MS for napshare nodes).
  */
+import { Semaphore } from 'async-mutex';
 import { describeError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import type { DhtNode } from './dht-node.ts';
@@ -18,7 +19,10 @@ import type { PublishedCatalog, PublishedFile } from './published-catalog.ts';
  * default, so at least 20 min): announcing every 10 min keeps every entry alive with a margin.
  */
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 10 * 60_000;
-/** Announces in flight at once: each is a lookup plus announce_peer to up to 20 nodes. */
+/**
+ * Announces in flight at once, whatever runs them (publishes from several control clients, a
+ * retry, the re-announce): each is a lookup plus announce_peer to up to 20 nodes.
+ */
 const ANNOUNCE_CONCURRENCY = 8;
 /**
  * Keys not announced yet are tried again after 1 s, then 2, 4, 8 ... s, at most every 60 s, until
@@ -65,6 +69,7 @@ export class Publisher {
   private readonly pending = new Set<string>();
   /** Keys being announced now (a publish and a retry never announce the same key twice at once). */
   private readonly inFlight = new Set<string>();
+  private readonly announceSlots = new Semaphore(ANNOUNCE_CONCURRENCY);
   private readonly timer: NodeJS.Timeout;
   private readonly log: Log;
   private readonly maxKeys: number;
@@ -219,7 +224,7 @@ export class Publisher {
         const key = this.keys.get(hex);
         if (this.closed || key === undefined) return true;
         try {
-          await this.node.announce(key, this.options.filePort);
+          await this.announceSlots.runExclusive(() => this.node.announce(key, this.options.filePort));
           this.pending.delete(hex);
           return true;
         } catch (error) {
