@@ -33,6 +33,17 @@ export function offerHeardNotice(offer: HeardOffer): string {
   return `Offer ${offer.id}: ${describeOffer(offer)} (GET ${offer.id} password)`;
 }
 
+/**
+ * Offer notices printed a second at most: a member joining a busy group hears dozens at once, a
+ * flood thousands; the rest are told in one line (offersNotShownNotice) and OFFERS lists them.
+ */
+export const OFFER_NOTICES_PER_SECOND = 20;
+
+/** stderr, once a second at most: offers heard past OFFER_NOTICES_PER_SECOND. */
+export function offersNotShownNotice(count: number): string {
+  return `${count} more ${count === 1 ? 'offer' : 'offers'} heard, not shown one by one (OFFERS lists the offers kept).`;
+}
+
 /** stdout, after OFFER. */
 export function offeredLine(offer: OfferAnnouncement): string {
   return `Offering ${describeOffer(offer)}`;
