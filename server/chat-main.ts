@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { describeTimeout, parseCountFlag, parseSizeFlag, parseTimeoutFlag } from '../shared/limit-flags.ts';
+import { terminalLine } from '../shared/terminal-text.ts';
 import {
   CHAT_IDLE_TIMEOUT_MS,
   CHAT_LINE_TIMEOUT_MS,
@@ -62,7 +63,9 @@ export async function runChatServer(argv: string[]): Promise<number> {
   const host = parseIPv4(values.host);
   const given = <T>(text: string | undefined, flag: string, parse: (text: string, flag: string) => T) =>
     text === undefined ? undefined : parse(text, flag);
-  const log = values.verbose ? (message: string) => process.stderr.write(`[chat] ${message}\n`) : undefined;
+  const log = values.verbose
+    ? (message: string) => process.stderr.write(terminalLine(`[chat] ${message}`))
+    : undefined;
   const chat = await ChatServer.start({
     host,
     port: parsePort(values.port, true),

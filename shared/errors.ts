@@ -15,6 +15,13 @@ export type ErrorCode =
   | 'IDLE_TIMEOUT'
   | 'LINE_TIMEOUT'
   | 'RATE_LIMITED'
+  // Index protocol: what the index refuses to believe or to hold (docs/protocol.md).
+  | 'BAD_ADDRESS'
+  | 'ADDRESS_MISMATCH'
+  | 'ALIAS_TAKEN'
+  | 'TOO_MANY_FILES'
+  | 'TOO_MANY_NAME_BYTES'
+  | 'INDEX_FULL'
   // Transfer protocol and the downloader.
   | 'NOT_FOUND'
   | 'BUSY'

@@ -11,6 +11,7 @@ import { listen } from '../../io/listen.ts';
 import { describeError, isNapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
+import { escapeTerminalText } from '../../shared/terminal-text.ts';
 
 /** Longest command line: a command is a word and a name or a path; 64 KiB is far past any of them. */
 export const MAX_CONTROL_LINE_BYTES = 64 * 1024;
@@ -275,8 +276,9 @@ class ControlConnection {
 
   private send(lines: string[]): void {
     if (this.closed || this.socket.destroyed) return;
-    // One answer line never spans lines: an empty line is the end of the answer.
-    const body = lines.map((line) => line.replace(/[\r\n]+/g, ' ')).filter((line) => line !== '');
+    // One answer line never spans lines (an empty line is the end of the answer), and it goes to a
+    // person's netcat: what other DHT nodes said is escaped (terminal-text.ts).
+    const body = lines.map(escapeTerminalText).filter((line) => line !== '');
     // A client that leaves MAX_UNREAD_ANSWER_BYTES unread is cut off by its guard.
     if (!this.connection.write(`${body.join('\n')}\n\n`)) this.close();
   }
