@@ -21,7 +21,8 @@ export const MAX_IN_FLIGHT = 2;
 /**
  * A chunk goes to the socket in slices of this size, at most MAX_SLICES_QUEUED at a time, so each
  * write completes as soon as the reader has taken a slice: progress is seen every 256 KiB, not
- * every 4 MiB (a 4 MiB write to a reader at 100 KB/s would take 40 s). Measured: no loss of speed.
+ * every 4 MiB (a 4 MiB write to a reader at 100 KB/s would take 40 s). Its cost measured within
+ * the noise (docs/performance.md, "Upload path").
  */
 export const SEND_SLICE_BYTES = 256 * 1024;
 const MAX_SLICES_QUEUED = 2;
