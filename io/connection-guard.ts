@@ -24,6 +24,8 @@ export interface GuardOptions {
   name: string;
   limits: GuardLimits;
   format: RefusalFormat;
+  /** How long a refused or dismissed client may linger; default DISMISS_LINGER_MS. */
+  lingerMs?: number;
   log?: Log;
 }
 
@@ -147,7 +149,7 @@ export class ConnectionGuard {
       oldest.destroy();
     }
     this.lingering.add(socket);
-    const timer = setTimeout(() => socket.destroy(), DISMISS_LINGER_MS).unref();
+    const timer = setTimeout(() => socket.destroy(), this.options.lingerMs ?? DISMISS_LINGER_MS).unref();
     socket.once('close', () => {
       clearTimeout(timer);
       this.lingering.delete(socket);

@@ -10,6 +10,7 @@ import {
   DISMISS_LINGER_MS,
   type GuardLimits,
   MAX_DRAIN_BYTES,
+  MAX_LINGERING,
 } from '../../io/connection-guard.ts';
 import { LineConnection } from '../../io/line-connection.ts';
 import { listen } from '../../io/listen.ts';
@@ -25,10 +26,18 @@ afterEach(async () => {
 });
 
 /** A line server that answers each line with {"echo": line}; refusals are "REFUSED <cause>". */
-async function echoServer(limits: GuardLimits): Promise<{ guard: ConnectionGuard; port: number }> {
+async function echoServer(
+  limits: GuardLimits,
+  lingerMs?: number,
+): Promise<{ guard: ConnectionGuard; port: number }> {
   const server = net.createServer();
   servers.push(server);
-  const guard = new ConnectionGuard({ name: 'echo', limits, format: (cause) => `REFUSED ${cause}\n` });
+  const guard = new ConnectionGuard({
+    name: 'echo',
+    limits,
+    lingerMs,
+    format: (cause) => `REFUSED ${cause}\n`,
+  });
   guard.attach(server, (connection) => {
     new LineConnection(connection, {
       maxLineBytes: 1 << 20,
@@ -104,6 +113,38 @@ describe('connection guard', () => {
     );
     // Far sooner than the linger timer would have.
     expect(performance.now() - sent).toBeLessThan(DISMISS_LINGER_MS / 2);
+  });
+
+  it('keeps at most MAX_LINGERING refused clients lingering: a flood of newcomers costs bounded descriptors', async () => {
+    // A linger longer than the flood takes, so only the bound can drop anyone.
+    const { guard, port } = await echoServer({ maxConnections: 1, maxConnectionsPerIp: 1 }, 120_000);
+    attacks.push(await connectFrom(port, '127.0.0.1'));
+    await waitUntil(() => guard.size === 1, 'the first client to be admitted');
+    // Half-open clients that never close: each would linger as long as the server lets it.
+    const flood: AttackSocket[] = [];
+    let most = 0;
+    for (let i = 0; i < MAX_LINGERING + 50; i++) {
+      const attack = new AttackSocket(net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }));
+      flood.push(attack);
+      attacks.push(attack);
+      if (i % 100 === 99) {
+        await waitUntil(
+          () => flood.every((socket) => socket.text !== ''),
+          'every newcomer to be refused',
+          20_000,
+        );
+        most = Math.max(most, guard.lingeringCount);
+      }
+    }
+    await waitUntil(
+      () => flood.every((socket) => socket.text !== ''),
+      'every newcomer to be refused',
+      20_000,
+    );
+    most = Math.max(most, guard.lingeringCount);
+    // Every newcomer got its line; the oldest were dropped to stay within the bound.
+    expect(flood.every((socket) => socket.text === 'REFUSED SERVER_BUSY\n')).toBe(true);
+    expect(most).toBe(MAX_LINGERING);
   });
 
   it('counts a connection against the caps until it has really closed, then admits the next', async () => {
