@@ -209,7 +209,13 @@ describe('discovery server', () => {
     const text = 'x'.repeat(4000);
     // 24 MB in all: more than the kernel's buffers plus the 100 KiB a member may leave unread.
     const count = 6000;
-    talker.send(`${JSON.stringify({ type: 'CHAT', text })}\n`.repeat(count));
+    const batch = 100;
+    for (let sent = 0; sent < count; sent += batch) {
+      talker.send(`${JSON.stringify({ type: 'CHAT', text })}\n`.repeat(batch));
+      // A member that reads keeps up with the chat: the next 400 KB go once it has these (line 0
+      // is its JOIN_OK). Unpaced, a reader in a busy test process could fall 100 KiB behind too.
+      await reader.line(sent + batch);
+    }
     const left = await nextOfType(reader, 'PEER_LEFT', 1);
     expect(left).toEqual({ type: 'PEER_LEFT', address: '127.0.0.1:8778', reason: 'closed', alias: 'deaf' });
     await talker.line(count); // every CHAT answered
