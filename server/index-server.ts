@@ -14,7 +14,7 @@ import {
   type GuardedConnection,
   type GuardLimits,
 } from '../io/connection-guard.ts';
-import { LineConnection } from '../io/line-connection.ts';
+import { LineConnection, type LineReply } from '../io/line-connection.ts';
 import { listen } from '../io/listen.ts';
 import { describeError, NapError } from '../shared/errors.ts';
 import {
@@ -190,12 +190,7 @@ export class IndexServer {
     guarded.expectRequest();
     const connection = new LineConnection(guarded, {
       maxLineBytes: MAX_INDEX_LINE_BYTES,
-      onLine: async (line) => {
-        const reply = await this.onLine(id, line);
-        if (reply.type === 'JOIN_OK') guarded.stopExpecting();
-        else if (reply.type === 'LEAVE_OK') guarded.expectRequest();
-        return reply;
-      },
+      onLine: (line) => this.onLine(id, line),
       onOverflow: (error) => {
         this.log(`connection #${id}: ${error.message} Closing it.`);
         return errorReply(error.code, `${error.message} The connection is closed.`);
@@ -205,21 +200,28 @@ export class IndexServer {
     this.connections.set(id, connection);
   }
 
-  private async onLine(id: ConnectionId, line: string): Promise<IndexReply> {
+  /** The reply to one line: at once for SEARCH and PING, a promise for what changes the index. */
+  private onLine(id: ConnectionId, line: string): LineReply | Promise<LineReply> {
     // Any line is a sign of life, not only PING.
     this.heartbeats.seen(id);
     this.probes.heard(id);
     try {
-      const request = decodeIndexRequest(line);
-      return await this.dispatch(id, request);
+      const reply = this.dispatch(id, decodeIndexRequest(line));
+      return reply instanceof Promise
+        ? reply.catch((error: unknown) => this.refusal(id, line, error))
+        : reply;
     } catch (error) {
-      const code = error instanceof NapError ? error.code : 'BAD_REQUEST';
-      this.log(`connection #${id}: refused ${JSON.stringify(line.slice(0, 200))}: ${describeError(error)}`);
-      return errorReply(code, describeError(error));
+      return this.refusal(id, line, error);
     }
   }
 
-  private dispatch(id: ConnectionId, request: IndexRequest): Promise<IndexReply> {
+  private refusal(id: ConnectionId, line: string, error: unknown): IndexReply {
+    const code = error instanceof NapError ? error.code : 'BAD_REQUEST';
+    this.log(`connection #${id}: refused ${JSON.stringify(line.slice(0, 200))}: ${describeError(error)}`);
+    return errorReply(code, describeError(error));
+  }
+
+  private dispatch(id: ConnectionId, request: IndexRequest): LineReply | Promise<IndexReply> {
     switch (request.type) {
       case 'JOIN':
         return this.onJoin(id, request);
@@ -254,14 +256,17 @@ export class IndexServer {
       this.registry.join(id, request.ip, request.port, request.files, request.alias, request.caps),
     );
     this.options.print(serverJoinLine(entry.address, entry.files));
+    // A joined peer may stay silent as long as it likes.
+    this.connections.get(id)?.connection.stopExpecting();
     return { type: 'JOIN_OK' };
   }
 
-  // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses.
-  private async onSearch(id: ConnectionId, request: SearchRequest): Promise<IndexReply> {
-    const { requester, peers, caps } = await this.registry.search(id, request.file);
+  // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses. At
+  // once: one synchronous read of the registry (see registry.ts), its reply line ready-made.
+  private onSearch(id: ConnectionId, request: SearchRequest): LineReply {
+    const { requester, reply } = this.registry.searchReply(id, request.file);
     this.options.print(serverSearchLine(requester, request.file));
-    return withCaps({ type: 'SEARCH_OK', peers }, caps);
+    return reply;
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.
@@ -318,11 +323,13 @@ export class IndexServer {
       this.log(`${entry.address} left the index (LEAVE)`);
       await this.announceLeft(entry, 'left');
     }
+    // Not joined any more: it must keep asking, or it is closed (IDLE_TIMEOUT).
+    this.connections.get(id)?.connection.expectRequest();
     return { type: 'LEAVE_OK' };
   }
 
   // PING request: the connection opts in to heartbeats; PONG says how long silence may last.
-  private async onPing(id: ConnectionId): Promise<IndexReply> {
+  private onPing(id: ConnectionId): IndexReply {
     this.heartbeats.optIn(id);
     return { type: 'PONG', timeoutMs: this.heartbeats.timeoutMs };
   }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { input } from '@inquirer/prompts';
+import { BatchedOutput } from '../io/batched-output.ts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
@@ -126,10 +127,14 @@ async function main(argv: string[]): Promise<number> {
   const log = values.verbose
     ? (message: string) => process.stderr.write(terminalLine(`[server] ${message}`))
     : () => {};
+  // The contract's lines, in order, written once per turn of the event loop (io/batched-output.ts);
+  // whatever is left is written when the process exits.
+  const stdout = new BatchedOutput((text) => process.stdout.write(text));
+  process.once('exit', () => stdout.flush());
   const server = await IndexServer.start({
     host,
     port,
-    print: (line) => process.stdout.write(terminalLine(line)),
+    print: (line) => stdout.push(terminalLine(line)),
     log,
     maxPeers,
     heartbeatTimeoutMs,

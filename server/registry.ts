@@ -1,17 +1,28 @@
 /**
  * The index: which peer (its announced file-server address) shares which files, under which alias
- * (seed 002). State only, no sockets; every operation runs under one mutex (seed 003 FAQ 5:
- * concurrent peers must not race), so a sequence of awaits inside an operation can never
- * interleave with another peer's. Every operation checks everything first and then changes the
- * index, so a refused one changes nothing. An address or an alias belongs to one connection
- * until it leaves: another connection is refused (HeldError) and the server decides, with a
- * liveness probe, whether the holder is gone.
+ * (seed 002). State only, no sockets; every change runs under one mutex (seed 003 FAQ 5:
+ * concurrent peers must not race), so a sequence of awaits inside a change can never interleave
+ * with another peer's. Every change checks everything first and then changes the index, so a
+ * refused one changes nothing. An address or an alias belongs to one connection until it
+ * leaves: another connection is refused (HeldError) and the server decides, with a liveness
+ * probe, whether the holder is gone.
+ * SEARCH reads without the mutex: it is one synchronous step on the one JavaScript thread, and
+ * each change's critical section is synchronous too (no await inside), so a SEARCH sees the index
+ * before or after any change, never halfway; queued behind the mutex it would only wait for
+ * changes that started after it (docs/performance.md, "Index server").
  */
 import { Mutex } from 'async-mutex';
 import { formatAddress } from '../shared/address.ts';
 import type { HolderCaps } from '../shared/capabilities.ts';
 import { type ErrorCode, NapError } from '../shared/errors.ts';
-import { aliasKey, type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
+import {
+  aliasKey,
+  type FileHolder,
+  type PeerSummary,
+  withAlias,
+  withCaps,
+} from '../shared/index-protocol.ts';
+import { encodeLine } from '../shared/json-line.ts';
 import { quoteText } from '../shared/terminal-text.ts';
 import { HolderIndex } from './holder-index.ts';
 import { checkPeerFiles, type IndexBudgets, nameBytes, resolveBudgets, serverFull } from './index-budgets.ts';
@@ -59,6 +70,8 @@ export class Registry {
   private readonly joined = new Map<ConnectionId, string>();
   // aliasKey(alias) -> the connection whose peer has that alias.
   private readonly aliases = new Map<string, ConnectionId>();
+  // Members (peers with an alias), in join order: who gets pushes, without a walk of every peer.
+  private readonly memberEntries = new Map<ConnectionId, PeerEntry>();
   private readonly holders = new HolderIndex();
   // (peer, file) pairs in the index: the sum of every entry's files.length.
   private entryCount = 0;
@@ -106,6 +119,7 @@ export class Registry {
       if (alias !== undefined) {
         entry.alias = alias;
         this.aliases.set(aliasKey(alias), connection);
+        this.memberEntries.set(connection, entry);
       }
       if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       this.peers.set(address, entry);
@@ -118,17 +132,29 @@ export class Registry {
 
   /**
    * SEARCH (seed 003, 4c): the addresses holding exactly `file`, who asked (its address), and the
-   * capabilities of the holders that announced some.
+   * capabilities of the holders that announced some. Synchronous, without the mutex (see above).
    */
-  search(
-    connection: ConnectionId,
-    file: string,
-  ): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
-    return this.mutex.runExclusive(() => {
-      const requester = this.requireJoined(connection);
-      const peers = this.holders.get(file);
-      return { requester: requester.address, peers, caps: this.capsOf(peers) };
-    });
+  search(connection: ConnectionId, file: string): { requester: string; peers: string[]; caps: HolderCaps } {
+    const requester = this.requireJoined(connection);
+    const peers = this.holders.get(file);
+    return { requester: requester.address, peers, caps: this.capsOf(peers) };
+  }
+
+  /**
+   * SEARCH as the server answers it: who asked, and the SEARCH_OK line (with its newline). A
+   * name with several holders keeps its line until they change, so a popular name costs a
+   * lookup; the bytes are those of encodeLine(SEARCH_OK).
+   */
+  searchReply(connection: ConnectionId, file: string): { requester: string; reply: string | Uint8Array } {
+    const requester = this.requireJoined(connection).address;
+    const kept = this.holders.kept(file);
+    if (kept !== undefined) return { requester, reply: kept };
+    const peers = this.holders.get(file);
+    const line = encodeLine(withCaps({ type: 'SEARCH_OK', peers }, this.capsOf(peers)));
+    if (peers.length < 2) return { requester, reply: line };
+    const bytes = Buffer.from(line, 'utf8');
+    this.holders.keep(file, bytes);
+    return { requester, reply: bytes };
   }
 
   // The other operations answer with the peer's address (and size), not a copy of its list: a
@@ -158,6 +184,7 @@ export class Registry {
       if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
       entry.alias = alias;
       this.aliases.set(aliasKey(alias), connection);
+      this.memberEntries.set(connection, entry);
       return entry.address;
     });
   }
@@ -283,6 +310,7 @@ export class Registry {
     this.peers.delete(entry.address);
     this.joined.delete(entry.connection);
     if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
+    this.memberEntries.delete(entry.connection);
     this.entryCount -= entry.files.length;
     for (const file of entry.files) this.holders.remove(file, entry.address);
   }
@@ -299,8 +327,7 @@ export class Registry {
 
   private memberConnections(except?: ConnectionId): ConnectionId[] {
     const members: ConnectionId[] = [];
-    for (const entry of this.peers.values())
-      if (entry.alias !== undefined && entry.connection !== except) members.push(entry.connection);
+    for (const connection of this.memberEntries.keys()) if (connection !== except) members.push(connection);
     return members;
   }
 }
