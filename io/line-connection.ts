@@ -127,7 +127,7 @@ export class LineConnection {
     const flush = () => {
       if (!corked) return;
       corked = false;
-      this.socket.uncork();
+      this.connection.uncork();
     };
     try {
       while (this.queued > 0 && !this.closed && !this.connection.done) {
@@ -154,7 +154,7 @@ export class LineConnection {
           reply = await reply;
         } else if (!corked && reply !== undefined) {
           corked = true;
-          this.socket.cork();
+          this.connection.cork();
         }
         this.send(reply);
       }
