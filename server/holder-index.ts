@@ -1,11 +1,11 @@
 /**
- * File name -> the peer addresses holding it, in the order they got it: SEARCH and QUERY are one
- * lookup. Most names have a single holder, so one holder is kept as the address string itself
- * and a Set is made only for a second: the registry then costs about 80 bytes per entry instead
- * of 233 (10,000 peers x 100 distinct names of 24 characters, measured; README, "Names,
- * addresses and budgets"). A name with several holders also keeps the reply that lists them once
- * it was asked for (`keep`), until its holders change: a popular name's SEARCH then costs a
- * lookup, not thousands of addresses encoded again. State only.
+ * File name -> the peers holding it (the registry's entries), in the order they got it: SEARCH and
+ * QUERY are one lookup, with no second one per holder. Most names have a single holder, so one
+ * holder is kept as itself and a Set is made only for a second: the registry then costs about
+ * 80 bytes per entry instead of 233 (10,000 peers x 100 distinct names of 24 characters,
+ * measured; README, "Names, addresses and budgets"). A name with several holders also keeps the
+ * reply that lists them once it was asked for (`keep`), until its holders change: a popular
+ * name's SEARCH then costs a lookup, not thousands of addresses encoded again. State only.
  */
 
 /**
@@ -15,64 +15,62 @@
  */
 export const MAX_ENCODED_BYTES = 32 * 1024 * 1024;
 
-interface Holders {
-  addresses: Set<string>;
+/** The holders of a name held by several, oldest first, and the reply kept for them. */
+export class Holders<H> {
+  /** Set by HolderIndex.keep, cleared when the holders change. */
   encoded: Uint8Array | undefined;
+  constructor(readonly members: Set<H>) {}
 }
 
-export class HolderIndex {
-  private readonly holders = new Map<string, string | Holders>();
+export class HolderIndex<H> {
+  private readonly holders = new Map<string, H | Holders<H>>();
   // Names whose reply is kept, and their bytes together (at most MAX_ENCODED_BYTES).
-  private readonly keptReplies = new Set<Holders>();
+  private readonly keptReplies = new Set<Holders<H>>();
   private keptBytes = 0;
 
-  add(name: string, address: string): void {
+  add(name: string, holder: H): void {
     const held = this.holders.get(name);
-    if (held === undefined) this.holders.set(name, address);
-    else if (typeof held === 'string') {
-      if (held !== address)
-        this.holders.set(name, { addresses: new Set([held, address]), encoded: undefined });
+    if (held === undefined) this.holders.set(name, holder);
+    else if (!(held instanceof Holders)) {
+      if (held !== holder) this.holders.set(name, new Holders(new Set([held, holder])));
     } else {
-      const size = held.addresses.size;
-      held.addresses.add(address);
-      if (held.addresses.size !== size) this.forget(held);
+      const size = held.members.size;
+      held.members.add(holder);
+      if (held.members.size !== size) this.forget(held);
     }
   }
 
-  remove(name: string, address: string): void {
+  remove(name: string, holder: H): void {
     const held = this.holders.get(name);
     if (held === undefined) return;
-    if (typeof held === 'string') {
-      if (held === address) this.holders.delete(name);
+    if (!(held instanceof Holders)) {
+      if (held === holder) this.holders.delete(name);
       return;
     }
-    if (!held.addresses.delete(address)) return;
+    if (!held.members.delete(holder)) return;
     this.forget(held);
-    // Back to the plain string: the Set's memory goes with its second-to-last holder.
-    if (held.addresses.size === 1) this.holders.set(name, held.addresses.values().next().value as string);
+    // Back to the holder itself: the Set's memory goes with its second-to-last holder.
+    if (held.members.size === 1) this.holders.set(name, held.members.values().next().value as H);
   }
 
-  /** The addresses holding exactly `name` (no normalisation, no case folding), oldest first. */
-  get(name: string): string[] {
+  /** The peers holding exactly `name` (no normalisation, no case folding), oldest first. */
+  get(name: string): H[] {
     const held = this.holders.get(name);
     if (held === undefined) return [];
-    return typeof held === 'string' ? [held] : [...held.addresses];
+    return held instanceof Holders ? [...held.members] : [held];
   }
 
-  /** The reply kept for `name` (see `keep`), if any. */
-  kept(name: string): Uint8Array | undefined {
-    const held = this.holders.get(name);
-    return held === undefined || typeof held === 'string' ? undefined : held.encoded;
+  /** What a SEARCH needs in one lookup: the only holder of `name`, or its Holders, or undefined. */
+  peek(name: string): H | Holders<H> | undefined {
+    return this.holders.get(name);
   }
 
   /**
-   * Keeps `reply` for `name` until its holders change (or the cache is full), when it has several
-   * holders (one holder's reply costs less to make than to keep). The reply must depend only on
-   * the holders and what cannot change while they hold the name.
+   * Keeps `reply` for the name `held` came from (peek) until its holders change, or the cache is
+   * full. The reply must depend only on the holders and what cannot change while they hold it.
    */
-  keep(name: string, reply: Uint8Array): void {
-    const held = this.holders.get(name);
-    if (held === undefined || typeof held === 'string' || reply.length > MAX_ENCODED_BYTES) return;
+  keep(held: Holders<H>, reply: Uint8Array): void {
+    if (reply.length > MAX_ENCODED_BYTES) return;
     this.forget(held);
     if (this.keptBytes + reply.length > MAX_ENCODED_BYTES) this.forgetAll();
     held.encoded = reply;
@@ -90,7 +88,7 @@ export class HolderIndex {
     return this.keptBytes;
   }
 
-  private forget(held: Holders): void {
+  private forget(held: Holders<H>): void {
     if (held.encoded === undefined) return;
     this.keptBytes -= held.encoded.length;
     held.encoded = undefined;

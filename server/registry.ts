@@ -24,7 +24,7 @@ import {
 } from '../shared/index-protocol.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { quoteText } from '../shared/terminal-text.ts';
-import { HolderIndex } from './holder-index.ts';
+import { HolderIndex, Holders } from './holder-index.ts';
 import { checkPeerFiles, type IndexBudgets, nameBytes, resolveBudgets, serverFull } from './index-budgets.ts';
 
 export { DEFAULT_MAX_PEERS } from './index-budgets.ts';
@@ -48,6 +48,14 @@ export interface PeerEntry {
   caps?: string[];
 }
 
+/** An entry as the registry keeps it: with the SEARCH_OK line that lists it alone, made once. */
+interface Indexed extends PeerEntry {
+  readonly searchOk: string;
+}
+
+/** SEARCH_OK for a name nobody holds. */
+const NOBODY = encodeLine({ type: 'SEARCH_OK', peers: [] });
+
 /** ADDRESS_IN_USE or ALIAS_TAKEN: what is asked for belongs to the live connection `holder`. */
 export class HeldError extends NapError {
   constructor(
@@ -65,14 +73,14 @@ export class Registry {
   readonly budgets: IndexBudgets;
   private readonly mutex = new Mutex();
   // address -> entry; Map order is join order, which LIST keeps.
-  private readonly peers = new Map<string, PeerEntry>();
-  // connection -> the address it joined as.
-  private readonly joined = new Map<ConnectionId, string>();
+  private readonly peers = new Map<string, Indexed>();
+  // connection -> the entry it joined as.
+  private readonly joined = new Map<ConnectionId, Indexed>();
   // aliasKey(alias) -> the connection whose peer has that alias.
   private readonly aliases = new Map<string, ConnectionId>();
   // Members (peers with an alias), in join order: who gets pushes, without a walk of every peer.
   private readonly memberEntries = new Map<ConnectionId, PeerEntry>();
-  private readonly holders = new HolderIndex();
+  private readonly holders = new HolderIndex<Indexed>();
   // (peer, file) pairs in the index: the sum of every entry's files.length.
   private entryCount = 0;
 
@@ -115,17 +123,18 @@ export class Registry {
       checkPeerFiles(this.budgets, unique.length, bytes, this.entryCount - before + unique.length);
       // Nothing refused: now change the index.
       if (previous !== undefined) this.remove(previous);
-      const entry: PeerEntry = { address, ip, port, files: unique, nameBytes: bytes, connection };
+      const held: PeerEntry = { address, ip, port, files: unique, nameBytes: bytes, connection };
+      if (caps !== undefined && caps.length > 0) held.caps = [...caps];
+      const entry: Indexed = { ...held, searchOk: encodeLine(searchOk([held])) };
       if (alias !== undefined) {
         entry.alias = alias;
         this.aliases.set(aliasKey(alias), connection);
         this.memberEntries.set(connection, entry);
       }
-      if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       this.peers.set(address, entry);
-      this.joined.set(connection, address);
+      this.joined.set(connection, entry);
       this.entryCount += unique.length;
-      for (const file of unique) this.holders.add(file, address);
+      for (const file of unique) this.holders.add(file, entry);
       return copy(entry);
     });
   }
@@ -136,25 +145,24 @@ export class Registry {
    */
   search(connection: ConnectionId, file: string): { requester: string; peers: string[]; caps: HolderCaps } {
     const requester = this.requireJoined(connection);
-    const peers = this.holders.get(file);
-    return { requester: requester.address, peers, caps: this.capsOf(peers) };
+    const holders = this.holders.get(file);
+    return { requester: requester.address, peers: holders.map((entry) => entry.address), caps: capsOf(holders) };
   }
 
   /**
-   * SEARCH as the server answers it: who asked, and the SEARCH_OK line (with its newline). A
-   * name with several holders keeps its line until they change, so a popular name costs a
-   * lookup; the bytes are those of encodeLine(SEARCH_OK).
+   * SEARCH as the server answers it: who asked, and the SEARCH_OK line (with its newline), the
+   * bytes of encodeLine(SEARCH_OK). One lookup for the asker, one for the name: a single holder's
+   * line is made at its JOIN, and a name with several holders keeps its line until they change.
    */
   searchReply(connection: ConnectionId, file: string): { requester: string; reply: string | Uint8Array } {
     const requester = this.requireJoined(connection).address;
-    const kept = this.holders.kept(file);
-    if (kept !== undefined) return { requester, reply: kept };
-    const peers = this.holders.get(file);
-    const line = encodeLine(withCaps({ type: 'SEARCH_OK', peers }, this.capsOf(peers)));
-    if (peers.length < 2) return { requester, reply: line };
-    const bytes = Buffer.from(line, 'utf8');
-    this.holders.keep(file, bytes);
-    return { requester, reply: bytes };
+    const held = this.holders.peek(file);
+    if (held === undefined) return { requester, reply: NOBODY };
+    if (!(held instanceof Holders)) return { requester, reply: held.searchOk };
+    if (held.encoded !== undefined) return { requester, reply: held.encoded };
+    const reply = Buffer.from(encodeLine(searchOk([...held.members])), 'utf8');
+    this.holders.keep(held, reply);
+    return { requester, reply };
   }
 
   // The other operations answer with the peer's address (and size), not a copy of its list: a
@@ -170,7 +178,7 @@ export class Registry {
         entry.files.push(file);
         entry.nameBytes = bytes;
         this.entryCount += 1;
-        this.holders.add(file, entry.address);
+        this.holders.add(file, entry);
       }
       return entry.address;
     });
@@ -204,11 +212,11 @@ export class Registry {
         bytes,
         this.entryCount - entry.files.length + unique.length,
       );
-      for (const file of entry.files) this.holders.remove(file, entry.address);
+      for (const file of entry.files) this.holders.remove(file, entry);
       this.entryCount += unique.length - entry.files.length;
       entry.files = unique;
       entry.nameBytes = bytes;
-      for (const file of unique) this.holders.add(file, entry.address);
+      for (const file of unique) this.holders.add(file, entry);
       return { address: entry.address, fileCount: unique.length };
     });
   }
@@ -227,7 +235,7 @@ export class Registry {
   query(connection: ConnectionId, file: string): Promise<FileHolder[]> {
     return this.mutex.runExclusive(() => {
       this.requireJoined(connection);
-      return this.holders.get(file).map((address) => withAlias({ address }, this.peers.get(address)?.alias));
+      return this.holders.get(file).map((entry) => withAlias({ address: entry.address }, entry.alias));
     });
   }
 
@@ -284,12 +292,11 @@ export class Registry {
     return this.entryCount;
   }
 
-  private entryOf(connection: ConnectionId): PeerEntry | undefined {
-    const address = this.joined.get(connection);
-    return address === undefined ? undefined : this.peers.get(address);
+  private entryOf(connection: ConnectionId): Indexed | undefined {
+    return this.joined.get(connection);
   }
 
-  private requireJoined(connection: ConnectionId): PeerEntry {
+  private requireJoined(connection: ConnectionId): Indexed {
     const entry = this.entryOf(connection);
     if (entry === undefined)
       throw new NapError('NOT_JOINED', 'JOIN first: this connection has not joined the index.');
@@ -306,13 +313,13 @@ export class Registry {
       );
   }
 
-  private remove(entry: PeerEntry): void {
+  private remove(entry: Indexed): void {
     this.peers.delete(entry.address);
     this.joined.delete(entry.connection);
     if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
     this.memberEntries.delete(entry.connection);
     this.entryCount -= entry.files.length;
-    for (const file of entry.files) this.holders.remove(file, entry.address);
+    for (const file of entry.files) this.holders.remove(file, entry);
   }
 
   /** The capabilities of those of `addresses` that announced some (SEARCH_OK / QUERY_OK `caps`). */
@@ -333,5 +340,18 @@ export class Registry {
 }
 
 function copy(entry: PeerEntry): PeerEntry {
-  return { ...entry, files: [...entry.files] };
+  const { searchOk: _line, ...copied } = entry as Indexed;
+  return { ...copied, files: [...entry.files] };
+}
+
+/** SEARCH_OK listing `holders`, with the capabilities of those that announced some. */
+function searchOk(holders: readonly PeerEntry[]) {
+  return withCaps({ type: 'SEARCH_OK', peers: holders.map((entry) => entry.address) }, capsOf(holders));
+}
+
+/** The capabilities of those of `holders` that announced some (SEARCH_OK / QUERY_OK `caps`). */
+function capsOf(holders: readonly PeerEntry[]): HolderCaps {
+  const caps: HolderCaps = {};
+  for (const entry of holders) if (entry.caps) caps[entry.address] = [...entry.caps];
+  return caps;
 }
