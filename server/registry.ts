@@ -146,7 +146,11 @@ export class Registry {
   search(connection: ConnectionId, file: string): { requester: string; peers: string[]; caps: HolderCaps } {
     const requester = this.requireJoined(connection);
     const holders = this.holders.get(file);
-    return { requester: requester.address, peers: holders.map((entry) => entry.address), caps: capsOf(holders) };
+    return {
+      requester: requester.address,
+      peers: holders.map((entry) => entry.address),
+      caps: capsOf(holders),
+    };
   }
 
   /**
