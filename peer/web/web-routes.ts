@@ -21,7 +21,8 @@ const idParams = {
   type: 'object',
   required: ['id'],
   additionalProperties: false,
-  properties: { id: { type: 'integer', minimum: 1 } },
+  // Parameters are text: a download id is 1 to 9 digits, no sign, no leading zero.
+  properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } },
 } as const;
 
 /** Who is at fault, by error code: the request (4xx), or the network it reached (502/504). */
@@ -125,16 +126,16 @@ export function registerRoutes(app: FastifyInstance, peer: WebPeer): void {
     },
   );
 
-  app.post<{ Params: { id: number } }>(
+  app.post<{ Params: { id: string } }>(
     '/api/downloads/:id/cancel',
     { schema: { params: idParams } },
-    async (request) => ({ download: peer.cancel(request.params.id) }),
+    async (request) => ({ download: peer.cancel(Number(request.params.id)) }),
   );
 
-  app.post<{ Params: { id: number } }>(
+  app.post<{ Params: { id: string } }>(
     '/api/downloads/:id/resume',
     { schema: { params: idParams } },
-    async (request, reply) => reply.code(202).send({ download: peer.resume(request.params.id) }),
+    async (request, reply) => reply.code(202).send({ download: peer.resume(Number(request.params.id)) }),
   );
 
   app.post<{ Body: { alias: string } }>(

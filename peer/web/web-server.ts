@@ -85,9 +85,12 @@ export class WebServer {
       bodyLimit: BODY_LIMIT_BYTES,
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
-      // Nothing changes with form encodings or plain text: a cross-site form cannot send JSON.
-      // (Only application/json is parsed; any other body is answered 415.)
+      // A request is what its schema says, or refused: no field silently dropped, no "1" taken
+      // for 1 (fastify's defaults strip unknown fields and coerce types).
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     });
+    // Only application/json bodies are parsed, any other is answered 415: a cross-site form
+    // (plain text, form encodings) cannot reach a handler.
     app.removeContentTypeParser('text/plain');
     const events = new EventStream();
     const server = new WebServer(app, events, options.host, token);
