@@ -83,6 +83,8 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
   private alias: string | null = null;
   private readonly lines: ChatLine[] = [];
   private readonly notices: Notice[] = [];
+  /** Downloads under way, awaited by close() so that each releases its lock and `.part`. */
+  private readonly running = new Set<Promise<void>>();
   private ticker: NodeJS.Timeout | undefined;
   private pushTimer: NodeJS.Timeout | undefined;
 
@@ -152,7 +154,7 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     this.checkRoom();
     const id = this.board.add(file, source ? formatAddress(source.host, source.port) : 'all');
     this.jobs.set(id, { found, from: source, controller: undefined });
-    void this.run(id);
+    this.track(this.run(id));
     return id;
   }
 
@@ -177,7 +179,7 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
       );
     this.checkRoom();
     this.board.restart(id);
-    void this.run(id);
+    this.track(this.run(id));
     return view;
   }
 
@@ -235,9 +237,10 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     };
   }
 
-  /** Cancels every download, leaves the index and stops serving. */
+  /** Cancels every download (each keeps its `.part`), leaves the index and stops serving. */
   async close(): Promise<void> {
     for (const job of this.jobs.values()) job.controller?.abort();
+    await Promise.allSettled([...this.running]);
     clearInterval(this.ticker);
     clearTimeout(this.pushTimer);
     await this.session.close();
@@ -269,6 +272,11 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
       this.pushDownloads(true);
       if (this.board.runningCount === 0) this.stopTicker();
     }
+  }
+
+  private track(download: Promise<void>): void {
+    this.running.add(download);
+    void download.finally(() => this.running.delete(download));
   }
 
   private checkRoom(): void {
