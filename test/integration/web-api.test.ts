@@ -4,6 +4,7 @@
  * page's own files served, and a whole JOIN / SEARCH / download through the API with its events
  * pushed; then the real `npm run peer -- web` command.
  */
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { EventClient } from '../helpers/event-client.ts';
 import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { line, ScriptedServer } from '../helpers/scripted-server.ts';
 
+const MiB = 1024 * 1024;
 const closers: (() => Promise<void> | void)[] = [];
 let indexPort = 0;
 
@@ -258,6 +260,72 @@ describe('web API at work', () => {
       await fetch(`${base}/api/state`, { headers: { authorization: `Bearer ${web.token}` } })
     ).json()) as WebState;
     expect(after.shared?.files).toEqual([{ name: 'clip.bin', size: 9 * 1024 * 1024 + 3 }]);
+  });
+
+  it('from every holder at once, cancelled and resumed through the API; LIST and QUERY of seed 002', async () => {
+    const first = await makeTempDir();
+    const sha = await writeRandomFile(path.join(first, 'pair.bin'), 17 * MiB);
+    const second = await makeTempDir();
+    // One file (a hard link): the holders' INFO `version` (size, mtime, inode) is then the same.
+    await fs.link(path.join(first, 'pair.bin'), path.join(second, 'pair.bin'));
+    const holders = [await sharing(first, '2MB'), await sharing(second, '2MB')];
+    const { base, web, post, auth } = await startWeb();
+    const events = await EventClient.open(`${base}/api/events?token=${web.token}`);
+    closers.push(() => events.close());
+    const folder = await makeTempDir();
+    expect((await post('/api/join', { ip: '127.0.0.1', port: 0, folder })).status).toBe(200);
+    const found = (await (await post('/api/search', { file: 'pair.bin' })).json()) as {
+      search: { peers: { address: string }[] };
+    };
+    expect(found.search.peers.map((peer) => peer.address).sort()).toEqual([...holders].sort());
+    const { id } = (await (await post('/api/downloads', { file: 'pair.bin', from: 'all' })).json()) as {
+      id: number;
+    };
+    const ofId = (event: { event: string; data: unknown }) =>
+      event.event === 'downloads' ? (event.data as DownloadView[]).find((d) => d.id === id) : undefined;
+    await events.waitFor((event) => ofId(event)?.sources === 2, 'both holders sending');
+    await events.waitFor((event) => {
+      const d = ofId(event);
+      return d?.status === 'running' && (d.verifiedPieces ?? 0) >= 1;
+    }, 'a piece verified');
+    const cancelled = await fetch(`${base}/api/downloads/${id}/cancel`, { method: 'POST', headers: auth });
+    expect(cancelled.status).toBe(200);
+    const stopped = ofId(
+      await events.waitFor((event) => ofId(event)?.status === 'cancelled', 'the cancel'),
+    ) as DownloadView;
+    expect(stopped.error?.code).toBe('CANCELLED');
+    // Cancelling it again, or resuming a download that does not exist, is refused.
+    expect(
+      (await fetch(`${base}/api/downloads/${id}/cancel`, { method: 'POST', headers: auth })).status,
+    ).toBe(400);
+    expect((await fetch(`${base}/api/downloads/99/resume`, { method: 'POST', headers: auth })).status).toBe(
+      404,
+    );
+    const resumed = await fetch(`${base}/api/downloads/${id}/resume`, { method: 'POST', headers: auth });
+    expect(resumed.status).toBe(202);
+    const done = ofId(
+      await events.waitFor((event) => ofId(event)?.status === 'done', 'the resumed download to finish'),
+    ) as DownloadView;
+    expect(done).toMatchObject({ attempts: 2, sha256: sha, from: 'all' });
+    // The pieces verified before the cancel (the last one is 1 MiB) were not fetched again.
+    expect(done.resumedFrom).toBeGreaterThanOrEqual(MiB);
+    expect(await sha256File(path.join(folder, 'pair.bin'))).toBe(sha);
+
+    expect((await post('/api/chat/alias', { alias: 'ana' })).status).toBe(200);
+    const { peers } = (await (await fetch(`${base}/api/chat/peers`, { headers: auth })).json()) as {
+      peers: { address: string; alias: string | null; you: boolean }[];
+    };
+    expect(peers.filter((peer) => peer.you).map((peer) => peer.alias)).toEqual(['ana']);
+    expect(peers.filter((peer) => holders.includes(peer.address)).map((peer) => peer.alias)).toEqual([
+      null,
+      null,
+    ]);
+    const query = (await (await fetch(`${base}/api/chat/query?file=pair.bin&token=${web.token}`)).json()) as {
+      holders: { address: string; alias: string | null; verified: boolean }[];
+    };
+    // The two holders, and this peer too since its UPDATE.
+    expect(query.holders.map((holder) => holder.alias).sort()).toEqual(['ana', null, null].sort());
+    expect(query.holders.every((holder) => holder.verified)).toBe(true);
   });
 
   it('a course-only index server: the chat is not offered, and chat requests say so', async () => {

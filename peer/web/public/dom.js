@@ -26,7 +26,10 @@ export function setText(element, text) {
   element.textContent = text;
 }
 
-/** Sizes in powers of 1000, as napshare's terminal shows them: `16.8 MB`. */
+/**
+ * Sizes in powers of 1000, written exactly as the terminal's progress bar writes them
+ * (shared/units.ts, which the browser cannot load: the page has no build step).
+ */
 export function formatBytes(bytes) {
   if (bytes < 1000) return `${bytes} B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
@@ -36,7 +39,7 @@ export function formatBytes(bytes) {
     value /= 1000;
     unit++;
   }
-  return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  return `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
 }
 
 export function formatRate(bytesPerSecond) {
