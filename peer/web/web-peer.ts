@@ -11,25 +11,21 @@ import { formatAddress, type HostPort, parseHostPort } from '../../shared/addres
 import { CAP_INFO, hasCap } from '../../shared/capabilities.ts';
 import { describeError, type ErrorCode, isNapError, NapError } from '../../shared/errors.ts';
 import { assertSafeFileName } from '../../shared/file-names.ts';
-import { assertAlias, chatTextProblem, type MemberPush } from '../../shared/index-protocol.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { type Found, PeerSession } from '../session.ts';
 import { findSharedFile, listSharedFiles } from '../shared-folder.ts';
 import { DownloadBoard, type DownloadView, MAX_RUNNING_DOWNLOADS } from './download-board.ts';
 import { SPEED_SAMPLE_MS, SpeedHistory } from './speed-history.ts';
+import { type ChatLine, type ChatState, WebChat } from './web-chat.ts';
+
+export type { ChatLine } from './web-chat.ts';
 
 /** Shared files listed with their sizes; a folder may hold more (the count says how many). */
 export const MAX_LISTED_FILES = 1000;
-/** Chat lines kept for a page that opens later: the newest. */
-export const MAX_CHAT_LINES = 200;
 /** Notices kept (lost server, unverified copy...): the newest. */
 export const MAX_NOTICES = 20;
 /** Progress is pushed at most this often: a page needs no more, a 1 GB/s download reports per read. */
 export const PUSH_INTERVAL_MS = 250;
-
-export type ChatLine =
-  | { at: number; kind: 'message'; alias: string; from: string; text: string; own: boolean }
-  | { at: number; kind: 'left'; alias: string | null; address: string; reason: string };
 
 export interface Notice {
   at: number;
@@ -49,8 +45,7 @@ export interface WebState {
   shared: { files: { name: string; size: number }[]; total: number } | null;
   search: SearchView | null;
   downloads: DownloadView[];
-  /** `offered`: null until a JOIN tells whether the index server has seed 002's chat. */
-  chat: { offered: boolean | null; alias: string | null; lines: ChatLine[] };
+  chat: ChatState;
   notices: Notice[];
   speed: number[];
 }
@@ -79,9 +74,8 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
   private readonly joining = new Mutex();
   private shared: WebState['shared'] = null;
   private found: Found | undefined;
-  private chatOffered: boolean | null = null;
-  private alias: string | null = null;
-  private readonly lines: ChatLine[] = [];
+  /** Seed 002's chat; its methods (setAlias, say, peers, query) are the page's chat routes. */
+  readonly chat: WebChat;
   private readonly notices: Notice[] = [];
   /** Downloads under way, awaited by close() so that each releases its lock and `.part`. */
   private readonly running = new Set<Promise<void>>();
@@ -98,8 +92,13 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
       // The course lines are the page's state here; nothing goes to stdout.
       print: () => {},
       notice: (text) => this.addNotice(text),
-      onPush: (push) => this.onPush(push),
+      onPush: (push) => this.chat.onPush(push),
     });
+    this.chat = new WebChat(
+      this.session,
+      () => this.ownAddress(),
+      (line) => this.emit('chat', line),
+    );
   }
 
   snapshot(): WebState {
@@ -110,7 +109,7 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
       shared: this.shared,
       search: this.searchView(),
       downloads: this.board.list(),
-      chat: { offered: this.chatOffered, alias: this.alias, lines: [...this.lines] },
+      chat: this.chat.state,
       notices: [...this.notices],
       speed: this.speed.values,
     };
@@ -122,10 +121,9 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
       if (this.board.runningCount > 0)
         throw new NapError('IN_PROGRESS', 'Cancel or wait for the running downloads before joining again.');
       await this.session.join(ip, port, folder);
-      this.alias = null; // a new JOIN carries no alias
       this.found = undefined;
       await this.refreshShared();
-      this.chatOffered = await this.detectChat();
+      await this.chat.joined();
       this.emit('state');
       return this.snapshot().joined;
     });
@@ -183,58 +181,11 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     return view;
   }
 
-  // ALIAS (seed 002 /setNick): makes this peer a chat member.
+  // ALIAS (seed 002 /setNick): the page then shows the alias.
   async setAlias(alias: string): Promise<string> {
-    assertAlias(alias);
-    await (await this.chatClient()).setAlias(alias);
-    this.alias = alias;
+    await this.chat.setAlias(alias);
     this.emit('state');
     return alias;
-  }
-
-  // CHAT (seed 002 sendToAll): to every other member; resolves with how many got it.
-  async say(text: string): Promise<number> {
-    const problem = chatTextProblem(text);
-    if (problem) throw new NapError('BAD_REQUEST', `The message cannot be sent: ${problem}.`);
-    const client = await this.chatClient();
-    if (this.alias === null) throw new NapError('BAD_REQUEST', 'Choose an alias before chatting.');
-    const delivered = await client.chat(text);
-    this.addLine({
-      at: Date.now(),
-      kind: 'message',
-      alias: this.alias,
-      from: this.ownAddress() ?? '',
-      text,
-      own: true,
-    });
-    return delivered;
-  }
-
-  // LIST (seed 002 /showall): the online peers.
-  async peers(): Promise<{ address: string; alias: string | null; fileCount: number; you: boolean }[]> {
-    const own = this.ownAddress();
-    return (await (await this.chatClient()).list()).map((peer) => ({
-      address: peer.address,
-      alias: peer.alias ?? null,
-      fileCount: peer.fileCount,
-      you: peer.address === own,
-    }));
-  }
-
-  // QUERY (seed 002 /query): who holds exactly `file`, with aliases.
-  async query(
-    file: string,
-  ): Promise<{ file: string; holders: { address: string; alias: string | null; verified: boolean }[] }> {
-    assertSafeFileName(file);
-    const { peers, caps } = await (await this.chatClient()).queryHolders(file);
-    return {
-      file,
-      holders: peers.map((holder) => ({
-        address: holder.address,
-        alias: holder.alias ?? null,
-        verified: hasCap(caps, holder.address, CAP_INFO),
-      })),
-    };
   }
 
   /** Cancels every download (each keeps its `.part`), leaves the index and stops serving. */
@@ -351,47 +302,6 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     this.shared = { files, total: names.length };
   }
 
-  /**
-   * Whether the index server has seed 002's requests: a LIST answered with LIST_OK. A server of
-   * another implementation answers ERROR (or something else); one unreachable now tells nothing.
-   */
-  private async detectChat(): Promise<boolean | null> {
-    try {
-      await (await this.session.indexClient()).list();
-      return true;
-    } catch (error) {
-      if (isNapError(error) && UNREACHABLE.has(error.code)) return null;
-      return false;
-    }
-  }
-
-  private async chatClient() {
-    if (!this.session.joined) throw new NapError('NOT_JOINED', 'JOIN first: the chat is for joined peers.');
-    if (this.chatOffered === false)
-      throw new NapError('BAD_REQUEST', `The index server at ${this.snapshot().server} does not offer chat.`);
-    return this.session.indexClient();
-  }
-
-  private onPush(push: MemberPush): void {
-    const at = Date.now();
-    if (push.type === 'CHAT')
-      this.addLine({ at, kind: 'message', alias: push.alias, from: push.from, text: push.text, own: false });
-    else
-      this.addLine({
-        at,
-        kind: 'left',
-        alias: push.alias ?? null,
-        address: push.address,
-        reason: push.reason,
-      });
-  }
-
-  private addLine(line: ChatLine): void {
-    this.lines.push(line);
-    if (this.lines.length > MAX_CHAT_LINES) this.lines.shift();
-    this.emit('chat', line);
-  }
-
   private addNotice(text: string): void {
     const notice = { at: Date.now(), text };
     this.notices.push(notice);
@@ -399,6 +309,3 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     this.emit('notice', notice);
   }
 }
-
-/** Failures that say the index server cannot be reached now, not what it can do. */
-const UNREACHABLE: ReadonlySet<ErrorCode> = new Set(['CONNECT_FAILED', 'CONNECTION_CLOSED', 'TIMEOUT']);

@@ -165,10 +165,10 @@ export function registerRoutes(app: FastifyInstance, peer: WebPeer): void {
         },
       },
     },
-    async (request) => ({ delivered: await peer.say(request.body.text) }),
+    async (request) => ({ delivered: await peer.chat.say(request.body.text) }),
   );
 
-  app.get('/api/chat/peers', async () => ({ peers: await peer.peers() }));
+  app.get('/api/chat/peers', async () => ({ peers: await peer.chat.peers() }));
 
   app.get<{ Querystring: { file: string; token?: string } }>(
     '/api/chat/query',
@@ -182,6 +182,6 @@ export function registerRoutes(app: FastifyInstance, peer: WebPeer): void {
         },
       },
     },
-    async (request) => peer.query(request.query.file),
+    async (request) => peer.chat.query(request.query.file),
   );
 }
