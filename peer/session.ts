@@ -11,7 +11,7 @@ import type { MemberPush } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { peerDownloadLine, peerJoinLine, peerSearchLine } from '../shared/messages.ts';
 import { terminalLine } from '../shared/terminal-text.ts';
-import { FileServer } from './file-server.ts';
+import { FileServer, type FileServerLimits } from './file-server.ts';
 import { IndexClient } from './index-client.ts';
 import type { ProgressSink } from './progress-bar.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -25,6 +25,8 @@ export interface PeerSessionOptions {
   print: (line: string) => void;
   log?: Log;
   maxUploads?: number;
+  /** The file server's connection caps and timeouts (defaults: file-server.ts). */
+  fileServerLimits?: Partial<FileServerLimits>;
   limiter?: RateLimiter | undefined;
   /** Shows download progress (a bar on a terminal); nothing when absent. */
   progress?: ProgressSink | undefined;
@@ -92,6 +94,7 @@ export class PeerSession {
       port,
       catalog: new FolderCatalog(folder),
       maxUploads: this.options.maxUploads,
+      limits: this.options.fileServerLimits,
       limiter: this.options.limiter,
       log: this.log,
     });

@@ -9,6 +9,12 @@ export type ErrorCode =
   | 'LINE_TOO_LONG'
   | 'UNSAFE_NAME'
   | 'SERVER_FULL'
+  // Connection limits every TCP server applies (io/connection-guard.ts) and chat flood control.
+  | 'SERVER_BUSY'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'IDLE_TIMEOUT'
+  | 'LINE_TIMEOUT'
+  | 'RATE_LIMITED'
   // Index protocol: what the index refuses to believe or to hold (docs/protocol.md).
   | 'BAD_ADDRESS'
   | 'ADDRESS_MISMATCH'
