@@ -24,7 +24,7 @@ import { registerRoutes, sendError } from './web-routes.ts';
 export const PUBLIC_FOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** Request bodies are small JSON objects (a folder path, a chat line of at most 4 KiB). */
 const BODY_LIMIT_BYTES = 16 * 1024;
-/** Open HTTP connections at most: one person's tabs need a handful; past it, new ones wait. */
+/** Open HTTP connections at most: one person's tabs need a handful; past it Node closes new ones at once. */
 const MAX_HTTP_CONNECTIONS = 64;
 /** A connection silent this long is closed; event streams send a keepalive every 15 s. */
 const CONNECTION_TIMEOUT_MS = 60_000;
@@ -137,6 +137,11 @@ export class WebServer {
 
   get port(): number {
     return (this.app.server.address() as AddressInfo).port;
+  }
+
+  /** Pages holding the event stream now. */
+  get eventClients(): number {
+    return this.events.size;
   }
 
   /** The page's address, token included: what the peer prints. */

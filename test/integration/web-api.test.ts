@@ -6,9 +6,11 @@
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadView } from '../../peer/web/download-board.ts';
+import { MAX_EVENT_CLIENTS } from '../../peer/web/event-stream.ts';
 import type { WebState } from '../../peer/web/web-peer.ts';
 import { WebPeer } from '../../peer/web/web-peer.ts';
 import { WebServer } from '../../peer/web/web-server.ts';
@@ -16,6 +18,7 @@ import { type CliProcess, killAll, runCli, startServer } from '../helpers/cli.ts
 import { EventClient } from '../helpers/event-client.ts';
 import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { line, ScriptedServer } from '../helpers/scripted-server.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 const closers: (() => Promise<void> | void)[] = [];
@@ -201,6 +204,65 @@ describe('web API security', () => {
       '/.git/config',
     ])
       expect((await raw(`${base}${probe}`, {})).status, probe).toBe(404);
+  });
+});
+
+describe('web API bounds', () => {
+  it('drops a page that stops reading its event stream; the others go on receiving', async () => {
+    const { base, web, peer } = await startWeb();
+    const reader = await EventClient.open(`${base}/api/events?token=${web.token}`);
+    closers.push(() => reader.close());
+    // A client that sends its request and then never reads a byte.
+    const stalled = net.connect(web.port, '127.0.0.1');
+    closers.push(() => void stalled.destroy());
+    stalled.pause();
+    stalled.write(`GET /api/events?token=${web.token} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await waitUntil(() => web.eventClients === 2, 'both streams open');
+    const closed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('timed out waiting for the stalled stream to close')),
+        30_000,
+      );
+      stalled.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    // 64 KiB notices until the unread bytes pass the bound (the kernel's buffers take a few MB).
+    for (let i = 0; web.eventClients === 2; i++) {
+      if (i >= 2000) throw new Error('the stalled stream was never dropped');
+      peer.emit('notice', { at: i, text: 'x'.repeat(64 * 1024) });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Dropped: once it reads what it was sent, it finds its connection closed.
+    stalled.resume();
+    await closed;
+    peer.emit('notice', { at: -1, text: 'still here' });
+    await reader.waitFor(
+      (event) => (event.data as { text?: string }).text === 'still here',
+      'the reader\u2019s notice',
+    );
+    expect(web.eventClients).toBe(1);
+  });
+
+  it(`refuses an event stream past ${MAX_EVENT_CLIENTS} open pages with 503`, async () => {
+    const { base, web } = await startWeb();
+    const open: EventClient[] = [];
+    closers.push(() => {
+      for (const client of open) client.close();
+    });
+    for (let i = 0; i < MAX_EVENT_CLIENTS; i++)
+      open.push(await EventClient.open(`${base}/api/events?token=${web.token}`));
+    await waitUntil(() => web.eventClients === MAX_EVENT_CLIENTS, `${MAX_EVENT_CLIENTS} streams open`);
+    const refused = await fetch(`${base}/api/events?token=${web.token}`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'BUSY' });
+    // One page closes: the next one gets in.
+    open.pop()?.close();
+    await waitUntil(() => web.eventClients === MAX_EVENT_CLIENTS - 1, 'a stream closed');
+    const admitted = await EventClient.open(`${base}/api/events?token=${web.token}`);
+    open.push(admitted);
+    expect(admitted.response.status).toBe(200);
   });
 });
 
