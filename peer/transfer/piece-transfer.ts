@@ -170,7 +170,8 @@ export class Transfer {
         length: end - offset,
         pieceSize,
         fileSize: size,
-        version: this.info.version,
+        // Each holder's own version token: holders of the same content name different ones.
+        version: source.version ?? this.info.version,
         slots: this.slots,
         signal: this.finished.signal,
         prefill,

@@ -177,7 +177,7 @@ export async function chooseVersion(
     }
     const key = `${answer.value.size}:${answer.value.sha256}:${answer.value.pieceSize}`;
     const group = groups.get(key) ?? { info: answer.value, sources: [] };
-    group.sources.push(source);
+    group.sources.push({ ...source, version: answer.value.version });
     groups.set(key, group);
   });
   let best: { info: FileInfo; sources: Source[] } | undefined;
