@@ -125,7 +125,9 @@ export class CliProcess {
         reject,
         timer: setTimeout(() => {
           this.waiters = this.waiters.filter((other) => other !== waiter);
-          reject(new Error(`timed out after ${(timeoutMs / 1000).toFixed(1)} s ${this.describeWait(waiter)}`));
+          reject(
+            new Error(`timed out after ${(timeoutMs / 1000).toFixed(1)} s ${this.describeWait(waiter)}`),
+          );
         }, timeoutMs),
       };
       this.waiters.push(waiter);
