@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeIndexReply, decodeIndexRequest } from '../../shared/index-protocol.ts';
+import {
+  decodeIndexReply,
+  decodeIndexRequest,
+  errorReply,
+  joinRequest,
+} from '../../shared/index-protocol.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import { errorCode } from '../helpers/error-code.ts';
 
@@ -25,11 +30,19 @@ describe('index protocol codec', () => {
     ).toMatchObject({ files: ['z', 'a'] });
   });
 
-  it('encodes one JSON object per line, golden bytes', () => {
-    expect(encodeLine({ type: 'SEARCH_OK', peers: ['127.0.0.1:8776'] })).toBe(
-      '{"type":"SEARCH_OK","peers":["127.0.0.1:8776"]}\n',
+  it('encodes the JOIN napshare sends as the golden bytes of docs/protocol.md', () => {
+    // Written out from the byte-exact examples, never from napshare's encoder.
+    expect(encodeLine(joinRequest('127.0.0.1', 8776, ['aula1.mp4', 'aula2.mp4']))).toBe(
+      '{"type":"JOIN","ip":"127.0.0.1","port":8776,"files":["aula1.mp4","aula2.mp4"]}\n',
     );
-    expect(encodeLine({ type: 'JOIN_OK' })).toBe('{"type":"JOIN_OK"}\n');
+    expect(encodeLine(joinRequest('127.0.0.1', 40001, ['aula1.mp4'], 'ana'))).toBe(
+      '{"type":"JOIN","ip":"127.0.0.1","port":40001,"files":["aula1.mp4"],"alias":"ana"}\n',
+    );
+    expect(
+      encodeLine(errorReply('SERVER_FULL', 'The index server is full (3 peers joined); try again later.')),
+    ).toBe(
+      '{"type":"ERROR","code":"SERVER_FULL","message":"The index server is full (3 peers joined); try again later."}\n',
+    );
   });
 
   it.each([

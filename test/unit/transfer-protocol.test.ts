@@ -5,6 +5,7 @@ import {
   decodeAuthResponse,
   decodeTransferReply,
   decodeTransferRequest,
+  rejection,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
 import { errorCode } from '../helpers/error-code.ts';
@@ -33,15 +34,12 @@ describe('transfer protocol requests', () => {
     });
   });
 
-  it('golden bytes of the replies a downloader reads', () => {
-    expect(encodeLine({ type: 'DOWNLOAD_OK', size: 5 })).toBe('{"type":"DOWNLOAD_OK","size":5}\n');
-    expect(
-      encodeLine({
-        type: 'DOWNLOAD_REJECTED',
-        reason: 'BUSY',
-        message: 'Already 8 uploads in progress; try again later.',
-      }),
-    ).toBe(
+  it('encodes refusals as the golden bytes of docs/protocol.md', () => {
+    // Written out from the documented lines, never from napshare's encoder.
+    expect(encodeLine(rejection('NOT_FOUND', 'No shared file named "x.mp4".'))).toBe(
+      '{"type":"DOWNLOAD_REJECTED","reason":"NOT_FOUND","message":"No shared file named \\"x.mp4\\"."}\n',
+    );
+    expect(encodeLine(rejection('BUSY', 'Already 8 uploads in progress; try again later.'))).toBe(
       '{"type":"DOWNLOAD_REJECTED","reason":"BUSY","message":"Already 8 uploads in progress; try again later."}\n',
     );
   });
