@@ -114,3 +114,68 @@ describe('Registry', () => {
     );
   });
 });
+
+describe('Registry: what each operation returns, and its refusals in words', () => {
+  const refusal = async (run: () => Promise<unknown>): Promise<string> =>
+    run().then(
+      () => 'accepted',
+      (error: Error & { code?: string }) => `${error.code}: ${error.message}`,
+    );
+
+  it('JOIN returns the entry, and the connection it displaced only when there was one', async () => {
+    const registry = new Registry();
+    const first = await registry.join(1, '127.0.0.1', 8776, ['a', 'a', 'b']);
+    expect(first).toStrictEqual({
+      entry: { address: '127.0.0.1:8776', ip: '127.0.0.1', port: 8776, files: ['a', 'b'], connection: 1 },
+    });
+    const second = await registry.join(2, '127.0.0.1', 8776, [], 'tina');
+    expect(second).toStrictEqual({
+      entry: {
+        address: '127.0.0.1:8776',
+        ip: '127.0.0.1',
+        port: 8776,
+        files: [],
+        connection: 2,
+        alias: 'tina',
+      },
+      displaced: 1,
+    });
+  });
+
+  it('ALIAS and SET_FILES return copies of the entry as it now is', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a']);
+    const renamed = await registry.setAlias(1, 'bob');
+    expect(renamed).toMatchObject({ address: '127.0.0.1:8776', alias: 'bob', files: ['a'] });
+    renamed.files.push('not really');
+    const replaced = await registry.setFiles(1, ['x', 'y', 'x']);
+    expect(replaced).toMatchObject({ address: '127.0.0.1:8776', alias: 'bob', files: ['x', 'y'] });
+    replaced.files.push('nor this');
+    expect((await registry.snapshot())[0]?.files).toEqual(['x', 'y']);
+    expect((await registry.search(1, 'x')).peers).toEqual(['127.0.0.1:8776']);
+  });
+
+  it("CHAT's sender is a copy; its files are the sender's", async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a'], 'tina');
+    const { sender } = await registry.chatRecipients(1);
+    expect(sender).toMatchObject({ alias: 'tina', files: ['a'] });
+    sender.files.push('b');
+    expect((await registry.snapshot())[0]?.files).toEqual(['a']);
+  });
+
+  it('refuses in one sentence each: full, not joined, chat without an alias', async () => {
+    const registry = new Registry({ maxPeers: 2 });
+    await registry.join(1, '127.0.0.1', 8776, []);
+    await registry.join(2, '127.0.0.1', 8777, []);
+    expect(await refusal(() => registry.join(3, '127.0.0.1', 8778, []))).toBe(
+      'SERVER_FULL: The index server is full (2 peers joined); try again later.',
+    );
+    expect(await refusal(() => registry.search(9, 'a'))).toBe(
+      'NOT_JOINED: JOIN first: this connection has not joined the index.',
+    );
+    expect(await refusal(() => registry.chatRecipients(1))).toBe(
+      'BAD_REQUEST: CHAT needs an alias: send ALIAS (or JOIN with one) first.',
+    );
+  });
+});
