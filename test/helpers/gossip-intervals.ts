@@ -7,6 +7,7 @@
  * Peer Requests follow the schedule instead of being sent on every tick while it seeks peers.
  */
 import dgram from 'node:dgram';
+import { expect } from 'vitest';
 import { withDeadline } from './wait.ts';
 
 const HELLO = Buffer.from([104, 1, 1, 2]);
@@ -100,4 +101,17 @@ export async function measureGossipIntervals(
     clearInterval(beat);
     await Promise.all([close(keeper.socket), close(silent.socket)]);
   }
+}
+
+/**
+ * The seed's intervals, as measured. Lower bounds: timers never fire early. Upper bounds: room for
+ * a loaded machine, yet below what the next plausible wrong value (3 s, 20 s, 10 s) would give.
+ */
+export function expectSeedIntervals(measured: GossipIntervals): void {
+  expect(measured.helloIntervalMs).toBeGreaterThanOrEqual(900);
+  expect(measured.helloIntervalMs).toBeLessThan(2500);
+  expect(measured.requestIntervalMs).toBeGreaterThanOrEqual(9000);
+  expect(measured.requestIntervalMs).toBeLessThan(15_000);
+  expect(measured.silentRemovedAfterMs).toBeGreaterThanOrEqual(4000);
+  expect(measured.silentRemovedAfterMs).toBeLessThan(8000);
 }

@@ -14,16 +14,7 @@ import {
   requireObjects,
   withAlias,
 } from '../../shared/discovery-fields.ts';
-
-/** `CODE: message` of the NapError `run` throws, or 'accepted'. */
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as { code?: string }).code}: ${(error as Error).message}`;
-  }
-  return 'accepted';
-}
+import { refusalOf } from '../helpers/error-code.ts';
 
 const ALIAS_RULE = `an alias is 1 to ${MAX_ALIAS_CHARS} characters without spaces, ":" or control characters`;
 
@@ -48,12 +39,12 @@ describe('aliases', () => {
 
   it('typed by a person: BAD_ARGUMENT with the alias quoted', () => {
     expect(assertAlias('tina')).toBe('tina');
-    expect(refusal(() => assertAlias('a b'))).toBe(`BAD_ARGUMENT: Invalid alias "a b": ${ALIAS_RULE}.`);
+    expect(refusalOf(() => assertAlias('a b'))).toBe(`BAD_ARGUMENT: Invalid alias "a b": ${ALIAS_RULE}.`);
   });
 
   it('sent by a peer: BAD_REQUEST naming the message and the field', () => {
     expect(requireAlias({ type: 'ALIAS', alias: 'bob' }, 'alias')).toBe('bob');
-    expect(refusal(() => requireAlias({ type: 'ALIAS', alias: 'a:b' }, 'alias'))).toBe(
+    expect(refusalOf(() => requireAlias({ type: 'ALIAS', alias: 'a:b' }, 'alias'))).toBe(
       'BAD_REQUEST: ALIAS: field "alias" must be 1 to 32 characters without spaces, ":" or controls.',
     );
   });
@@ -76,7 +67,7 @@ describe('chat texts', () => {
 
   it('in a CHAT request: BAD_REQUEST with the problem', () => {
     expect(requireChatText({ type: 'CHAT', text: 'oi' })).toBe('oi');
-    expect(refusal(() => requireChatText({ type: 'CHAT', text: '' }))).toBe(
+    expect(refusalOf(() => requireChatText({ type: 'CHAT', text: '' }))).toBe(
       'BAD_REQUEST: CHAT: a chat message is not empty.',
     );
   });
@@ -87,7 +78,7 @@ describe('departures and list entries', () => {
     for (const reason of ['left', 'closed', 'timeout'])
       expect(requireLeaveReason({ type: 'PEER_LEFT', reason })).toBe(reason);
     for (const reason of ['', 'bored', 'LEFT'])
-      expect(refusal(() => requireLeaveReason({ type: 'PEER_LEFT', reason }))).toBe(
+      expect(refusalOf(() => requireLeaveReason({ type: 'PEER_LEFT', reason }))).toBe(
         'BAD_REQUEST: PEER_LEFT: field "reason" must be "left", "closed" or "timeout".',
       );
   });
@@ -103,7 +94,7 @@ describe('departures and list entries', () => {
     expect(decodeHolder({ address: 'a', alias: 'x' })).toStrictEqual({ address: 'a', alias: 'x' });
     expect(withAlias({ n: 1 }, undefined)).toStrictEqual({ n: 1 });
     expect(withAlias({ n: 1 }, 'x')).toStrictEqual({ n: 1, alias: 'x' });
-    expect(refusal(() => decodeHolder({ address: 'a', alias: 'a b' }))).toMatch(/^BAD_REQUEST: /);
+    expect(refusalOf(() => decodeHolder({ address: 'a', alias: 'a b' }))).toMatch(/^BAD_REQUEST: /);
   });
 
   it('a list field is an array of objects, nothing else', () => {
@@ -111,7 +102,7 @@ describe('departures and list entries', () => {
     expect(requireObjects({ type: 'LIST_OK', peers: [{ a: 1 }, {}] }, 'peers')).toEqual([{ a: 1 }, {}]);
     for (const peers of [undefined, 'x', {}, [1], ['x'], [null], [[]], [{}, null]])
       expect(
-        refusal(() => requireObjects({ type: 'LIST_OK', peers }, 'peers')),
+        refusalOf(() => requireObjects({ type: 'LIST_OK', peers }, 'peers')),
         JSON.stringify(peers),
       ).toBe('BAD_REQUEST: LIST_OK: field "peers" must be an array of objects.');
   });

@@ -9,6 +9,7 @@ import {
   MAX_DATAGRAM_BYTES,
 } from '../../peer/gossip/tlv-codec.ts';
 import { isNapError } from '../../shared/errors.ts';
+import { refusalOf } from '../helpers/error-code.ts';
 
 /** Hex without spaces, from a spaced string such as '68 01 01 02'. */
 const hex = (spaced: string) => Buffer.from(spaced.replace(/\s+/g, ''), 'hex');
@@ -215,15 +216,6 @@ function isBoundary(tlvs: GossipTlv[], length: number): boolean {
 }
 
 describe('gossip TLV codec: exact bounds and refusals', () => {
-  /** `CODE: message` of the NapError `run` throws, or 'accepted'. */
-  const refusal = (run: () => unknown): string => {
-    try {
-      run();
-    } catch (error) {
-      return `${(error as { code?: string }).code}: ${(error as Error).message}`;
-    }
-    return 'accepted';
-  };
   const address = (host: string, port = 1): GossipTlv => ({ type: 'peer-address', host, port });
 
   it('builds a datagram of exactly 1400 bytes, and not one byte more', () => {
@@ -232,19 +224,19 @@ describe('gossip TLV codec: exact bounds and refusals', () => {
       ...Array(3).fill({ type: 'hello' }),
     ];
     expect(encodeDatagram(full)).toHaveLength(1400);
-    expect(refusal(() => encodeDatagram([...full, { type: 'hello' }]))).toBe(
+    expect(refusalOf(() => encodeDatagram([...full, { type: 'hello' }]))).toBe(
       'PROTOCOL: A gossip datagram of 1402 bytes exceeds 1400 bytes.',
     );
   });
 
   it('says which header it ignored', () => {
-    expect(refusal(() => decodeDatagram(hex('')))).toBe(
+    expect(refusalOf(() => decodeDatagram(hex('')))).toBe(
       'PROTOCOL: Not a gossip datagram (header nothing, expected 6801).',
     );
-    expect(refusal(() => decodeDatagram(hex('68')))).toBe(
+    expect(refusalOf(() => decodeDatagram(hex('68')))).toBe(
       'PROTOCOL: Not a gossip datagram (header 68, expected 6801).',
     );
-    expect(refusal(() => decodeDatagram(hex('68 02 01 02')))).toBe(
+    expect(refusalOf(() => decodeDatagram(hex('68 02 01 02')))).toBe(
       'PROTOCOL: Not a gossip datagram (header 6802, expected 6801).',
     );
   });
@@ -253,7 +245,7 @@ describe('gossip TLV codec: exact bounds and refusals', () => {
     expect(encodeDatagram([address('1.2.3.4', 0)])).toEqual(hex('68 01 03 08 00 00 01 02 03 04'));
     for (const port of [-1, 1.5, 65536, Number.NaN])
       expect(
-        refusal(() => encodeDatagram([address('1.2.3.4', port)])),
+        refusalOf(() => encodeDatagram([address('1.2.3.4', port)])),
         String(port),
       ).toBe(`PROTOCOL: Port ${port} does not fit a Peer Address TLV.`);
   });
@@ -272,16 +264,16 @@ describe('gossip TLV codec: exact bounds and refusals', () => {
       '',
     ])
       expect(
-        refusal(() => encodeDatagram([address(host)])),
+        refusalOf(() => encodeDatagram([address(host)])),
         host,
       ).toBe(`PROTOCOL: ${JSON.stringify(host)} is not a dotted IPv4 address.`);
   });
 
   it('never encodes what it only decodes (a short or unknown TLV)', () => {
-    expect(refusal(() => encodeDatagram([{ type: 'unknown', code: 9, length: 5 }]))).toBe(
+    expect(refusalOf(() => encodeDatagram([{ type: 'unknown', code: 9, length: 5 }]))).toBe(
       'PROTOCOL: Cannot encode a TLV of type "unknown" (it is only ever decoded).',
     );
-    expect(refusal(() => encodeDatagram([{ type: 'short', code: 3, length: 4 }]))).toBe(
+    expect(refusalOf(() => encodeDatagram([{ type: 'short', code: 3, length: 4 }]))).toBe(
       'PROTOCOL: Cannot encode a TLV of type "short" (it is only ever decoded).',
     );
   });

@@ -8,7 +8,7 @@ import {
   MAX_INDEX_LINE_BYTES,
 } from '../../shared/index-protocol.ts';
 import { encodeLine } from '../../shared/json-line.ts';
-import { errorCode } from '../helpers/error-code.ts';
+import { errorCode, refusalOf } from '../helpers/error-code.ts';
 
 const codeOf = (line: string) => errorCode(() => decodeIndexRequest(line));
 
@@ -81,16 +81,6 @@ describe('index protocol codec', () => {
   });
 });
 
-/** `CODE: message` of the NapError `run` throws, or 'accepted'. */
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as { code?: string }).code}: ${(error as Error).message}`;
-  }
-  return 'accepted';
-}
-
 describe('index protocol codec: exact shapes and refusals', () => {
   it('reads lines of up to 1 MiB (docs/protocol.md)', () => {
     expect(MAX_INDEX_LINE_BYTES).toBe(1_048_576);
@@ -107,7 +97,7 @@ describe('index protocol codec: exact shapes and refusals', () => {
       'BAD_REQUEST: JOIN: field "port" must be an integer from 1 to 65535.',
     ],
   ])('refuses the request %s', (line, sentence) => {
-    expect(refusal(() => decodeIndexRequest(line))).toBe(sentence);
+    expect(refusalOf(() => decodeIndexRequest(line))).toBe(sentence);
   });
 
   it('decodes each reply to exactly its fields', () => {
@@ -126,22 +116,22 @@ describe('index protocol codec: exact shapes and refusals', () => {
       reason: 'left',
       alias: 'x',
     });
-    expect(refusal(() => decodeIndexReply('{"type":"PEER_LEFT","address":"a","reason":"left"}'))).toBe(
+    expect(refusalOf(() => decodeIndexReply('{"type":"PEER_LEFT","address":"a","reason":"left"}'))).toBe(
       'PROTOCOL: Unexpected pushed PEER_LEFT where a reply was expected.',
     );
-    expect(refusal(() => decodeIndexReply('{"type":"CHAT","alias":"t","from":"a","text":"hi"}'))).toBe(
+    expect(refusalOf(() => decodeIndexReply('{"type":"CHAT","alias":"t","from":"a","text":"hi"}'))).toBe(
       'PROTOCOL: Unexpected pushed CHAT where a reply was expected.',
     );
   });
 
   it('reports what a server sends wrong as PROTOCOL, in its own words', () => {
-    expect(refusal(() => decodeIndexReply('{"type":"NOPE"}'))).toBe(
+    expect(refusalOf(() => decodeIndexReply('{"type":"NOPE"}'))).toBe(
       'PROTOCOL: Unexpected reply type "NOPE" from the index server.',
     );
-    expect(refusal(() => decodeIndexReply('{"type":"SEARCH_OK","peers":"x"}'))).toBe(
+    expect(refusalOf(() => decodeIndexReply('{"type":"SEARCH_OK","peers":"x"}'))).toBe(
       'PROTOCOL: The index server sent a malformed message: SEARCH_OK: field "peers" must be an array of strings.',
     );
-    expect(refusal(() => decodeIndexMessage('{"type":"CHAT","alias":"a b","from":"x","text":"hi"}'))).toBe(
+    expect(refusalOf(() => decodeIndexMessage('{"type":"CHAT","alias":"a b","from":"x","text":"hi"}'))).toBe(
       'PROTOCOL: The index server sent a malformed message: CHAT: field "alias" must be 1 to 32 characters without spaces, ":" or controls.',
     );
   });

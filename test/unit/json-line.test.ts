@@ -1,6 +1,5 @@
 /** The framing every TCP protocol shares: one JSON object per line, and its field readers. */
 import { describe, expect, it } from 'vitest';
-import { isNapError } from '../../shared/errors.ts';
 import {
   encodeLine,
   optionalCount,
@@ -10,17 +9,10 @@ import {
   requireString,
   requireStringArray,
 } from '../../shared/json-line.ts';
+import { refusalOf } from '../helpers/error-code.ts';
 
-/** The BAD_REQUEST sentence `run` throws (fails the test on anything else). */
-function badRequest(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (isNapError(error, 'BAD_REQUEST')) return error.message;
-    throw error;
-  }
-  throw new Error('expected a BAD_REQUEST');
-}
+/** The BAD_REQUEST sentence `run` throws. */
+const badRequest = (run: () => unknown) => refusalOf(run).replace(/^BAD_REQUEST: /, '');
 
 describe('JSON lines', () => {
   it('encodes one object as one line', () => {

@@ -12,6 +12,7 @@ import {
   MAX_CONTROL_BYTES,
 } from '../../peer/lan/datagram.ts';
 import { NapError } from '../../shared/errors.ts';
+import { refusalOf } from '../helpers/error-code.ts';
 
 const OFFER = { file: 'a.bin', size: 1234, ip: '127.0.0.1', port: 40123 };
 
@@ -148,24 +149,14 @@ describe('LAN control datagrams', () => {
   });
 });
 
-/** `CODE: message` of the NapError `run` throws, or 'accepted'. */
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as { code?: string }).code}: ${(error as Error).message}`;
-  }
-  return 'accepted';
-}
-
 describe('LAN datagrams: bounds and refusals, each in its own words', () => {
   it('chat: up to MAX_CHAT_BYTES on the wire, both ways', () => {
     expect(MAX_CHAT_BYTES).toBe(8192);
-    expect(refusal(() => decodeDatagram(Buffer.alloc(MAX_CHAT_BYTES, 0x41)))).toBe('accepted');
-    expect(refusal(() => decodeDatagram(Buffer.alloc(MAX_CHAT_BYTES + 1, 0x41)))).toBe(
+    expect(refusalOf(() => decodeDatagram(Buffer.alloc(MAX_CHAT_BYTES, 0x41)))).toBe('accepted');
+    expect(refusalOf(() => decodeDatagram(Buffer.alloc(MAX_CHAT_BYTES + 1, 0x41)))).toBe(
       'BAD_REQUEST: Ignored a chat datagram longer than 8192 bytes.',
     );
-    expect(refusal(() => encodeChat('x'.repeat(MAX_CHAT_BYTES)))).toBe(
+    expect(refusalOf(() => encodeChat('x'.repeat(MAX_CHAT_BYTES)))).toBe(
       'BAD_ARGUMENT: The message is longer than 8191 bytes.',
     );
   });
@@ -174,7 +165,7 @@ describe('LAN datagrams: bounds and refusals, each in its own words', () => {
     ['   ', 'BAD_ARGUMENT: The message is empty.'],
     ['two\nlines', 'BAD_ARGUMENT: A message is one line of text without control characters.'],
   ])('refuses to send %j', (text, sentence) => {
-    expect(refusal(() => encodeChat(text))).toBe(sentence);
+    expect(refusalOf(() => encodeChat(text))).toBe(sentence);
   });
 
   it.each([
@@ -237,7 +228,7 @@ describe('LAN datagrams: bounds and refusals, each in its own words', () => {
       'BAD_REQUEST: Ignored a withdrawal without a valid IPv4 address and port.',
     ],
   ])('ignores %s', (_what, data, sentence) => {
-    expect(refusal(() => decodeDatagram(data))).toBe(sentence);
+    expect(refusalOf(() => decodeDatagram(data))).toBe(sentence);
   });
 
   it('control: up to MAX_CONTROL_BYTES on the wire, both ways', () => {
@@ -245,14 +236,14 @@ describe('LAN datagrams: bounds and refusals, each in its own words', () => {
     const padded = (bytes: number) =>
       Buffer.concat([encodeQuery(), Buffer.alloc(bytes - encodeQuery().length, 0x20)]);
     expect(decodeDatagram(padded(MAX_CONTROL_BYTES))).toEqual({ type: 'QUERY' });
-    expect(refusal(() => decodeDatagram(padded(MAX_CONTROL_BYTES + 1)))).toBe(
+    expect(refusalOf(() => decodeDatagram(padded(MAX_CONTROL_BYTES + 1)))).toBe(
       'BAD_REQUEST: Ignored a control datagram longer than 1024 bytes.',
     );
     // An offer whose name makes it exactly 1024 bytes is sent; one byte more is refused.
     const base = encodeOffer({ ...OFFER, file: '' }).length;
     const named = (length: number) => encodeOffer({ ...OFFER, file: 'x'.repeat(length) });
     expect(named(MAX_CONTROL_BYTES - base)).toHaveLength(MAX_CONTROL_BYTES);
-    expect(refusal(() => named(MAX_CONTROL_BYTES - base + 1))).toBe(
+    expect(refusalOf(() => named(MAX_CONTROL_BYTES - base + 1))).toBe(
       'BAD_ARGUMENT: The announcement is too long.',
     );
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../server/registry.ts';
 import { isNapError } from '../../shared/errors.ts';
+import { asyncRefusalOf } from '../helpers/error-code.ts';
 
 describe('Registry', () => {
   it('JOIN, SEARCH (exact name, join order) and UPDATE', async () => {
@@ -116,12 +117,6 @@ describe('Registry', () => {
 });
 
 describe('Registry: what each operation returns, and its refusals in words', () => {
-  const refusal = async (run: () => Promise<unknown>): Promise<string> =>
-    run().then(
-      () => 'accepted',
-      (error: Error & { code?: string }) => `${error.code}: ${error.message}`,
-    );
-
   it('JOIN returns the entry, and the connection it displaced only when there was one', async () => {
     const registry = new Registry();
     const first = await registry.join(1, '127.0.0.1', 8776, ['a', 'a', 'b']);
@@ -168,13 +163,13 @@ describe('Registry: what each operation returns, and its refusals in words', () 
     const registry = new Registry({ maxPeers: 2 });
     await registry.join(1, '127.0.0.1', 8776, []);
     await registry.join(2, '127.0.0.1', 8777, []);
-    expect(await refusal(() => registry.join(3, '127.0.0.1', 8778, []))).toBe(
+    expect(await asyncRefusalOf(() => registry.join(3, '127.0.0.1', 8778, []))).toBe(
       'SERVER_FULL: The index server is full (2 peers joined); try again later.',
     );
-    expect(await refusal(() => registry.search(9, 'a'))).toBe(
+    expect(await asyncRefusalOf(() => registry.search(9, 'a'))).toBe(
       'NOT_JOINED: JOIN first: this connection has not joined the index.',
     );
-    expect(await refusal(() => registry.chatRecipients(1))).toBe(
+    expect(await asyncRefusalOf(() => registry.chatRecipients(1))).toBe(
       'BAD_REQUEST: CHAT needs an alias: send ALIAS (or JOIN with one) first.',
     );
   });

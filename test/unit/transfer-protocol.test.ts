@@ -10,7 +10,7 @@ import {
   rejection,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
-import { errorCode } from '../helpers/error-code.ts';
+import { errorCode, refusalOf } from '../helpers/error-code.ts';
 
 const HASH = 'ab'.repeat(32);
 
@@ -107,16 +107,6 @@ describe('transfer protocol replies', () => {
   });
 });
 
-/** The sentence of the NapError `run` throws, with its code: `CODE: message`. */
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as { code?: string }).code}: ${(error as Error).message}`;
-  }
-  return 'accepted';
-}
-
 describe('transfer protocol: exact shapes and refusals', () => {
   it('adds offset, length and keyword only when they are given', () => {
     expect(decodeTransferRequest('{"type":"DOWNLOAD","file":"a"}')).toStrictEqual({
@@ -138,7 +128,7 @@ describe('transfer protocol: exact shapes and refusals', () => {
 
   it('takes a LIST keyword of up to 255 UTF-8 bytes', () => {
     const at = (keyword: string) =>
-      refusal(() => decodeTransferRequest(JSON.stringify({ type: 'LIST', keyword })));
+      refusalOf(() => decodeTransferRequest(JSON.stringify({ type: 'LIST', keyword })));
     expect(at('k'.repeat(255))).toBe('accepted');
     expect(at('é'.repeat(127))).toBe('accepted');
     const tooLong = 'BAD_REQUEST: LIST: field "keyword" must be a non-empty string of at most 255 bytes.';
@@ -154,7 +144,7 @@ describe('transfer protocol: exact shapes and refusals', () => {
       'BAD_REQUEST: DOWNLOAD: field "offset" must be a non-negative integer.',
     ],
   ])('refuses the request %s', (line, sentence) => {
-    expect(refusal(() => decodeTransferRequest(line))).toBe(sentence);
+    expect(refusalOf(() => decodeTransferRequest(line))).toBe(sentence);
   });
 
   it.each([
@@ -172,7 +162,7 @@ describe('transfer protocol: exact shapes and refusals', () => {
       'BAD_REQUEST: AUTH: field "proof" must be 64 lower-case hex digits.',
     ],
   ])('refuses the answer %s', (line, sentence) => {
-    expect(refusal(() => decodeAuthResponse(line))).toBe(sentence);
+    expect(refusalOf(() => decodeAuthResponse(line))).toBe(sentence);
   });
 
   it('decodes every reply a downloader reads, with optional fields only when sent', () => {
@@ -235,7 +225,7 @@ describe('transfer protocol: exact shapes and refusals', () => {
     ],
     ['{"type":"HELLO"}', 'PROTOCOL: Unexpected reply type "HELLO" from the peer.'],
   ])('refuses the reply %s', (line, sentence) => {
-    expect(refusal(() => decodeTransferReply(line))).toBe(sentence);
+    expect(refusalOf(() => decodeTransferReply(line))).toBe(sentence);
   });
 
   const info = (fields: Record<string, unknown>) =>
@@ -243,10 +233,10 @@ describe('transfer protocol: exact shapes and refusals', () => {
 
   it('takes piece sizes from 1 byte to MAX_PIECE_BYTES', () => {
     expect(
-      refusal(() => decodeTransferReply(info({ size: 3, pieceSize: 1, pieces: [HASH, HASH, HASH] }))),
+      refusalOf(() => decodeTransferReply(info({ size: 3, pieceSize: 1, pieces: [HASH, HASH, HASH] }))),
     ).toBe('accepted');
-    expect(refusal(() => decodeTransferReply(info({ pieceSize: MAX_PIECE_BYTES })))).toBe('accepted');
-    expect(refusal(() => decodeTransferReply(info({ size: 0, pieces: [] })))).toBe('accepted');
+    expect(refusalOf(() => decodeTransferReply(info({ pieceSize: MAX_PIECE_BYTES })))).toBe('accepted');
+    expect(refusalOf(() => decodeTransferReply(info({ size: 0, pieces: [] })))).toBe('accepted');
   });
 
   it.each([
@@ -269,7 +259,7 @@ describe('transfer protocol: exact shapes and refusals', () => {
     ['a piece hash with a suffix', { pieces: [`${HASH}0`] }, 'pieces', 'one SHA-256 per piece of the file'],
     ['a hash too many', { pieces: [HASH, HASH] }, 'pieces', 'one SHA-256 per piece of the file'],
   ])('refuses INFO_OK with %s', (_what, fields, field, expected) => {
-    expect(refusal(() => decodeTransferReply(info(fields)))).toBe(
+    expect(refusalOf(() => decodeTransferReply(info(fields)))).toBe(
       `BAD_REQUEST: INFO_OK: field "${field}" must be ${expected}.`,
     );
   });
