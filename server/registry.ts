@@ -196,6 +196,14 @@ export class Registry {
     return this.peers.size;
   }
 
+  /**
+   * Distinct file names in the index. A name leaves with its last holder, so this stays bounded
+   * by what the joined peers announce now, however many came and went.
+   */
+  get indexedNames(): number {
+    return this.holders.size;
+  }
+
   private requireJoined(connection: ConnectionId): PeerEntry {
     const address = this.joined.get(connection);
     const entry = address === undefined ? undefined : this.peers.get(address);
