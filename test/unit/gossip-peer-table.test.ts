@@ -391,3 +391,35 @@ describe('gossip peer table: defaults, order and change tracking in detail', () 
     expect(isUsableAddress('224.0.0.1', 1)).toBe(false);
   });
 });
+
+describe('gossip peer table: the most stable peers first', () => {
+  it('orders active peers by the start of their unbroken run, whatever the order they came in', () => {
+    const { clock, table } = makeTable({ maxPending: 8 });
+    // Learned in one order, active since times in another (one of them since 0).
+    for (const host of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) table.onPeerAddress(host, 1);
+    const activeSince: [string, number][] = [
+      ['10.0.0.3', 0],
+      ['10.0.0.1', 300],
+      ['10.0.0.4', 600],
+      ['10.0.0.2', 900],
+    ];
+    for (const [host, at] of activeSince) {
+      clock.now = at;
+      table.onHello(host, 1);
+    }
+    clock.now = 3000;
+    for (const [host] of activeSince) table.onHello(host, 1);
+    expect(table.activePeers().map((entry) => entry.host)).toEqual([
+      '10.0.0.3',
+      '10.0.0.1',
+      '10.0.0.4',
+      '10.0.0.2',
+    ]);
+    expect(table.entries().map((entry) => entry.host)).toEqual([
+      '10.0.0.3',
+      '10.0.0.1',
+      '10.0.0.4',
+      '10.0.0.2',
+    ]);
+  });
+});

@@ -174,3 +174,26 @@ describe('Registry: what each operation returns, and its refusals in words', () 
     );
   });
 });
+
+describe('Registry: bounded by who is joined now', () => {
+  it('forgets a file name with its last holder: by leave, re-JOIN, SET_FILES or takeover', async () => {
+    const registry = new Registry();
+    const names = (prefix: string) => Array.from({ length: 100 }, (_, i) => `${prefix}-${i}.bin`);
+    for (let round = 0; round < 5; round++) {
+      await registry.join(1, '127.0.0.1', 8776, names(`left${round}`));
+      await registry.leave(1);
+    }
+    expect(registry.indexedNames).toBe(0);
+    await registry.join(1, '127.0.0.1', 8776, names('first'));
+    await registry.join(1, '127.0.0.1', 8776, names('second'));
+    expect(registry.indexedNames).toBe(100);
+    await registry.setFiles(1, ['only.bin']);
+    expect(registry.indexedNames).toBe(1);
+    await registry.join(2, '127.0.0.1', 8777, ['only.bin', 'other.bin']);
+    await registry.join(3, '127.0.0.1', 8776, []); // takes over 8776: only.bin stays, held by 8777
+    expect(registry.indexedNames).toBe(2);
+    expect((await registry.search(2, 'only.bin')).peers).toEqual(['127.0.0.1:8777']);
+    await registry.leave(2);
+    expect(registry.indexedNames).toBe(0);
+  });
+});
