@@ -1,9 +1,12 @@
 /**
  * Downloading a file from one peer (seed 003, 5f and 5h), as the course's DOWNLOAD does: the
  * transfer engine (peer/transfer/download.ts) with a single source. The file is written as
- * `<name>.part`, verified piece by piece and renamed only when complete; an interrupted download
- * leaves the `.part`, and the next one continues from it.
+ * `<name>.part`, verified piece by piece and named only when complete (never over a file); an
+ * interrupted download leaves the `.part`, and the next one continues from it. The peer must be
+ * verified unless `plain` says the index lists it without INFO: the LAN and DHT modes never set
+ * it (their peers are napshare's), the chat mode's /fetch sets it from QUERY.
  */
+import { type ErrorCode, isNapError } from '../shared/errors.ts';
 import type { Log } from '../shared/log.ts';
 import { download, type Progress } from './transfer/download.ts';
 
@@ -21,6 +24,8 @@ export interface DownloadJob {
    * proof (hex) for `file` and the server's `nonce`. Without it a challenge is a REJECTED error.
    */
   answerChallenge?: (file: string, nonce: string) => string;
+  /** The index lists this peer without the INFO capability: it may be fetched unverified. */
+  plain?: boolean;
 }
 
 export interface DownloadResult {
@@ -29,11 +34,15 @@ export interface DownloadResult {
   sha256: string;
   /** Bytes moved over the network (less than `size` when a `.part` was resumed). */
   transferred: number;
+  /** False only for a `plain` peer: the copy could not be checked (the caller says so). */
+  verified: boolean;
 }
 
 export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
-  const { path, size, sha256, transferred } = await download({
-    sources: [{ host: job.host, port: job.port }],
+  const { path, size, sha256, transferred, verified } = await download({
+    sources: [
+      job.plain ? { host: job.host, port: job.port, plain: true } : { host: job.host, port: job.port },
+    ],
     file: job.file,
     folder: job.folder,
     log: job.log,
@@ -42,5 +51,20 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
       ((progress: Progress) => job.onProgress?.(progress.done, progress.total, progress.sources)),
     answerChallenge: job.answerChallenge,
   });
-  return { path, size, sha256, transferred };
+  return { path, size, sha256, transferred, verified };
+}
+
+/** Failures of this folder, not of the peer asked (README, "Downloads"): no other peer does better. */
+const FOLDER_ERRORS: readonly ErrorCode[] = [
+  'EXISTS',
+  'IN_PROGRESS',
+  'DISK_FULL',
+  'PERMISSION_DENIED',
+  'READ_ONLY',
+  'FOLDER_GONE',
+];
+
+/** Whether trying the next holder of the file is pointless after `error`. */
+export function isFolderError(error: unknown): boolean {
+  return isNapError(error) && FOLDER_ERRORS.includes(error.code);
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import { listen } from '../io/listen.ts';
 import { SocketLines } from '../io/socket-lines.ts';
-import { describeError, isNapError } from '../shared/errors.ts';
+import { describeError, isNapError, NapError } from '../shared/errors.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import {
@@ -20,7 +20,7 @@ import {
   rejection,
   type TransferRequest,
 } from '../shared/transfer-protocol.ts';
-import { HashCache } from './file-hasher.ts';
+import { currentVersion, fileVersion, HashCache } from './file-hasher.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { sendFileRange } from './send-file.ts';
 import type { Catalog } from './shared-folder.ts';
@@ -163,7 +163,18 @@ export class FileServer {
       }
       const handle = await fs.open(shared.path, 'r');
       try {
-        const size = (await handle.stat()).size;
+        const stat = await handle.stat({ bigint: true });
+        const size = Number(stat.size);
+        // The version the bytes are sent from; they must all come from it (docs/protocol.md, INFO).
+        const version = fileVersion(stat);
+        if (request.version !== undefined && request.version !== version) {
+          this.hashes.forget(shared.path);
+          return this.refuse(
+            socket,
+            remote,
+            rejection('CHANGED', `${request.file} changed since its INFO; ask INFO again.`),
+          );
+        }
         const offset = request.offset ?? 0;
         if (offset > size || (request.length !== undefined && request.length > size - offset)) {
           return this.refuse(
@@ -175,7 +186,10 @@ export class FileServer {
         const length = request.length ?? size - offset;
         this.log(`${remote}: sending ${request.file} bytes ${offset}-${offset + length} of ${size}`);
         socket.write(encodeLine({ type: 'DOWNLOAD_OK', size: length }));
-        await sendFileRange(socket, handle, offset, length, { limiter: this.options.limiter });
+        await sendFileRange(socket, handle, offset, length, {
+          limiter: this.options.limiter,
+          check: () => this.stillVersion(handle, version, shared.path, request.file),
+        });
         socket.end();
         this.log(`${remote}: sent ${request.file}`);
       } finally {
@@ -191,8 +205,26 @@ export class FileServer {
     const shared = await this.options.catalog.find(request.file).catch((error: unknown) => error as Error);
     if (shared instanceof Error)
       return this.refuse(socket, remote, rejection('NOT_FOUND', describeError(shared)));
-    const info = await this.hashes.get(shared);
+    const info = await this.hashes.get(shared).catch((error: unknown) => error as Error);
+    // Written to while it was hashed: the downloader asks again (its INFO is retried).
+    if (isNapError(info, 'CHANGED'))
+      return this.refuse(
+        socket,
+        remote,
+        rejection('CHANGED', `${request.file} changed while it was being hashed; ask INFO again.`),
+      );
+    if (info instanceof Error) throw info;
     socket.end(encodeLine({ type: 'INFO_OK', ...info }));
+  }
+
+  /**
+   * Throws CHANGED once the file being sent is no longer `version` (written to, truncated):
+   * the transfer is cut rather than send bytes of two versions, and its cached hashes dropped.
+   */
+  private async stillVersion(handle: fs.FileHandle, version: string, filePath: string, file: string) {
+    if ((await currentVersion(handle)) === version) return;
+    this.hashes.forget(filePath);
+    throw new NapError('CHANGED', `${file} changed while it was being sent; the transfer is cut.`);
   }
 
   // LIST request: the shared names matching a keyword (the DHT mode's keyword search).

@@ -20,6 +20,11 @@ export const MAX_IN_FLIGHT = 2;
 export interface SendOptions {
   limiter?: RateLimiter | undefined;
   chunkBytes?: number;
+  /**
+   * Runs after each chunk is read and before it is sent; throws to end the transfer (the file
+   * changed: a chunk read after the change must never follow chunks read before it).
+   */
+  check?: () => Promise<void>;
 }
 
 export async function sendFileRange(
@@ -54,7 +59,8 @@ export async function sendFileRange(
       const buffer = pool.pop() ?? takeBuffer(chunkBytes);
       const want = Math.min(chunkBytes, end - position);
       const { bytesRead } = await file.read(buffer, 0, want, position);
-      if (bytesRead === 0) throw new NapError('IO', 'The file became shorter while it was being sent.');
+      if (bytesRead === 0) throw new NapError('CHANGED', 'The file became shorter while it was being sent.');
+      await options.check?.();
       position += bytesRead;
       await options.limiter?.take(bytesRead);
       if (failure) throw failure;

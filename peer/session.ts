@@ -5,15 +5,18 @@
  */
 import type { HostPort } from '../shared/address.ts';
 import { formatAddress, parseHostPort } from '../shared/address.ts';
+import { CAP_INFO, type HolderCaps, hasCap, NAPSHARE_CAPS } from '../shared/capabilities.ts';
 import { NapError } from '../shared/errors.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { peerDownloadLine, peerJoinLine, peerSearchLine } from '../shared/messages.ts';
+import { terminalLine } from '../shared/terminal-text.ts';
 import { FileServer } from './file-server.ts';
 import { IndexClient } from './index-client.ts';
 import type { ProgressSink } from './progress-bar.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { FolderCatalog, listSharedFiles, requireFolder } from './shared-folder.ts';
-import { type DownloadResult, download } from './transfer/download.ts';
+import { type DownloadResult, download, unverifiedNotice } from './transfer/download.ts';
+import type { Source } from './transfer/range-receiver.ts';
 
 export interface PeerSessionOptions {
   server: HostPort;
@@ -40,7 +43,7 @@ export class PeerSession {
   private client: IndexClient | undefined;
   private fileServer: FileServer | undefined;
   private joinedAs: Joined | undefined;
-  private lastSearch: { file: string; peers: string[] } | undefined;
+  private lastSearch: { file: string; peers: string[]; caps: HolderCaps } | undefined;
   private readonly log: Log;
 
   constructor(private readonly options: PeerSessionOptions) {
@@ -77,7 +80,8 @@ export class PeerSession {
     });
     try {
       const client = await this.indexClient();
-      await client.join(ip, fileServer.port, files);
+      // Its file server answers INFO: downloaders must verify what it sends (shared/capabilities.ts).
+      await client.join(ip, fileServer.port, files, undefined, NAPSHARE_CAPS);
     } catch (error) {
       await fileServer.close();
       throw error;
@@ -91,13 +95,16 @@ export class PeerSession {
   // SEARCH (seed 003, 5d): ask the index who holds exactly `file`.
   async search(file: string): Promise<string[]> {
     const client = await this.indexClient();
-    const peers = await client.search(file);
-    this.lastSearch = { file, peers };
+    const { peers, caps } = await client.searchHolders(file);
+    this.lastSearch = { file, peers, caps };
     this.options.print(peerSearchLine(peers));
     return peers;
   }
 
-  // DOWNLOAD (seed 003, 5f, 5h, 5c): fetch the file of the last SEARCH from ip:port, then UPDATE.
+  /**
+   * DOWNLOAD (seed 003, 5f, 5h, 5c): fetch the file of the last SEARCH from ip:port, then UPDATE.
+   * An address the last SEARCH did not list is treated as a napshare peer: it must be verified.
+   */
   async download(ip: string, port: number): Promise<void> {
     await this.fetch([{ host: ip, port }]);
   }
@@ -118,13 +125,14 @@ export class PeerSession {
     await this.fetch(peers.map((peer) => parseHostPort(peer)));
   }
 
-  private async fetch(sources: HostPort[]): Promise<DownloadResult> {
+  private async fetch(addresses: HostPort[]): Promise<DownloadResult> {
     const joined = this.joinedAs;
     if (!joined)
       throw new NapError('NOT_JOINED', 'JOIN first: downloads are saved into the folder given at JOIN.');
     const wanted = this.lastSearch;
     if (!wanted)
       throw new NapError('NO_SEARCH', 'SEARCH a file first: DOWNLOAD fetches the file of the last SEARCH.');
+    const sources = addresses.map((address) => this.policyOf(address, wanted));
     const progress = this.options.progress;
     let result: DownloadResult;
     try {
@@ -141,11 +149,7 @@ export class PeerSession {
     this.log(
       `saved ${result.path} (${result.size} bytes, SHA-256 ${result.sha256}) from ${result.usedSources.length} source(s)`,
     );
-    if (!result.verified) {
-      this.notice(
-        `${wanted.file} could not be verified: its peer gives no piece hashes (it speaks only DOWNLOAD).`,
-      );
-    }
+    if (!result.verified) this.notice(unverifiedNotice(wanted.file, result.usedSources[0] as Source));
     try {
       // UPDATE (seed 003, 5c): tell the index this peer now has the file too.
       await (await this.indexClient()).update(wanted.file);
@@ -154,6 +158,16 @@ export class PeerSession {
       this.options.print(peerDownloadLine(wanted.file, joined.folderTyped));
     }
     return result;
+  }
+
+  /**
+   * Whether `address` may be fetched unverified: only when the last SEARCH listed it and the
+   * index said it announced no INFO (another implementation of the course).
+   */
+  private policyOf(address: HostPort, search: { peers: string[]; caps: HolderCaps }): Source {
+    const listed = formatAddress(address.host, address.port);
+    const plain = search.peers.includes(listed) && !hasCap(search.caps, listed, CAP_INFO);
+    return plain ? { ...address, plain: true } : { ...address };
   }
 
   /** Leaves the index and stops serving. Idempotent. */
@@ -168,7 +182,7 @@ export class PeerSession {
   /** A one-sentence notice for the user: the menu's board, or stderr. */
   private notice(message: string): void {
     if (this.options.notice) this.options.notice(message);
-    else process.stderr.write(`${message}\n`);
+    else process.stderr.write(terminalLine(message));
   }
 
   private async indexClient(): Promise<IndexClient> {

@@ -11,9 +11,12 @@ import { type Log, silentLog } from '../shared/log.ts';
 
 /** A download in progress is written as `<name>.part` and renamed when complete and verified. */
 export const PART_SUFFIX = '.part';
+/** A download's own files: `.part`, its lock `.part.lock`, the lock's `.part.lock.takeover`. */
+const DOWNLOAD_FILE = /\.part(\.lock(\.takeover)?)?$/;
 
+/** A download's own file (peer/transfer/download-lock.ts): never listed, never served. */
 export function isPartialName(name: string): boolean {
-  return name.endsWith(PART_SUFFIX);
+  return DOWNLOAD_FILE.test(name);
 }
 
 /** Throws NOT_A_FOLDER unless `folder` is an existing directory. Returns its absolute path. */

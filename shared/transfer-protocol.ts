@@ -3,7 +3,7 @@
  * file server say on the peer's announced port. One request per connection. DOWNLOAD_OK is
  * followed by exactly `size` raw bytes, then the uploader closes.
  */
-import { NapError } from './errors.ts';
+import { type ErrorCode, NapError } from './errors.ts';
 import { assertSafeFileName } from './file-names.ts';
 import {
   badField,
@@ -35,6 +35,7 @@ export type RejectReason =
   | 'BAD_REQUEST'
   | 'BAD_RANGE'
   | 'AUTH_FAILED'
+  | 'CHANGED'
   | 'IO_ERROR';
 
 /** Ask for `length` bytes (default: to the end) of `file` starting at `offset` (default 0). */
@@ -43,6 +44,8 @@ export interface DownloadRequest {
   file: string;
   offset?: number;
   length?: number;
+  /** The `version` of INFO_OK the downloader verifies against: refused with CHANGED if the file changed. */
+  version?: string;
 }
 /** Ask for a file's size, SHA-256 and piece hashes (for verification, resume, multi-source). */
 export interface InfoRequest {
@@ -77,6 +80,11 @@ export interface FileInfo {
   pieceSize: number;
   /** SHA-256 (hex) of each piece, in order; the last piece may be shorter. */
   pieces: string[];
+  /**
+   * Opaque token of the uploader's copy that changes whenever the file does (napshare: size,
+   * modification time and inode); absent from uploaders that do not track it.
+   */
+  version?: string;
 }
 export interface InfoOk extends FileInfo {
   type: 'INFO_OK';
@@ -93,6 +101,16 @@ export type TransferReply = DownloadOk | DownloadRejected | InfoOk | ListOk | Au
 
 /** A keyword has to be a plausible word or name; bounded like a file name. */
 const MAX_KEYWORD_BYTES = 255;
+/** A `version` is a short token (napshare's is about 40 characters): printable ASCII, no spaces. */
+export const MAX_VERSION_CHARS = 64;
+const VERSION = new RegExp(`^[\\x21-\\x7e]{1,${MAX_VERSION_CHARS}}$`);
+
+function optionalVersion(message: JsonObject): string | undefined {
+  const version = optionalString(message, 'version');
+  if (version !== undefined && !VERSION.test(version))
+    throw badField(message, 'version', `1 to ${MAX_VERSION_CHARS} printable ASCII characters`);
+  return version;
+}
 
 export function decodeTransferRequest(line: string): TransferRequest {
   const message = parseMessage(line);
@@ -104,8 +122,10 @@ export function decodeTransferRequest(line: string): TransferRequest {
       };
       const offset = optionalCount(message, 'offset');
       const length = optionalCount(message, 'length');
+      const version = optionalVersion(message);
       if (offset !== undefined) request.offset = offset;
       if (length !== undefined) request.length = length;
+      if (version !== undefined) request.version = version;
       return request;
     }
     case 'INFO':
@@ -169,28 +189,30 @@ function decodeFileInfo(message: JsonObject): FileInfo {
   if (pieces.length !== Math.ceil(size / pieceSize) || !pieces.every((hash) => SHA256_HEX.test(hash))) {
     throw badField(message, 'pieces', 'one SHA-256 per piece of the file');
   }
-  return { size, sha256, pieceSize, pieces };
+  const version = optionalVersion(message);
+  return version === undefined
+    ? { size, sha256, pieceSize, pieces }
+    : { size, sha256, pieceSize, pieces, version };
 }
 
 export function rejection(reason: RejectReason, message: string): DownloadRejected {
   return { type: 'DOWNLOAD_REJECTED', reason, message };
 }
 
-/**
- * The error a downloader raises for a DOWNLOAD_REJECTED reply: BUSY and NOT_FOUND keep their own
- * codes (a busy peer is worth asking again later, a missing file is not), BAD_REQUEST is PROTOCOL
- * (the peer does not speak that request), the rest are REJECTED.
- */
+/** Rejection reasons that keep a code of their own on the downloader's side; the rest are REJECTED. */
+const REJECTION_CODES: Partial<Record<string, ErrorCode>> = {
+  // A busy peer is worth asking again later, a missing file is not.
+  BUSY: 'BUSY',
+  NOT_FOUND: 'NOT_FOUND',
+  // The file changed since INFO: ask INFO again and fetch the new version.
+  CHANGED: 'CHANGED',
+  // The peer did not understand the request: a protocol error of that peer.
+  BAD_REQUEST: 'PROTOCOL',
+};
+
+/** The error a downloader raises for a DOWNLOAD_REJECTED reply (REJECTION_CODES). */
 export function rejectionError(peer: string, file: string, reply: DownloadRejected): NapError {
-  const code =
-    reply.reason === 'BUSY'
-      ? 'BUSY'
-      : reply.reason === 'NOT_FOUND'
-        ? 'NOT_FOUND'
-        : // The peer did not understand the request (e.g. INFO sent to a DOWNLOAD-only peer).
-          reply.reason === 'BAD_REQUEST'
-          ? 'PROTOCOL'
-          : 'REJECTED';
+  const code = (Object.hasOwn(REJECTION_CODES, reply.reason) && REJECTION_CODES[reply.reason]) || 'REJECTED';
   const detail = reply.message ? ` (${reply.message.replace(/\.$/, '')})` : '';
   return new NapError(code, `The ${peer} refused ${file}: ${reply.reason}${detail}.`);
 }

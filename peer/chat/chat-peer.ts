@@ -5,12 +5,15 @@
  */
 import type { HostPort } from '../../shared/address.ts';
 import { formatAddress } from '../../shared/address.ts';
+import { CAP_INFO, hasCap, NAPSHARE_CAPS } from '../../shared/capabilities.ts';
+import { describeError } from '../../shared/errors.ts';
 import { assertAlias } from '../../shared/index-protocol.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { downloadFile } from '../downloader.ts';
 import { FileServer } from '../file-server.ts';
 import { IndexClient } from '../index-client.ts';
 import { FolderCatalog, listSharedFiles, requireFolder } from '../shared-folder.ts';
+import { unverifiedNotice } from '../transfer/download.ts';
 import { CHAT_HELP, type ChatCommand } from './chat-commands.ts';
 import {
   fetchedLine,
@@ -67,7 +70,7 @@ export class ChatPeer {
         notice: options.notice,
       });
       try {
-        await client.join(options.host, fileServer.port, files, alias);
+        await client.join(options.host, fileServer.port, files, alias, NAPSHARE_CAPS);
       } catch (error) {
         client.close();
         throw error;
@@ -137,10 +140,33 @@ export class ChatPeer {
 
   // /fetch (seed 002 fetchFile): download with the transfer engine, then tell the index.
   private async onFetch(file: string, host: string, port: number): Promise<undefined> {
-    const result = await downloadFile({ host, port, file, folder: this.folder, log: this.options.log });
+    const plain = await this.listedWithoutInfo(file, formatAddress(host, port));
+    const result = await downloadFile({
+      host,
+      port,
+      file,
+      folder: this.folder,
+      log: this.options.log,
+      plain,
+    });
+    if (!result.verified) this.options.notice(unverifiedNotice(file, { host, port }));
     this.options.print(fetchedLine(file, result.size, this.options.folder));
     await this.client.update(file);
     return undefined;
+  }
+
+  /**
+   * Whether QUERY lists `address` as a holder of `file` that announced no INFO: only then may it be
+   * fetched unverified. An index that cannot be asked vouches for nothing: verification it is.
+   */
+  private async listedWithoutInfo(file: string, address: string): Promise<boolean> {
+    try {
+      const { peers, caps } = await this.client.queryHolders(file);
+      return peers.some((holder) => holder.address === address) && !hasCap(caps, address, CAP_INFO);
+    } catch (error) {
+      this.options.log?.(`/fetch: QUERY failed (${describeError(error)}); ${address} must be verified`);
+      return false;
+    }
   }
 
   private printAll(lines: readonly string[]): undefined {

@@ -4,6 +4,7 @@
  * importing each other.
  */
 import type { Log } from '../../shared/log.ts';
+import type { LinkFunction } from './final-name.ts';
 import type { Source } from './range-receiver.ts';
 
 export interface Progress {
@@ -15,6 +16,7 @@ export interface Progress {
 }
 
 export interface DownloadOptions {
+  /** Where to fetch from; each must be verified unless marked `plain` (Source.plain). */
   sources: Source[];
   file: string;
   /** Absolute folder the file is saved into. */
@@ -22,4 +24,10 @@ export interface DownloadOptions {
   log?: Log;
   onProgress?: (progress: Progress) => void;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
+  /** Wait for each INFO answer (default INFO_TIMEOUT_MS, 10 min: hashing a huge file takes long). */
+  infoTimeoutMs?: number;
+  /** First pause between INFO attempts (default INFO_RETRY_DELAY_MS). */
+  infoRetryDelayMs?: number;
+  /** How the final name is claimed: fs.link, or a stand-in for a file system without hard links. */
+  link?: LinkFunction;
 }

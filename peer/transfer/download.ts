@@ -1,16 +1,23 @@
 /**
  * The transfer engine: downloads one file from one or several sources into `<name>.part`, every
- * piece checked against the piece hashes, and renames it when complete. One source: a single
- * streamed range from where the `.part` stops (the course's DOWNLOAD). Several: pieces are taken
- * from all of them in parallel; a source that dies, refuses or sends bytes that fail their hash
- * gives its pieces back to the others.
+ * piece checked against the piece hashes, and gives it its name when complete. One source: a
+ * single streamed range from where the `.part` stops (the course's DOWNLOAD). Several: pieces are
+ * taken from all of them in parallel; a source that dies, refuses or sends bytes that fail their
+ * hash gives its pieces back to the others.
+ *
+ * What holds (README, "Downloads"): a source that must be verified is never fetched unverified;
+ * nothing is ever written under the final name but the complete file, and never over a file
+ * that is there; one download of a file per folder at a time (`name.part.lock`).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { NapError } from '../../shared/errors.ts';
-import { silentLog } from '../../shared/log.ts';
+import { isNapError, NapError } from '../../shared/errors.ts';
+import { type Log, silentLog } from '../../shared/log.ts';
+import type { FileInfo } from '../../shared/transfer-protocol.ts';
 import { PART_SUFFIX } from '../shared-folder.ts';
+import { DownloadLock } from './download-lock.ts';
 import type { DownloadOptions } from './download-options.ts';
+import { localFailure } from './local-errors.ts';
 import { PartFile } from './part-file.ts';
 import { Transfer } from './piece-transfer.ts';
 import { plainDownload } from './plain-download.ts';
@@ -18,6 +25,12 @@ import type { Source } from './range-receiver.ts';
 import { chooseVersion } from './source-info.ts';
 
 export type { DownloadOptions, Progress } from './download-options.ts';
+
+/**
+ * INFO rounds when a source's file changes during the download (CHANGED): each round fetches
+ * the new version, keeping the pieces the versions share; a file that keeps changing fails.
+ */
+export const MAX_VERSION_ROUNDS = 3;
 
 export interface DownloadResult {
   path: string;
@@ -27,52 +40,85 @@ export interface DownloadResult {
   transferred: number;
   /** Sources that delivered at least one piece. */
   usedSources: Source[];
-  /** False when the only sources could not give piece hashes (a DOWNLOAD-only peer). */
+  /** False only when fetched from a source the index lists without INFO (Source.plain). */
   verified: boolean;
 }
 
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
-  const log = options.log ?? silentLog;
   const finalPath = path.join(options.folder, options.file);
-  if (await fs.lstat(finalPath).catch(() => null)) {
-    throw new NapError(
-      'EXISTS',
-      `${options.file} is already in the folder; remove it first to download it again.`,
-    );
-  }
+  const partPath = finalPath + PART_SUFFIX;
+  await refuseExisting(finalPath, partPath, options.file);
   if (options.sources.length === 0)
     throw new NapError('NOT_FOUND', `No peer to download ${options.file} from.`);
-  const choice = await chooseVersion(options.sources, options.file, options.answerChallenge);
-  for (const { source, reason } of choice.dropped) log(`not using ${source.host}:${source.port}: ${reason}`);
-  const { info } = choice;
-  if (!info) {
-    // No source answers INFO: a DOWNLOAD-only peer. Fetch from it, unverified, and say so.
-    const source = choice.plain[0] as Source;
-    log(
-      `${source.host}:${source.port} does not answer INFO: downloading ${options.file} without verification`,
-    );
-    const plain = await plainDownload({
-      source,
-      file: options.file,
-      finalPath,
-      partPath: finalPath + PART_SUFFIX,
-      answerChallenge: options.answerChallenge,
-      onProgress: (done, total) => options.onProgress?.({ done, total, sources: 1 }),
-    });
-    return { path: finalPath, ...plain, usedSources: [source], verified: false };
+  let lock: DownloadLock | undefined;
+  try {
+    lock = await DownloadLock.acquire(partPath, options.file);
+    return await fetchVersion(options, finalPath, partPath);
+  } catch (error) {
+    throw localFailure(error, options.folder, await keptNow(partPath, options.file)) ?? error;
+  } finally {
+    await lock?.release();
   }
+}
+
+/** A file already under the name is never touched: refused before anything is asked. */
+async function refuseExisting(finalPath: string, partPath: string, file: string): Promise<void> {
+  if (!(await fs.lstat(finalPath).catch(() => null))) return;
+  const part = (await fs.lstat(partPath).catch(() => null))?.isFile();
+  throw new NapError(
+    'EXISTS',
+    part
+      ? `${file} is already in the folder and is left as it is; the copy downloaded so far is kept in ${path.basename(partPath)}: move ${file} away and DOWNLOAD again to finish from it.`
+      : `${file} is already in the folder; remove it first to download it again.`,
+  );
+}
+
+/** INFO, then the transfer; again from a new INFO when a source's file changed meanwhile. */
+async function fetchVersion(
+  options: DownloadOptions,
+  finalPath: string,
+  partPath: string,
+): Promise<DownloadResult> {
+  const log = options.log ?? silentLog;
+  for (let round = 1; ; round++) {
+    const choice = await chooseVersion(options.sources, options.file, {
+      answerChallenge: options.answerChallenge,
+      timeoutMs: options.infoTimeoutMs,
+      retryDelayMs: options.infoRetryDelayMs,
+      log,
+    });
+    for (const { source, reason } of choice.dropped)
+      log(`not using ${source.host}:${source.port}: ${reason}`);
+    if (!choice.info) return fetchPlain(options, choice.plain[0] as Source, finalPath, partPath, log);
+    try {
+      return await fetchVerified(options, choice.info, choice.sources, finalPath, partPath, log);
+    } catch (error) {
+      if (!isNapError(error, 'CHANGED') || round >= MAX_VERSION_ROUNDS) throw error;
+      log(`${options.file} changed at its source during the download; asking INFO again`);
+    }
+  }
+}
+
+/** Every piece checked against `info`'s hashes; the verified pieces stay in the .part on failure. */
+async function fetchVerified(
+  options: DownloadOptions,
+  info: FileInfo,
+  sources: Source[],
+  finalPath: string,
+  partPath: string,
+  log: Log,
+): Promise<DownloadResult> {
   log(
     `${options.file}: ${info.size} bytes, SHA-256 ${info.sha256}, ${info.pieces.length} pieces of ${info.pieceSize}`,
   );
-
-  const { part, scan } = await PartFile.open(finalPath + PART_SUFFIX, info);
+  const { part, scan } = await PartFile.open(partPath, info);
   try {
     const held = scan.have.filter(Boolean).length;
     if (held > 0 || scan.partialBytes > 0)
       log(`resuming: ${held} verified pieces and ${scan.partialBytes} bytes already here`);
-    const transfer = new Transfer(options, info, part, scan.have, scan.partialBytes, choice.sources, log);
+    const transfer = new Transfer(options, info, part, scan.have, scan.partialBytes, sources, log);
     const { transferred, usedSources } = await transfer.run();
-    await part.finish(finalPath);
+    await part.finish(finalPath, options.link);
     return {
       path: finalPath,
       size: info.size,
@@ -81,9 +127,40 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       usedSources,
       verified: true,
     };
-  } catch (error) {
-    // The verified pieces stay in the .part for the next attempt.
+  } finally {
     await part.close();
-    throw error;
   }
+}
+
+/** A source the index lists without INFO: fetched unverified, and the caller says so. */
+async function fetchPlain(
+  options: DownloadOptions,
+  source: Source,
+  finalPath: string,
+  partPath: string,
+  log: Log,
+): Promise<DownloadResult> {
+  log(
+    `${source.host}:${source.port} is listed without INFO: downloading ${options.file} without verification`,
+  );
+  const plain = await plainDownload({
+    source,
+    file: options.file,
+    finalPath,
+    partPath,
+    answerChallenge: options.answerChallenge,
+    onProgress: (done, total) => options.onProgress?.({ done, total, sources: 1 }),
+  });
+  return { path: finalPath, ...plain, usedSources: [source], verified: false };
+}
+
+/** The stderr line after an unverified download (DownloadResult.verified false) from `source`. */
+export function unverifiedNotice(file: string, source: Source): string {
+  return `${file} was saved without verification: the index lists its peer ${source.host}:${source.port} without the INFO capability (a peer that speaks only DOWNLOAD), so there were no piece hashes to check it against.`;
+}
+
+/** What a failed download leaves, for its error sentence. */
+async function keptNow(partPath: string, file: string): Promise<string> {
+  const size = (await fs.lstat(partPath).catch(() => null))?.size ?? 0;
+  return size > 0 ? `${path.basename(partPath)} (${size} bytes) is kept` : `nothing of ${file} is kept`;
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import { NapError } from '../../shared/errors.ts';
 import { pieceRange } from '../../shared/pieces.ts';
 import type { FileInfo } from '../../shared/transfer-protocol.ts';
+import { claimFinalName, type LinkFunction } from './final-name.ts';
 
 export interface PartScan {
   /** have[i]: piece i is on disk and verified. */
@@ -27,6 +28,7 @@ export const FLUSH_EVERY_BYTES = 128 * 1024 * 1024;
 export class PartFile {
   private unflushed = 0;
   private flushing: Promise<void> | undefined;
+  private closed = false;
 
   private constructor(
     readonly path: string,
@@ -79,19 +81,28 @@ export class PartFile {
     return buffer;
   }
 
-  /** Makes the file exactly the final size, flushes it to disk, closes it and renames it. */
-  async finish(finalPath: string): Promise<void> {
-    await this.handle.truncate(this.info.size);
-    // Durable before it takes the final name: a crash must never leave a complete-looking file
-    // whose bytes never reached the disk.
-    await this.flushing;
-    await this.handle.datasync();
-    await this.handle.close();
-    await fs.rename(this.path, finalPath);
+  /**
+   * Makes the file exactly the final size, flushes it to disk, closes it and gives it the final
+   * name, unless something is there already: then EXISTS, and the `.part` stays, verified.
+   */
+  async finish(finalPath: string, link?: LinkFunction): Promise<void> {
+    try {
+      await this.handle.truncate(this.info.size);
+      // Durable before it takes the final name: a crash must never leave a complete-looking file
+      // whose bytes never reached the disk.
+      await this.flushing;
+      await this.handle.datasync();
+    } finally {
+      this.closed = true;
+      await this.handle.close();
+    }
+    await claimFinalName(this.path, finalPath, { verified: true, link });
   }
 
-  /** Closes the file, keeping it for a later resume (removed if nothing was written). */
+  /** Closes the file, keeping it for a later resume (removed if nothing was written). Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.flushing;
     const size = (await this.handle.stat().catch(() => null))?.size;
     await this.handle.close().catch(() => undefined);

@@ -11,6 +11,7 @@ import type { Log } from '../../shared/log.ts';
 import { pieceRange } from '../../shared/pieces.ts';
 import type { FileInfo } from '../../shared/transfer-protocol.ts';
 import type { DownloadOptions } from './download-options.ts';
+import { isLocalError, localFailure } from './local-errors.ts';
 import type { PartFile } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { receiveRange, type Source } from './range-receiver.ts';
@@ -45,6 +46,10 @@ export class Transfer {
   private arriving = 0;
   private active = 0;
   private lastError: unknown;
+  /** A source's file changed (CHANGED): the download starts again from a new INFO. */
+  private sawChanged: unknown;
+  /** The folder failed (disk full, no permission...): every source stops at once. */
+  private localError: unknown;
   /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
   private partialBytes: number;
   private readonly partialPiece: number;
@@ -74,16 +79,27 @@ export class Transfer {
     await Promise.all(this.sources.map((source) => this.work(source)));
     this.finished.abort(FILE_COMPLETE);
     this.slots.dispose();
-    if (!this.schedule.complete) {
-      const reason = this.lastError
-        ? describeError(this.lastError).replace(/\.$/, '')
-        : 'no source could send it';
-      throw new NapError(
-        isNapError(this.lastError) ? this.lastError.code : 'TRUNCATED',
-        `${reason}. ${this.schedule.heldCount} of ${this.info.pieces.length} pieces are kept in ${path.basename(this.part.path)}; download again to resume.`,
-      );
-    }
+    if (!this.schedule.complete) throw this.failure();
     return { transferred: this.transferred, usedSources: [...this.used] };
+  }
+
+  /** Why the file is not complete, in one sentence that says what is kept. */
+  private failure(): NapError {
+    const held = this.schedule.heldCount;
+    const kept =
+      held > 0
+        ? `${held} of ${this.info.pieces.length} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
+        : `no verified piece of ${this.options.file} is kept yet`;
+    const local = localFailure(this.localError, this.options.folder, kept);
+    if (local) return local;
+    // Asked again from a new INFO by the caller: the file changed at its source.
+    const cause = this.sawChanged ?? this.lastError;
+    const reason = cause ? describeError(cause).replace(/\.$/, '') : 'no source could send it';
+    return new NapError(
+      isNapError(cause) ? cause.code : 'TRUNCATED',
+      `${reason}; ${kept}, DOWNLOAD again to resume.`,
+      { cause },
+    );
   }
 
   /** One source's loop: take a run of missing pieces, fetch it, until nothing is left or it fails. */
@@ -102,6 +118,14 @@ export class Transfer {
         this.schedule.giveBack(run);
         // Cut short because the file is complete (an endgame copy won): not a failure.
         if (this.schedule.complete) return;
+        // Not the source's fault, and no other source can help: stop everything.
+        if (this.localError !== undefined) return;
+        if (isLocalError(error)) {
+          this.localError = error;
+          this.finished.abort(error);
+          return;
+        }
+        if (isNapError(error, 'CHANGED')) this.sawChanged ??= error;
         this.lastError = error;
         const retry = worthRetrying(error);
         this.log(
@@ -134,6 +158,7 @@ export class Transfer {
         length: end - offset,
         pieceSize,
         fileSize: size,
+        version: this.info.version,
         slots: this.slots,
         signal: this.finished.signal,
         prefill,
@@ -213,15 +238,16 @@ export class Transfer {
 }
 
 /**
- * Whether a source that failed is worth asking again after a pause: yes when it was busy or its
- * connection broke or went silent; no when it lied, refused, lacks the file or is unreachable.
+ * Whether a source that failed is worth asking again after a pause: yes when it was busy, refused
+ * the connection (at its connection cap, say) or its connection broke or went silent; no when it
+ * lied, refused the request, lacks the file, or its file changed (a new INFO is needed).
  */
 function worthRetrying(error: unknown): boolean {
   if (!isNapError(error)) return false;
   switch (error.code) {
     case 'INTEGRITY':
     case 'PROTOCOL':
-    case 'CONNECT_FAILED':
+    case 'CHANGED':
     case 'REJECTED':
     case 'NOT_FOUND':
       return false;

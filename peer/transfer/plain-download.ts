@@ -1,13 +1,15 @@
 /**
- * Downloading from a peer that speaks only DOWNLOAD (DESIGN.md's transfer protocol, as another
- * implementation of the course may): no piece hashes to check against, so the file is streamed
- * into `<name>.part` from where it stops, and renamed once all the bytes announced have arrived.
- * Its SHA-256 is computed on the way, for the record, not verified. Used only when no source answers INFO.
+ * Downloading from a peer that speaks only DOWNLOAD (another implementation of the course): no
+ * piece hashes to check against, so the file is streamed into `<name>.part` from where it stops,
+ * and given its name (never replacing a file) once all the bytes announced have arrived. Its
+ * SHA-256 is computed on the way, for the record, not verified. Used only for sources the index
+ * lists without the INFO capability (Source.plain), never as a fallback for one that has it.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type net from 'node:net';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { connectTcp } from '../../io/connect.ts';
 import { SocketLines } from '../../io/socket-lines.ts';
@@ -18,6 +20,7 @@ import {
   MAX_TRANSFER_REPLY_BYTES,
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
+import { claimFinalName } from './final-name.ts';
 import { IDLE_TIMEOUT_MS, type Source } from './range-receiver.ts';
 
 /** Write-stream buffer: large writes, as for verified downloads (docs/performance.md). */
@@ -78,7 +81,7 @@ export async function plainDownload(
     if (received.bytes < reply.size) {
       throw new NapError(
         'TRUNCATED',
-        `The connection ended after ${received.bytes} of ${reply.size} bytes; download again to resume.`,
+        `The connection ended after ${received.bytes} of ${reply.size} bytes; what arrived is kept in ${path.basename(job.partPath)}, DOWNLOAD again to resume.`,
       );
     }
     const handle = await fs.open(job.partPath, 'r+');
@@ -88,7 +91,7 @@ export async function plainDownload(
     } finally {
       await handle.close();
     }
-    await fs.rename(job.partPath, job.finalPath);
+    await claimFinalName(job.partPath, job.finalPath, { verified: false });
     return { size: total, sha256: hash.digest('hex'), transferred: reply.size };
   } finally {
     socket.destroy();

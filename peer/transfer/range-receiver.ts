@@ -13,6 +13,7 @@ import { describeError, NapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import {
+  type DownloadRequest,
   decodeTransferReply,
   MAX_TRANSFER_REPLY_BYTES,
   rejectionError,
@@ -27,6 +28,12 @@ export const IDLE_TIMEOUT_MS = 60_000;
 export interface Source {
   host: string;
   port: number;
+  /**
+   * True only when the index lists this holder without the INFO capability (another
+   * implementation that speaks only DOWNLOAD): it may then be fetched without verification.
+   * Absent, the source must be verified, whatever it answers.
+   */
+  plain?: boolean;
 }
 
 export interface RangeRequest {
@@ -38,6 +45,8 @@ export interface RangeRequest {
   length: number;
   pieceSize: number;
   fileSize: number;
+  /** INFO_OK's `version`, sent along so that the uploader refuses (CHANGED) if its file changed. */
+  version?: string | undefined;
   slots: SlotPool;
   /** Bytes already held of the first piece (from its start up to `offset`), e.g. a resumed .part. */
   prefill?: Buffer;
@@ -104,14 +113,13 @@ class RangeReceiver {
         return await done;
       }
       this.watch(this.socket);
-      const { offset, length, file } = this.r;
-      this.socket.write(
-        encodeLine(
-          offset > 0 || length < this.r.fileSize
-            ? { type: 'DOWNLOAD', file, offset, length }
-            : { type: 'DOWNLOAD', file },
-        ),
-      );
+      const { offset, length, file, version } = this.r;
+      const request: DownloadRequest =
+        offset > 0 || length < this.r.fileSize
+          ? { type: 'DOWNLOAD', file, offset, length }
+          : { type: 'DOWNLOAD', file };
+      if (version !== undefined) request.version = version;
+      this.socket.write(encodeLine(request));
       await done;
     } catch (error) {
       this.fail(error as Error);

@@ -1,17 +1,23 @@
 /**
  * INFO requests (size, SHA-256, piece hashes) to a download's sources, and the choice of the
  * version to fetch when sources disagree: the one most sources hold, ties to the first listed.
+ *
+ * Verification is decided before anyone is asked, from what the index said (Source.plain), never
+ * from how a source behaves: a source that must be verified and fails INFO (refused, reset,
+ * silent, closed, a malformed answer) is retried or dropped, and is never fetched unverified.
  */
-
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectTcp } from '../../io/connect.ts';
 import { SocketLines } from '../../io/socket-lines.ts';
 import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import { encodeLine } from '../../shared/json-line.ts';
+import { type Log, silentLog } from '../../shared/log.ts';
 import {
   decodeTransferReply,
   type FileInfo,
   MAX_TRANSFER_REPLY_BYTES,
   rejectionError,
+  type TransferReply,
 } from '../../shared/transfer-protocol.ts';
 import type { Source } from './range-receiver.ts';
 
@@ -20,74 +26,144 @@ import type { Source } from './range-receiver.ts';
  * for a file of hundreds of GB before calling it dead.
  */
 export const INFO_TIMEOUT_MS = 10 * 60_000;
+/**
+ * INFO attempts per source when it fails in a way that may pass (refused, reset, closed, silent,
+ * busy, its file changing): an uploader at its connection cap refuses for a moment, not forever.
+ */
+export const INFO_ATTEMPTS = 4;
+/**
+ * Of those, attempts that may end in a timeout: a source silent for INFO_TIMEOUT_MS is asked once
+ * more (its hashes may be cached by then), not three times more — that would hold a DOWNLOAD for
+ * 40 minutes.
+ */
+export const INFO_TIMEOUT_ATTEMPTS = 2;
+/** Pause before the second attempt; it doubles after each (0.5 s, 1 s, 2 s: about 3.5 s in all). */
+export const INFO_RETRY_DELAY_MS = 500;
 
-export async function fetchInfo(
-  source: Source,
-  file: string,
-  answerChallenge?: (file: string, nonce: string) => string,
-): Promise<FileInfo> {
+export interface InfoOptions {
+  answerChallenge?: ((file: string, nonce: string) => string) | undefined;
+  /** Wait for each INFO_OK (default INFO_TIMEOUT_MS; tests shorten it). */
+  timeoutMs?: number | undefined;
+  /** First pause between attempts (default INFO_RETRY_DELAY_MS). */
+  retryDelayMs?: number | undefined;
+  log?: Log | undefined;
+}
+
+/** One INFO request to `source`. A reply that is not a valid INFO_OK is a PROTOCOL error. */
+export async function fetchInfo(source: Source, file: string, options: InfoOptions = {}): Promise<FileInfo> {
   const peer = `peer ${source.host}:${source.port}`;
+  const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
   const socket = await connectTcp(source.host, source.port, 'the peer');
   try {
     socket.write(encodeLine({ type: 'INFO', file }));
     const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `The ${peer}`);
-    let reply = decodeTransferReply(await lines.nextLine(INFO_TIMEOUT_MS));
+    let reply = decodeInfoReply(await lines.nextLine(timeoutMs), peer);
     if (reply.type === 'AUTH_CHALLENGE') {
-      if (!answerChallenge) throw new NapError('REJECTED', `The ${peer} asks a password for ${file}.`);
-      socket.write(encodeLine({ type: 'AUTH', proof: answerChallenge(file, reply.nonce) }));
-      reply = decodeTransferReply(await lines.nextLine(INFO_TIMEOUT_MS));
+      if (!options.answerChallenge)
+        throw new NapError('REJECTED', `The ${peer} asks a password for ${file}.`);
+      socket.write(encodeLine({ type: 'AUTH', proof: options.answerChallenge(file, reply.nonce) }));
+      reply = decodeInfoReply(await lines.nextLine(timeoutMs), peer);
     }
     if (reply.type === 'DOWNLOAD_REJECTED') throw rejectionError(peer, file, reply);
     if (reply.type !== 'INFO_OK')
       throw new NapError('PROTOCOL', `The ${peer} answered ${reply.type} to INFO.`);
-    const { size, sha256, pieceSize, pieces } = reply;
-    return { size, sha256, pieceSize, pieces };
+    const { type: _type, ...info } = reply;
+    return info;
   } finally {
     socket.destroy();
   }
 }
 
-/**
- * INFO failed because the source does not speak it (a peer that implements only DOWNLOAD, as
- * DESIGN.md's transfer protocol has it), rather than because it lacks the file or is down.
- */
-export function infoUnsupported(error: unknown): boolean {
-  return (
-    isNapError(error, 'PROTOCOL') ||
-    isNapError(error, 'CONNECTION_CLOSED') ||
-    isNapError(error, 'BAD_REQUEST')
-  );
+function decodeInfoReply(line: string, peer: string): TransferReply {
+  try {
+    return decodeTransferReply(line);
+  } catch (error) {
+    throw new NapError('PROTOCOL', `The ${peer} sent a malformed answer to INFO (${describeError(error)}).`);
+  }
+}
+
+/** Failures of INFO that may pass: asked again after a pause. The others are a verdict. */
+export function infoRetryable(error: unknown): boolean {
+  if (!isNapError(error)) return true; // an unexpected socket error: like a reset
+  switch (error.code) {
+    case 'CONNECT_FAILED':
+    case 'CONNECTION_CLOSED':
+    case 'TIMEOUT':
+    case 'BUSY':
+    case 'CHANGED':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** INFO with up to INFO_ATTEMPTS attempts (INFO_TIMEOUT_ATTEMPTS timeouts) while it fails in a way that may pass. */
+export async function fetchInfoRetrying(
+  source: Source,
+  file: string,
+  options: InfoOptions = {},
+): Promise<FileInfo> {
+  const log = options.log ?? silentLog;
+  const delay = options.retryDelayMs ?? INFO_RETRY_DELAY_MS;
+  let timeouts = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchInfo(source, file, options);
+    } catch (error) {
+      if (isNapError(error, 'TIMEOUT')) timeouts++;
+      const last = attempt >= INFO_ATTEMPTS || timeouts >= INFO_TIMEOUT_ATTEMPTS;
+      if (!infoRetryable(error) || last) throw infoFailure(error, attempt);
+      const pause = delay * 2 ** (attempt - 1);
+      log(
+        `${source.host}:${source.port}: INFO attempt ${attempt} failed (${describeError(error)}); again in ${pause} ms`,
+      );
+      await sleep(pause);
+    }
+  }
+}
+
+/** The last INFO error, its code kept, with how many attempts were made. */
+function infoFailure(error: unknown, attempts: number): unknown {
+  if (attempts === 1 || !isNapError(error)) return error;
+  return new NapError(error.code, `${describeError(error).replace(/\.$/, '')} (${attempts} attempts).`, {
+    cause: error,
+  });
 }
 
 export interface VersionChoice {
-  /** The version to fetch; undefined when no source answered INFO but some `plain` ones may serve it. */
+  /** The version to fetch, verified; undefined when every source may only be fetched plainly. */
   info: FileInfo | undefined;
+  /** The sources that hold that version. */
   sources: Source[];
-  /** Sources that do not speak INFO: they can only be downloaded from without verification. */
+  /** When `info` is undefined: the sources the index lists without INFO, to fetch unverified. */
   plain: Source[];
-  /** Sources that answered with another version, or not at all, and why. */
+  /** Sources not used, and why. */
   dropped: { source: Source; reason: string }[];
 }
 
-/** Asks every source for INFO and keeps the version most of them hold. */
+/**
+ * Asks INFO of every source that must be verified (all those not marked `plain`) and keeps the
+ * version most of them hold. Plain sources are used only when there is no other kind: a source
+ * that must be verified and fails never lets the download fall back to them.
+ */
 export async function chooseVersion(
   sources: Source[],
   file: string,
-  answerChallenge?: (file: string, nonce: string) => string,
+  options: InfoOptions = {},
 ): Promise<VersionChoice> {
-  const answers = await Promise.allSettled(sources.map((source) => fetchInfo(source, file, answerChallenge)));
+  const verifying = sources.filter((source) => source.plain !== true);
+  const plain = sources.filter((source) => source.plain === true);
+  if (verifying.length === 0) return { info: undefined, sources: [], plain, dropped: [] };
+  const answers = await Promise.allSettled(
+    verifying.map((source) => fetchInfoRetrying(source, file, options)),
+  );
   const groups = new Map<string, { info: FileInfo; sources: Source[] }>();
   const dropped: VersionChoice['dropped'] = [];
-  const plain: Source[] = [];
-  let firstError: unknown;
+  const failures: unknown[] = [];
   answers.forEach((answer, i) => {
-    const source = sources[i] as Source;
+    const source = verifying[i] as Source;
     if (answer.status === 'rejected') {
-      if (infoUnsupported(answer.reason)) {
-        plain.push(source);
-        return;
-      }
-      firstError ??= answer.reason;
+      failures.push(answer.reason);
       dropped.push({ source, reason: describeError(answer.reason) });
       return;
     }
@@ -98,10 +174,9 @@ export async function chooseVersion(
   });
   let best: { info: FileInfo; sources: Source[] } | undefined;
   for (const group of groups.values()) if (!best || group.sources.length > best.sources.length) best = group;
-  if (!best && plain.length > 0) return { info: undefined, sources: [], plain, dropped };
-  if (!best) throw firstError ?? new NapError('NOT_FOUND', `No source for ${file}.`);
+  if (!best) throw unverifiable(file, verifying, failures);
   for (const source of plain)
-    dropped.push({ source, reason: 'it cannot say what the file should hash to (no INFO)' });
+    dropped.push({ source, reason: 'it gives no piece hashes, and other holders of the file do' });
   for (const group of groups.values()) {
     if (group === best) continue;
     for (const source of group.sources)
@@ -111,4 +186,22 @@ export async function chooseVersion(
       });
   }
   return { info: best.info, sources: best.sources, plain: [], dropped };
+}
+
+/**
+ * No source that must be verified gave its piece hashes. A missing file or a refusal is said as
+ * the source said it; any other failure says that nothing unverified is fetched instead.
+ */
+function unverifiable(file: string, sources: Source[], failures: unknown[]): NapError {
+  const first = failures[0];
+  const code = isNapError(first) ? first.code : 'CONNECTION_CLOSED';
+  if (isNapError(first, 'NOT_FOUND') || isNapError(first, 'REJECTED')) return first;
+  const cause = describeError(first).replace(/\.$/, '');
+  const who =
+    sources.length === 1
+      ? `its peer ${(sources[0] as Source).host}:${(sources[0] as Source).port} must give piece hashes (INFO) and did not (${cause})`
+      : `none of its ${sources.length} peers gave the piece hashes they must give (INFO) (the first: ${cause})`;
+  return new NapError(code, `${file} was not downloaded, as nothing unverified is saved: ${who}.`, {
+    cause: first,
+  });
 }

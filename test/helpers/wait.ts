@@ -28,3 +28,11 @@ export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: st
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Waits until `ms` milliseconds have passed since `since` (a performance.now() reading): for
+ * rules that are spans of time themselves (a probe's freshness window), which no event marks.
+ */
+export function waitSince(since: number, ms: number, what: string): Promise<void> {
+  return waitUntil(() => performance.now() - since > ms, `${ms} ms to pass since ${what}`, ms + 10_000);
+}

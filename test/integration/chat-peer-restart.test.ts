@@ -61,9 +61,11 @@ describe('index server restart', () => {
       await probe.request({ type: 'JOIN', ip: '127.0.0.1', port: 9, files: [] });
       const owners = [...(addresses as string[]), courseAddress as string];
       for (const [i, name] of names.entries()) {
+        // Each re-join announced the peer's capabilities again (napshare peers answer INFO).
         expect(await probe.request({ type: 'SEARCH', file: name })).toEqual({
           type: 'SEARCH_OK',
           peers: [owners[i]],
+          caps: { [owners[i] as string]: ['INFO'] },
         });
       }
     } finally {

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { downloadFile } from '../../peer/downloader.ts';
 import { CONTROL_MAGIC, encodeOffer } from '../../peer/lan/datagram.ts';
 import { LanPeer, type LanPeerOptions } from '../../peer/lan/lan-peer.ts';
 import { chatLine } from '../../peer/lan/messages.ts';
@@ -366,12 +367,18 @@ describe('LAN password-protected downloads', () => {
     const { owner, getter } = await offeringPair(10, QUICK_THROTTLE);
     await owner.peer.offer('secret.bin', 'right');
     const { port } = owner.peer.fileServerAddress;
+    // One folder per guess: two downloads of one file into one folder never run at once.
+    const folders = await Promise.all(Array.from({ length: 8 }, () => makeTempDir('napshare-lan-')));
     const started = performance.now();
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        getter.peer
-          .get({ ip: '127.0.0.1', port, file: 'secret.bin', password: `guess${i}` })
-          .catch((e: Error) => e.message),
+      folders.map((folder, i) =>
+        downloadFile({
+          host: '127.0.0.1',
+          port,
+          file: 'secret.bin',
+          folder,
+          answerChallenge: (file, nonce) => authProof(`guess${i}`, nonce, file),
+        }).catch((e: Error) => e.message),
       ),
     );
     const failed = results.filter((r) => String(r).includes('AUTH_FAILED')).length;
@@ -382,6 +389,6 @@ describe('LAN password-protected downloads', () => {
     expect(throttled).toBeGreaterThanOrEqual(4);
     expect(failed).toBeGreaterThanOrEqual(1);
     expect(performance.now() - started).toBeGreaterThanOrEqual([0, 300, 700, 1200, 1700][failed] as number);
-    expect(await fs.readdir(getter.dir)).toEqual([]);
+    for (const folder of [getter.dir, ...folders]) expect(await fs.readdir(folder)).toEqual([]);
   });
 });

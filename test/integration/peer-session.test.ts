@@ -1,7 +1,9 @@
 /** The course peer's session over real sockets: what a second JOIN does to the peer's sharing. */
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { IndexClient } from '../../peer/index-client.ts';
 import { PeerSession } from '../../peer/session.ts';
 import { fetchInfo } from '../../peer/transfer/source-info.ts';
 import { IndexServer } from '../../server/index-server.ts';
@@ -27,7 +29,7 @@ async function setUp() {
     notice: (message) => notices.push(message),
   });
   closers.push(() => session.close());
-  return { session, printed, notices };
+  return { session, printed, notices, indexPort: server.address().port };
 }
 
 describe('a second JOIN', () => {
@@ -66,9 +68,32 @@ describe('a second JOIN', () => {
 });
 
 describe('DOWNLOAD from a peer of another implementation (DOWNLOAD only, no INFO)', () => {
-  it('prints the course line, and says on the side that the file could not be verified', async () => {
+  it('listed by SEARCH without INFO: prints the course line, and says on the side that the copy is unverified', async () => {
     const theirs = await makeTempDir();
     const sha = await writeRandomFile(path.join(theirs, 'aula.mp4'), 100_000);
+    const plain = await startPlainPeer(theirs);
+    closers.push(() => {
+      plain.close();
+    });
+    const mine = await makeTempDir();
+    const { session, printed, notices, indexPort } = await setUp();
+    // The other implementation joins as the course's JOIN has it: no capabilities.
+    const course = await IndexClient.connect('127.0.0.1', indexPort, { heartbeat: false });
+    closers.push(() => course.close());
+    await course.join('127.0.0.1', plain.port, ['aula.mp4']);
+    await session.join('127.0.0.1', 0, mine);
+    await session.search('aula.mp4');
+    await session.download('127.0.0.1', plain.port);
+    expect(printed.at(-1)).toBe(`Arquivo aula.mp4 baixado com sucesso na pasta ${mine}`);
+    expect(notices).toEqual([
+      `aula.mp4 was saved without verification: the index lists its peer 127.0.0.1:${plain.port} without the INFO capability (a peer that speaks only DOWNLOAD), so there were no piece hashes to check it against.`,
+    ]);
+    expect(await sha256File(path.join(mine, 'aula.mp4'))).toBe(sha);
+  });
+
+  it('at an address the last SEARCH did not list: it must be verified, so nothing is saved', async () => {
+    const theirs = await makeTempDir();
+    await writeRandomFile(path.join(theirs, 'aula.mp4'), 100_000);
     const plain = await startPlainPeer(theirs);
     closers.push(() => {
       plain.close();
@@ -77,11 +102,12 @@ describe('DOWNLOAD from a peer of another implementation (DOWNLOAD only, no INFO
     const { session, printed, notices } = await setUp();
     await session.join('127.0.0.1', 0, mine);
     await session.search('aula.mp4');
-    await session.download('127.0.0.1', plain.port);
-    expect(printed.at(-1)).toBe(`Arquivo aula.mp4 baixado com sucesso na pasta ${mine}`);
-    expect(notices).toEqual([
-      'aula.mp4 could not be verified: its peer gives no piece hashes (it speaks only DOWNLOAD).',
-    ]);
-    expect(await sha256File(path.join(mine, 'aula.mp4'))).toBe(sha);
+    await expect(session.download('127.0.0.1', plain.port)).rejects.toSatisfy((error) =>
+      isNapError(error, 'PROTOCOL'),
+    );
+    expect(plain.requests.map((request) => request.type)).toEqual(['INFO']);
+    expect(printed).toHaveLength(2); // the JOIN and SEARCH lines, no download line
+    expect(notices).toEqual([]);
+    expect(await fs.readdir(mine)).toEqual([]);
   });
 });

@@ -96,15 +96,15 @@ describe('single source', () => {
   });
 });
 
-describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
-  it('is downloaded from, unverified and said so', async () => {
+describe('a peer the index lists without INFO (speaks only DOWNLOAD)', () => {
+  it('is downloaded from, unverified and said so, and never asked INFO', async () => {
     const { dir, sha } = await folderWith('p.bin', 3 * MiB + 1);
     const plain = await startPlainPeer(dir);
     closers.push(plain.close);
     const into = await makeTempDir();
     const logs: string[] = [];
     const result = await download({
-      sources: [{ host: '127.0.0.1', port: plain.port }],
+      sources: [{ host: '127.0.0.1', port: plain.port, plain: true }],
       file: 'p.bin',
       folder: into,
       log: (line) => logs.push(line),
@@ -112,6 +112,25 @@ describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
     expect(result).toMatchObject({ verified: false, sha256: sha, size: 3 * MiB + 1 });
     expect(await sha256File(path.join(into, 'p.bin'))).toBe(sha);
     expect(logs.some((line) => line.includes('without verification'))).toBe(true);
+    expect(plain.requests).toEqual([{ type: 'DOWNLOAD', file: 'p.bin' }]);
+  });
+
+  it('is never fetched unverified when it is not marked so: a clear error, and no DOWNLOAD sent', async () => {
+    const { dir } = await folderWith('p.bin', MiB);
+    const plain = await startPlainPeer(dir);
+    closers.push(plain.close);
+    const into = await makeTempDir();
+    const failure = await download({
+      sources: [{ host: '127.0.0.1', port: plain.port }],
+      file: 'p.bin',
+      folder: into,
+    }).catch((error: unknown) => error);
+    expect(failure).toSatisfy((error) => isNapError(error, 'PROTOCOL'));
+    expect((failure as Error).message).toMatch(
+      /^p\.bin was not downloaded, as nothing unverified is saved: /,
+    );
+    expect(plain.requests.map((request) => request.type)).toEqual(['INFO']);
+    expect(await fs.readdir(into)).toEqual([]);
   });
 
   it('a cut transfer leaves the .part, and the next one continues from its size', async () => {
@@ -119,7 +138,7 @@ describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
     const plain = await startPlainPeer(dir, { cutAfter: 700_000 });
     closers.push(plain.close);
     const into = await makeTempDir();
-    const source = { host: '127.0.0.1', port: plain.port };
+    const source = { host: '127.0.0.1', port: plain.port, plain: true };
     await expect(download({ sources: [source], file: 'p.bin', folder: into })).rejects.toSatisfy((error) =>
       isNapError(error, 'TRUNCATED'),
     );
@@ -133,7 +152,7 @@ describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
     expect(await sha256File(path.join(into, 'p.bin'))).toBe(sha);
   });
 
-  it('is not used when a source that gives piece hashes has the file', async () => {
+  it('is not used, not even contacted, when a source that gives piece hashes has the file', async () => {
     const { dir, sha } = await folderWith('p.bin', MiB);
     const plain = await startPlainPeer(dir);
     closers.push(plain.close);
@@ -141,7 +160,7 @@ describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
     const into = await makeTempDir();
     const result = await download({
       sources: [
-        { host: '127.0.0.1', port: plain.port },
+        { host: '127.0.0.1', port: plain.port, plain: true },
         { host: '127.0.0.1', port: napshare.port },
       ],
       file: 'p.bin',
@@ -149,6 +168,7 @@ describe('a peer that speaks only DOWNLOAD (DESIGN.md), no INFO', () => {
     });
     expect(result).toMatchObject({ verified: true, sha256: sha });
     expect(result.usedSources.map((source) => source.port)).toEqual([napshare.port]);
+    expect(plain.requests).toEqual([]);
   });
 });
 

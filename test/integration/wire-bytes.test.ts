@@ -82,6 +82,12 @@ async function startIndex(options: Partial<IndexServerOptions> = {}): Promise<In
   return server;
 }
 
+/** A file's version as docs/protocol.md defines it: `<size>-<modification time, ns>-<inode>`. */
+async function versionOf(file: string): Promise<string> {
+  const stat = await fs.stat(file, { bigint: true });
+  return `${stat.size}-${stat.mtimeNs}-${stat.ino}`;
+}
+
 /** One request line to a file server; everything it sends back until it closes. */
 async function askFileServer(port: number, line: string): Promise<Buffer> {
   const client = await RawClient.connect(port);
@@ -216,8 +222,9 @@ describe('transfer protocol (docs/protocol.md, "Transfer protocol")', () => {
     closers.push(() => server.close());
     // `printf 0123456789 | sha256sum`: the whole file, and its only piece.
     const sha = '84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882';
+    const version = await versionOf(path.join(dir, 'aula1.mp4'));
     expect((await askFileServer(server.port, '{"type":"INFO","file":"aula1.mp4"}\n')).toString()).toBe(
-      `{"type":"INFO_OK","size":10,"sha256":"${sha}","pieceSize":4194304,"pieces":["${sha}"]}\n`,
+      `{"type":"INFO_OK","size":10,"sha256":"${sha}","pieceSize":4194304,"pieces":["${sha}"],"version":"${version}"}\n`,
     );
     expect((await askFileServer(server.port, '{"type":"DOWNLOAD","file":"aula1.mp4"}\n')).toString()).toBe(
       '{"type":"DOWNLOAD_OK","size":10}\n0123456789',
@@ -245,9 +252,10 @@ describe('transfer protocol (docs/protocol.md, "Transfer protocol")', () => {
     const relay = await RecordingRelay.start(server.port);
     closers.push(() => relay.close());
     await download({ sources: [{ host: '127.0.0.1', port: relay.port }], file: 'aula1.mp4', folder: into });
+    const version = await versionOf(path.join(source, 'aula1.mp4'));
     expect(Buffer.concat(relay.fromClients).toString()).toBe(
       '{"type":"INFO","file":"aula1.mp4"}\n' +
-        '{"type":"DOWNLOAD","file":"aula1.mp4","offset":8388608,"length":4194304}\n',
+        `{"type":"DOWNLOAD","file":"aula1.mp4","offset":8388608,"length":4194304,"version":"${version}"}\n`,
     );
     const got = await fs.readFile(path.join(into, 'aula1.mp4'));
     expect(createHash('sha256').update(got).digest('hex')).toBe(

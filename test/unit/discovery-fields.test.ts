@@ -16,7 +16,7 @@ import {
 } from '../../shared/discovery-fields.ts';
 import { refusalOf } from '../helpers/error-code.ts';
 
-const ALIAS_RULE = `an alias is 1 to ${MAX_ALIAS_CHARS} characters without spaces, ":" or control characters`;
+const ALIAS_RULE = `an alias is 1 to ${MAX_ALIAS_CHARS} characters without spaces, ":", control or invisible format characters`;
 
 describe('aliases', () => {
   it('are 1 to 32 code points without white space, ":" or control and format characters', () => {
@@ -61,7 +61,7 @@ describe('chat texts', () => {
     expect(chatTextProblem('é'.repeat(2049))).toBe('a chat message is at most 4096 bytes');
     for (const control of ['a\nb', 'a\rb', '\u0007', '\u001b[2J', '\u007f', '\u009b31m'])
       expect(chatTextProblem(control), JSON.stringify(control)).toBe(
-        'a chat message has no control characters',
+        'a chat message is one line of text without control characters or line separators',
       );
   });
 
@@ -84,17 +84,18 @@ describe('departures and list entries', () => {
   });
 
   it('entries carry an alias key only when there is one', () => {
-    expect(decodeSummary({ address: 'a', fileCount: 2 })).toStrictEqual({ address: 'a', fileCount: 2 });
-    expect(decodeSummary({ address: 'a', fileCount: 0, alias: 'x' })).toStrictEqual({
-      address: 'a',
+    const a = '127.0.0.1:8776';
+    expect(decodeSummary({ address: a, fileCount: 2 })).toStrictEqual({ address: a, fileCount: 2 });
+    expect(decodeSummary({ address: a, fileCount: 0, alias: 'x' })).toStrictEqual({
+      address: a,
       fileCount: 0,
       alias: 'x',
     });
-    expect(decodeHolder({ address: 'a' })).toStrictEqual({ address: 'a' });
-    expect(decodeHolder({ address: 'a', alias: 'x' })).toStrictEqual({ address: 'a', alias: 'x' });
+    expect(decodeHolder({ address: a })).toStrictEqual({ address: a });
+    expect(decodeHolder({ address: a, alias: 'x' })).toStrictEqual({ address: a, alias: 'x' });
     expect(withAlias({ n: 1 }, undefined)).toStrictEqual({ n: 1 });
     expect(withAlias({ n: 1 }, 'x')).toStrictEqual({ n: 1, alias: 'x' });
-    expect(refusalOf(() => decodeHolder({ address: 'a', alias: 'a b' }))).toMatch(/^BAD_REQUEST: /);
+    expect(refusalOf(() => decodeHolder({ address: a, alias: 'a b' }))).toMatch(/^BAD_REQUEST: /);
   });
 
   it('a list field is an array of objects, nothing else', () => {

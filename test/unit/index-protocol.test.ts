@@ -56,7 +56,7 @@ describe('index protocol codec', () => {
     ['{"type":7}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"localhost","port":1,"files":[]}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":"8776","files":[]}', 'BAD_REQUEST'],
-    ['{"type":"JOIN","ip":"127.0.0.1","port":0,"files":[]}', 'BAD_REQUEST'],
+    ['{"type":"JOIN","ip":"127.0.0.1","port":0,"files":[]}', 'BAD_ADDRESS'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":70000,"files":[]}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":1.5,"files":[]}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":1,"files":"a.mp4"}', 'BAD_REQUEST'],
@@ -93,7 +93,7 @@ describe('index protocol codec: exact shapes and refusals', () => {
       'BAD_REQUEST: JOIN: field "ip" must be a dotted IPv4 address.',
     ],
     [
-      '{"type":"JOIN","ip":"127.0.0.1","port":0,"files":[]}',
+      '{"type":"JOIN","ip":"127.0.0.1","port":"1","files":[]}',
       'BAD_REQUEST: JOIN: field "port" must be an integer from 1 to 65535.',
     ],
   ])('refuses the request %s', (line, sentence) => {
@@ -116,12 +116,12 @@ describe('index protocol codec: exact shapes and refusals', () => {
       reason: 'left',
       alias: 'x',
     });
-    expect(refusalOf(() => decodeIndexReply('{"type":"PEER_LEFT","address":"a","reason":"left"}'))).toBe(
-      'PROTOCOL: Unexpected pushed PEER_LEFT where a reply was expected.',
-    );
-    expect(refusalOf(() => decodeIndexReply('{"type":"CHAT","alias":"t","from":"a","text":"hi"}'))).toBe(
-      'PROTOCOL: Unexpected pushed CHAT where a reply was expected.',
-    );
+    expect(
+      refusalOf(() => decodeIndexReply('{"type":"PEER_LEFT","address":"127.0.0.1:1","reason":"left"}')),
+    ).toBe('PROTOCOL: Unexpected pushed PEER_LEFT where a reply was expected.');
+    expect(
+      refusalOf(() => decodeIndexReply('{"type":"CHAT","alias":"t","from":"127.0.0.1:1","text":"hi"}')),
+    ).toBe('PROTOCOL: Unexpected pushed CHAT where a reply was expected.');
   });
 
   it('reports what a server sends wrong as PROTOCOL, in its own words', () => {
@@ -129,7 +129,7 @@ describe('index protocol codec: exact shapes and refusals', () => {
       'PROTOCOL: Unexpected reply type "NOPE" from the index server.',
     );
     expect(refusalOf(() => decodeIndexReply('{"type":"SEARCH_OK","peers":"x"}'))).toBe(
-      'PROTOCOL: The index server sent a malformed message: SEARCH_OK: field "peers" must be an array of strings.',
+      'PROTOCOL: The index server sent a malformed message: SEARCH_OK: field "peers" must be an array of peer addresses IP:port.',
     );
     expect(refusalOf(() => decodeIndexMessage('{"type":"CHAT","alias":"a b","from":"x","text":"hi"}'))).toBe(
       'PROTOCOL: The index server sent a malformed message: CHAT: field "alias" must be 1 to 32 characters without spaces, ":" or controls.',

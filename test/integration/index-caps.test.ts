@@ -1,0 +1,70 @@
+/** The index server stores the capabilities announced at JOIN and lists them in SEARCH_OK / QUERY_OK. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { IndexClient } from '../../peer/index-client.ts';
+import { IndexServer } from '../../server/index-server.ts';
+import { LineClient } from '../helpers/line-client.ts';
+
+const closers: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function start(): Promise<number> {
+  const server = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {} });
+  closers.push(() => server.close());
+  return server.address().port;
+}
+
+async function raw(port: number): Promise<LineClient> {
+  const client = await LineClient.connect(port);
+  closers.push(() => client.close());
+  return client;
+}
+
+describe('capabilities in the index', () => {
+  it('SEARCH_OK carries caps for the holders that announced some, exact bytes; none: the course reply', async () => {
+    const port = await start();
+    const napshare = await raw(port);
+    const course = await raw(port);
+    napshare.send('{"type":"JOIN","ip":"127.0.0.1","port":8776,"files":["a.mp4"],"caps":["INFO","LATER"]}\n');
+    expect(await napshare.line(0)).toBe('{"type":"JOIN_OK"}');
+    course.send('{"type":"JOIN","ip":"127.0.0.1","port":9000,"files":["a.mp4","b.mp4"]}\n');
+    expect(await course.line(0)).toBe('{"type":"JOIN_OK"}');
+    course.send('{"type":"SEARCH","file":"a.mp4"}\n');
+    expect(await course.line(1)).toBe(
+      '{"type":"SEARCH_OK","peers":["127.0.0.1:8776","127.0.0.1:9000"],"caps":{"127.0.0.1:8776":["INFO"]}}',
+    );
+    course.send('{"type":"SEARCH","file":"b.mp4"}\n');
+    expect(await course.line(2)).toBe('{"type":"SEARCH_OK","peers":["127.0.0.1:9000"]}');
+    course.send('{"type":"QUERY","file":"a.mp4"}\n');
+    expect(await course.line(3)).toBe(
+      '{"type":"QUERY_OK","file":"a.mp4","peers":[{"address":"127.0.0.1:8776"},{"address":"127.0.0.1:9000"}],"caps":{"127.0.0.1:8776":["INFO"]}}',
+    );
+  });
+
+  it('a JOIN with malformed caps is refused and adds nothing', async () => {
+    const port = await start();
+    const bad = await raw(port);
+    bad.send('{"type":"JOIN","ip":"127.0.0.1","port":8776,"files":["a.mp4"],"caps":"INFO"}\n');
+    expect(await bad.json(0)).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    const other = await raw(port);
+    other.send('{"type":"JOIN","ip":"127.0.0.1","port":9000,"files":[]}\n{"type":"SEARCH","file":"a.mp4"}\n');
+    expect(await other.line(1)).toBe('{"type":"SEARCH_OK","peers":[]}');
+  });
+
+  it("IndexClient announces its caps and reads the holders' caps", async () => {
+    const port = await start();
+    const holder = await IndexClient.connect('127.0.0.1', port, { heartbeat: false });
+    closers.push(() => holder.close());
+    await holder.join('127.0.0.1', 8776, ['a.mp4'], undefined, ['INFO']);
+    const asker = await IndexClient.connect('127.0.0.1', port, { heartbeat: false });
+    closers.push(() => asker.close());
+    await asker.join('127.0.0.1', 9000, ['a.mp4']);
+    expect(await asker.searchHolders('a.mp4')).toEqual({
+      peers: ['127.0.0.1:8776', '127.0.0.1:9000'],
+      caps: { '127.0.0.1:8776': ['INFO'] },
+    });
+    expect((await asker.queryHolders('a.mp4')).caps).toEqual({ '127.0.0.1:8776': ['INFO'] });
+  });
+});
