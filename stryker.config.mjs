@@ -17,6 +17,7 @@ export default {
     'peer/lan/datagram.ts',
     // the registry
     'server/registry.ts',
+    'server/holder-index.ts',
     // name safety
     'shared/file-names.ts',
     // part files and the piece schedule
@@ -24,7 +25,9 @@ export default {
     'peer/transfer/piece-schedule.ts',
     // gossip table
     'peer/gossip/peer-table.ts',
-    // sanitising (added with the module that cleans what peers send before it reaches a terminal)
+    // sanitising: what peers send, cleaned before it reaches a terminal
+    'shared/terminal-text.ts',
+    'shared/utf8-text.ts',
   ],
   concurrency: 2,
   tempDirName: '.stryker-tmp',
