@@ -38,19 +38,22 @@ function sequences(): number[][] {
 describe('decodeUtf8 byte by byte', () => {
   it('keeps every valid sequence as its character and every other byte as its escape', () => {
     let valid = 0;
-    for (const sequence of sequences()) {
-      const bytes = Buffer.from([0xff, ...sequence]);
-      const text = decodeUtf8(bytes);
-      const what = Buffer.from(sequence).toString('hex');
-      // Nothing lost or invented: the text stands for exactly the bytes received.
-      expect(bytesOf(text).equals(bytes), what).toBe(true);
-      const rest = text.slice(1);
-      if (isUtf8(Buffer.from(sequence))) {
-        valid++;
-        expect(rest, what).toBe(Buffer.from(sequence).toString('utf8'));
-      } else expect(hasInvalidUtf8(rest), what).toBe(true);
-    }
+    // At the very end, and followed by a plain "A" (a sequence must not take the byte after it).
+    for (const sequence of sequences())
+      for (const after of [[], [0x41]]) {
+        const bytes = Buffer.from([0xff, ...sequence, ...after]);
+        const text = decodeUtf8(bytes);
+        const what = Buffer.from([...sequence, ...after]).toString('hex');
+        // Nothing lost or invented: the text stands for exactly the bytes received.
+        expect(bytesOf(text).equals(bytes), what).toBe(true);
+        const rest = text.slice(1, text.length - after.length);
+        if (isUtf8(Buffer.from(sequence))) {
+          valid++;
+          expect(rest, what).toBe(Buffer.from(sequence).toString('utf8'));
+        } else expect(hasInvalidUtf8(rest), what).toBe(true);
+        if (after.length > 0) expect(text.endsWith('A'), what).toBe(true);
+      }
     // The table holds both kinds in numbers (a vacuous run would pass the checks above).
-    expect(valid).toBeGreaterThan(2000);
+    expect(valid).toBeGreaterThan(4000);
   });
 });
