@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeldError, Registry } from '../../server/registry.ts';
 import { isNapError } from '../../shared/errors.ts';
-import { asyncRefusalOf } from '../helpers/error-code.ts';
+import { asyncRefusalOf, refusalOf } from '../helpers/error-code.ts';
 
 /** The same SEARCH outcome: NOT_JOINED, or the same holders (as a set). */
 function sameResult(a: string[] | 'NOT_JOINED', b: string[] | 'NOT_JOINED'): boolean {
@@ -226,7 +226,7 @@ describe('Registry: what each operation returns, and its refusals in words', () 
     await registry.join(1, '127.0.0.1', 8776, []);
     await registry.join(2, '127.0.0.1', 8777, []);
     expect(await asyncRefusalOf(() => registry.join(3, '127.0.0.1', 8778, []))).toMatch(/^SERVER_FULL: /);
-    expect(await asyncRefusalOf(() => registry.search(9, 'a'))).toBe(
+    expect(refusalOf(() => registry.search(9, 'a'))).toBe(
       'NOT_JOINED: JOIN first: this connection has not joined the index.',
     );
     expect(await asyncRefusalOf(() => registry.chatRecipients(1))).toBe(
