@@ -3,10 +3,10 @@
  * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, runProgram, signalExitCode, stopSignal, verboseLog } from '../io/command-line.ts';
 import { parseHostPort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, isPromptExit } from '../shared/errors.ts';
+import { isPromptExit } from '../shared/errors.ts';
 import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
 import { parseByteSize } from '../shared/units.ts';
 import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from './file-server-flags.ts';
@@ -48,29 +48,22 @@ Options:
 ${FILE_SERVER_FLAGS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
-  // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
-  // where they ran npm, which npm passes as INIT_CWD.
-  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   const subcommand = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
   if (subcommand) return (await subcommand())(argv.slice(1));
 
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer --',
+    usage: USAGE,
     options: {
       server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
       ...FILE_SERVER_FLAGS,
       'max-upload-rate': { type: 'string' },
       'keep-sharing': { type: 'boolean', default: false },
       extended: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const rate = values['max-upload-rate'];
   // Red only on a terminal; chalk is not even loaded for pipes (memory, docs/performance.md).
@@ -85,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     server: parseHostPort(values.server),
     notice: notices ? (message) => notices.post(message) : undefined,
     print: (line) => process.stdout.write(terminalLine(line)),
-    log: values.verbose ? (message) => process.stderr.write(terminalLine(`[peer] ${message}`)) : undefined,
+    log: verboseLog(values.verbose, 'peer'),
     maxUploads,
     fileServerLimits,
     limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
@@ -93,10 +86,7 @@ async function main(argv: string[]): Promise<number> {
     progress: process.stderr.isTTY ? await loadProgressBar() : undefined,
   });
 
-  const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
-    process.once('SIGTERM', () => resolve(143));
-  });
+  const interrupted = stopSignal().then((signal) => signalExitCode(signal, interactive));
   const run = interactive
     ? runInteractive(session, reportError, values.extended, notices)
     : runScripted(session, reportError, values['keep-sharing']);
@@ -142,13 +132,4 @@ async function loadProgressBar(): Promise<ProgressSink> {
   return new ProgressBar();
 }
 
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
-  process.stderr.write(terminalLine(`napshare peer: ${describeError(error)}`));
-  exit(1);
-});
-
-/** Lets stdout and stderr flush (a pipe or a Windows console may still hold lines), then exits. */
-function exit(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 1000).unref();
-}
+runProgram('napshare peer', main);
