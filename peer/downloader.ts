@@ -16,6 +16,8 @@ export interface DownloadJob {
   file: string;
   /** Absolute folder the file is saved into. */
   folder: string;
+  /** The folder as the user typed it, for the sentences that name it (default: `folder`). */
+  folderTyped?: string;
   log?: Log;
   /** Bytes held so far, the file's size, and how many sources are sending. */
   onProgress?: (done: number, total: number, sources: number) => void;
@@ -45,6 +47,7 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
     ],
     file: job.file,
     folder: job.folder,
+    folderTyped: job.folderTyped,
     log: job.log,
     onProgress:
       job.onProgress &&

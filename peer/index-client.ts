@@ -87,7 +87,9 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     options: Log | IndexClientOptions = {},
   ): Promise<IndexClient> {
     const settings = typeof options === 'function' ? { log: options } : options;
-    const socket = await connectTcp(host, port, 'the index server');
+    const socket = await connectTcp(host, port, 'the index server').catch((error: unknown) => {
+      throw unreachable(error);
+    });
     settings.log?.(`connected to the index server at ${host}:${port}`);
     return new IndexClient(socket, host, port, settings);
   }
@@ -348,4 +350,18 @@ function checkReply(message: IndexRequest, reply: IndexReply, type: IndexReply['
   if (reply.type !== type)
     throw new NapError('PROTOCOL', `The index server answered ${reply.type} to ${message.type}.`);
   return reply;
+}
+
+/**
+ * The index server could not be reached: the sentence also says how to reach one elsewhere (a
+ * server started on another port than 1099, or on another machine, is found only if told).
+ */
+function unreachable(error: unknown): unknown {
+  if (!isNapError(error, 'CONNECT_FAILED') && !isNapError(error, 'TIMEOUT')) return error;
+  const sentence = error.message.replace(/\.$/, '');
+  return new NapError(
+    error.code,
+    `${sentence}; if it runs on another address or port, start this peer with --server HOST:PORT.`,
+    { cause: error },
+  );
 }

@@ -3,12 +3,14 @@
  * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
+import fs from 'node:fs';
 import { parseCommandLine, runProgram, signalExitCode, stopSignal, verboseLog } from '../io/command-line.ts';
 import { parseHostPort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { isPromptExit } from '../shared/errors.ts';
 import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
 import { parseByteSize } from '../shared/units.ts';
+import { consoleMode, TYPED_COMMANDS_NOTICE } from './console-mode.ts';
 import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from './file-server-flags.ts';
 import { runLineMode } from './line-mode.ts';
 import { NoticeBoard } from './notice-board.ts';
@@ -71,13 +73,22 @@ async function main(argv: string[]): Promise<number> {
   // Every line passes terminal-text.ts: an error can quote a server or an uploader (their ERROR
   // and DOWNLOAD_REJECTED messages), which must not drive this terminal. Colour comes after.
   const reportError = (message: string) => process.stderr.write(`${red(escapeTerminalText(message))}\n`);
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const mode = consoleMode({
+    stdinIsTerminal: Boolean(process.stdin.isTTY),
+    stderrIsTerminal: Boolean(process.stderr.isTTY),
+    stdoutIsTerminal: Boolean(process.stdout.isTTY),
+    stdoutIsPipe: isPipe(1),
+  });
   // At the menu, notices wait for the prompt to close instead of being written over it.
-  const notices = interactive ? new NoticeBoard() : undefined;
+  const notices = mode.menu ? new NoticeBoard() : undefined;
   const session = new PeerSession({
     server: parseHostPort(values.server),
     notice: notices ? (message) => notices.post(message) : undefined,
-    print: (line) => process.stdout.write(terminalLine(line)),
+    print: (line) => {
+      process.stdout.write(terminalLine(line));
+      // stdout goes to a file: the person at the menu still sees the line, between two prompts.
+      if (mode.echoLines) process.stderr.write(terminalLine(line));
+    },
     log: verboseLog(values.verbose, 'peer'),
     maxUploads,
     fileServerLimits,
@@ -86,8 +97,9 @@ async function main(argv: string[]): Promise<number> {
     progress: process.stderr.isTTY ? await loadProgressBar() : undefined,
   });
 
-  const interrupted = stopSignal().then((signal) => signalExitCode(signal, interactive));
-  const run = interactive
+  const interrupted = stopSignal().then((signal) => signalExitCode(signal, mode.atTerminal));
+  if (mode.typedCommands) process.stderr.write(`${TYPED_COMMANDS_NOTICE}\n`);
+  const run = mode.menu
     ? runInteractive(session, reportError, values.extended, notices)
     : runScripted(session, reportError, values['keep-sharing']);
   const code = await Promise.race([run, interrupted]);
@@ -125,6 +137,16 @@ async function runScripted(
     await new Promise<never>(() => {});
   }
   return failures > 0 ? 1 : 0;
+}
+
+/** Whether `fd` is a pipe or a socket: another program reads what is written there. */
+function isPipe(fd: number): boolean {
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 async function loadProgressBar(): Promise<ProgressSink> {

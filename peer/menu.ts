@@ -97,6 +97,8 @@ async function menuSearch(session: PeerSession): Promise<void> {
 }
 
 async function menuDownload(session: PeerSession): Promise<void> {
+  // Before JOIN or SEARCH there is nothing to download: say so before asking anything.
+  session.assertCanDownload();
   // Offer the first peer of the last SEARCH as the default answer.
   const [firstIp, firstPort] = (session.lastSearchResult?.peers[0] ?? '127.0.0.1:').split(':');
   const ip = await input(

@@ -128,13 +128,26 @@ export class PeerSession {
     await this.fetch(peers.map((peer) => parseHostPort(peer)));
   }
 
-  private async fetch(addresses: HostPort[]): Promise<DownloadResult> {
+  /**
+   * Refuses a DOWNLOAD that cannot start yet — before any JOIN (no folder to save into) or any
+   * SEARCH (no file) — so the menu says so before asking for a peer's address.
+   */
+  assertCanDownload(): void {
+    this.downloadTarget();
+  }
+
+  private downloadTarget(): { joined: Joined; wanted: { file: string; peers: string[]; caps: HolderCaps } } {
     const joined = this.joinedAs;
     if (!joined)
       throw new NapError('NOT_JOINED', 'JOIN first: downloads are saved into the folder given at JOIN.');
     const wanted = this.lastSearch;
     if (!wanted)
       throw new NapError('NO_SEARCH', 'SEARCH a file first: DOWNLOAD fetches the file of the last SEARCH.');
+    return { joined, wanted };
+  }
+
+  private async fetch(addresses: HostPort[]): Promise<DownloadResult> {
+    const { joined, wanted } = this.downloadTarget();
     const sources = addresses.map((address) => this.policyOf(address, wanted));
     const progress = this.options.progress;
     let result: DownloadResult;
@@ -143,6 +156,7 @@ export class PeerSession {
         sources,
         file: wanted.file,
         folder: joined.folder,
+        folderTyped: joined.folderTyped,
         log: this.log,
         onProgress: progress && ((state) => progress.update(wanted.file, state)),
       });
@@ -173,9 +187,9 @@ export class PeerSession {
     return plain ? { ...address, plain: true } : { ...address };
   }
 
-  /** Leaves the index and stops serving. Idempotent. */
+  /** Leaves the index and stops serving; a download still running shows no more progress. Idempotent. */
   async close(): Promise<void> {
-    this.options.progress?.stop();
+    this.options.progress?.close();
     this.client?.close();
     this.client = undefined;
     await this.fileServer?.close();

@@ -19,15 +19,15 @@ export function isPartialName(name: string): boolean {
   return DOWNLOAD_FILE.test(name);
 }
 
-/** Throws NOT_A_FOLDER unless `folder` is an existing directory. Returns its absolute path. */
-export async function requireFolder(folder: string): Promise<string> {
-  const absolute = path.resolve(folder);
+/**
+ * Throws NOT_A_FOLDER unless `folder` (relative to `base`, by default the current folder) is an
+ * existing directory; the sentence names it as the user typed it. Returns its absolute path.
+ */
+export async function requireFolder(folder: string, base = process.cwd()): Promise<string> {
+  const absolute = path.resolve(base, folder);
   const stat = await fs.stat(absolute).catch(() => null);
   if (!stat?.isDirectory()) {
-    throw new NapError(
-      'NOT_A_FOLDER',
-      `The folder ${JSON.stringify(folder)} does not exist or is not a folder.`,
-    );
+    throw new NapError('NOT_A_FOLDER', `The folder ${folder} does not exist or is not a folder.`);
   }
   return absolute;
 }

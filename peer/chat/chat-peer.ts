@@ -150,6 +150,7 @@ export class ChatPeer {
       port,
       file,
       folder: this.folder,
+      folderTyped: this.options.folder,
       log: this.options.log,
       plain,
     });

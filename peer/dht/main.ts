@@ -3,7 +3,6 @@
  * driven through its control socket (`nc 127.0.0.1 PORT`, or `npm run peer -- dht-client`).
  * stdout stays empty; the bound ports go to stderr (one line), logs too with --verbose.
  */
-import path from 'node:path';
 import { parseCommandLine, stopSignal, verboseLog } from '../../io/command-line.ts';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { parseCount } from '../../shared/counts.ts';
@@ -113,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     maxUploads,
     fileServerLimits,
     controlLimits: controlLimits(values),
-    dir: await requireFolder(path.resolve(startedIn, values.dir)),
+    dir: await requireFolder(values.dir, startedIn),
     cwd: startedIn,
     host,
     port: parsePort(values.port, true),

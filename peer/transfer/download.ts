@@ -55,7 +55,10 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     lock = await DownloadLock.acquire(partPath, options.file);
     return await fetchVersion(options, finalPath, partPath);
   } catch (error) {
-    throw localFailure(error, options.folder, await keptNow(partPath, options.file)) ?? error;
+    throw (
+      localFailure(error, options.folderTyped ?? options.folder, await keptNow(partPath, options.file)) ??
+      error
+    );
   } finally {
     await lock?.release();
   }

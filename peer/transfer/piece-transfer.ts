@@ -90,7 +90,7 @@ export class Transfer {
       held > 0
         ? `${held} of ${this.info.pieces.length} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
         : `no verified piece of ${this.options.file} is kept yet`;
-    const local = localFailure(this.localError, this.options.folder, kept);
+    const local = localFailure(this.localError, this.options.folderTyped ?? this.options.folder, kept);
     if (local) return local;
     // Asked again from a new INFO by the caller: the file changed at its source.
     const cause = this.sawChanged ?? this.lastError;
