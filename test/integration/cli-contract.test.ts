@@ -47,6 +47,7 @@ const PROGRAMS: Program[] = [
   },
   { command: 'npm run -s peer -- dht-client', program: 'peer', args: ['dht-client'], name: 'napshare peer' },
   { command: 'npm run -s peer -- gossip', program: 'peer', args: ['gossip'], name: 'napshare peer' },
+  { command: 'npm run -s peer -- web', program: 'peer', args: ['web'], name: 'napshare peer' },
 ];
 
 async function run(program: Program, extra: string[]) {

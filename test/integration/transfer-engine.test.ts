@@ -259,6 +259,31 @@ describe('multi-source', () => {
     expect(ports).toContain(peers[2]?.port);
   });
 
+  it('uses every holder of the same bytes, each with its own copy (its own version token)', async () => {
+    const size = 24 * MiB + 7;
+    const { dir, sha } = await folderWith('c.bin', size);
+    // Two more holders with their own copies: same bytes, other files (inode, mtime), so each
+    // names another version in INFO_OK and must be asked with its own, not the first one's.
+    const copies = [dir];
+    for (const _ of [1, 2]) {
+      const copy = await makeTempDir();
+      await fs.copyFile(path.join(dir, 'c.bin'), path.join(copy, 'c.bin'));
+      copies.push(copy);
+    }
+    // Capped so that no holder alone finishes before the others have sent a piece.
+    const peers = await Promise.all(copies.map((folder) => serve(folder, { rate: 20e6 })));
+    const into = await makeTempDir();
+    const result = await download({
+      sources: peers.map((peer) => ({ host: '127.0.0.1', port: peer.port })),
+      file: 'c.bin',
+      folder: into,
+    });
+    expect(await sha256File(path.join(into, 'c.bin'))).toBe(sha);
+    expect(result.usedSources.map((source) => source.port).sort()).toEqual(
+      peers.map((peer) => peer.port).sort(),
+    );
+  });
+
   it('a very slow source does not hold the download back (endgame: the fast ones fetch its pieces too)', async () => {
     const size = 24 * MiB;
     const { dir, sha } = await folderWith('s.bin', size);
