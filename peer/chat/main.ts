@@ -17,8 +17,9 @@ const USAGE = `Usage: npm run -s peer -- chat --alias NAME --dir FOLDER --port P
                               [--host IP] [--server HOST:PORT] [--verbose]
 
 Joins the index server as NAME, shares FOLDER on IP:PORT (default IP 127.0.0.1; port 0 picks a
-free one) and chats. Type a line to send it to everyone; /help lists the commands (/showall,
-/query FILE, /setNick NAME, /setSharedFiles, /fetch FILE IP:PORT, /quit).
+free one) and chats. Type a line to send it to everyone; /help lists the commands (seed 002's
+/register, /setNick NAME, /setSharedFiles, /showall, /query FILE, /fetch FILE IP:PORT and exit;
+napshare's /help and /quit).
 
 Options:
   --alias NAME          your alias (one word, no ":")
@@ -76,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Runs typed lines until /quit or end of input; 1 if a piped command failed. Piped, each command
+ * Runs typed lines until exit (or /quit) or end of input; 1 if a piped command failed. Piped, each command
  * finishes before the next (a script's output is deterministic). On a terminal a /fetch runs in
  * the background (seed 002 fetches in a thread) so the chat goes on; leaving waits for it.
  */
