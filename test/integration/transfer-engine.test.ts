@@ -191,7 +191,30 @@ describe('file server refusals', () => {
     await client.closed;
   });
 
-  it('serves a range and refuses with BUSY above its upload limit', async () => {
+  it('serves exactly the bytes of a range asked: its reply line, then those bytes, then the end', async () => {
+    const { dir } = await folderWith('a.bin', 9 * MiB + 7);
+    const file = await fs.readFile(path.join(dir, 'a.bin'));
+    const server = await serve(dir);
+    // Across a 4 MiB send chunk, starting and ending off any boundary.
+    const offset = MiB + 3;
+    const length = 5 * MiB + 11;
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: server.port }, () =>
+        socket.write(`{"type":"DOWNLOAD","file":"a.bin","offset":${offset},"length":${length}}\n`),
+      );
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    const header = `{"type":"DOWNLOAD_OK","size":${length}}\n`;
+    expect(received.subarray(0, header.length).toString()).toBe(header);
+    const body = received.subarray(header.length);
+    expect(body.length).toBe(length);
+    expect(body.equals(file.subarray(offset, offset + length))).toBe(true);
+  });
+
+  it('refuses with BUSY above its upload limit', async () => {
     const { dir } = await folderWith('a.bin', 32 * MiB);
     const server = await serve(dir, { maxUploads: 1 });
     const holder = await LineClient.connect(server.port);
