@@ -1,6 +1,6 @@
 /**
- * Downloading a file from one peer (seed 003, 5f and 5h), as the course's DOWNLOAD does: the
- * transfer engine (peer/transfer/download.ts) with a single source. The file is written as
+ * Downloading a file from one peer for the chat, LAN and DHT modes: the transfer engine
+ * (peer/transfer/download.ts) with a single source, as the course's DOWNLOAD uses it. The file is written as
  * `<name>.part`, verified piece by piece and named only when complete (never over a file); an
  * interrupted download leaves the `.part`, and the next one continues from it. The peer must be
  * verified unless `plain` says the index lists it without INFO: the LAN and DHT modes never set

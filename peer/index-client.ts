@@ -1,5 +1,5 @@
 /**
- * The peer's session with the index server (seed 003, 5b-5d; seed 002's client), over one
+ * The peer's session with the index server (seed 003, section 5; seed 002's client), over one
  * IndexConnection at a time. Pushed messages (CHAT, PEER_LEFT) are emitted as `push` events.
  * After a successful JOIN the session keeps itself alive: a lost connection is reopened with
  * backoff and the JOIN sent again (with the alias and files as they are now), so a restarted
@@ -119,12 +119,15 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     this.joinedAs = request;
   }
 
-  /** SEARCH (seed 003, 5d): the addresses of the peers holding exactly `file`. */
+  /** SEARCH, the addresses only: the peers holding exactly `file`. */
   async search(file: string): Promise<string[]> {
     return (await this.searchHolders(file)).peers;
   }
 
-  /** SEARCH, with the capabilities the index knows of each holder (absent: it announced none). */
+  /**
+   * SEARCH (seed 003, 5d): the peers holding exactly `file`, with the capabilities the index knows
+   * of each (absent: it announced none).
+   */
   async searchHolders(file: string): Promise<{ peers: string[]; caps: HolderCaps }> {
     const reply = await this.expect({ type: 'SEARCH', file }, 'SEARCH_OK');
     return reply.type === 'SEARCH_OK'

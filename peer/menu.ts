@@ -71,6 +71,7 @@ export async function runMenu(session: PeerSession, options: MenuOptions): Promi
   }
 }
 
+// Peer start-up (seed 003, 5i): IP, port and folder typed on the keyboard, then JOIN.
 async function menuJoin(session: PeerSession): Promise<void> {
   const ip = await input(
     { message: 'IP', default: session.joined?.ip ?? '127.0.0.1', validate: validatorOf(parseIPv4) },

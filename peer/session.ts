@@ -77,7 +77,7 @@ export class PeerSession {
     return this.lastSearch;
   }
 
-  // JOIN (seed 003, 5b and 5i): start the file server on IP:port, announce the folder's files.
+  // JOIN (seed 003, 5b, 5i): start the file server on IP:port, announce the folder's files.
   async join(ip: string, port: number, folderTyped: string): Promise<void> {
     const folder = await requireFolder(folderTyped);
     const files = await listSharedFiles(folder, this.log);
@@ -122,7 +122,7 @@ export class PeerSession {
   }
 
   /**
-   * DOWNLOAD (seed 003, 5f, 5h, 5c): fetch the file of the last SEARCH from ip:port, then UPDATE.
+   * DOWNLOAD (seed 003, 5f): fetch the file of the last SEARCH from ip:port, then UPDATE.
    * An address the last SEARCH did not list is treated as a napshare peer: it must be verified.
    */
   async download(ip: string, port: number): Promise<void> {

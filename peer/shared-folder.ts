@@ -1,5 +1,5 @@
 /**
- * A peer's folder (seed 003, 5i): its regular files are what it shares, and downloads land in it.
+ * A peer's folder (seed 003, section 5): its regular files are what it shares, and downloads land in it.
  * Partial downloads (`*.part`) are napshare's own and never shared.
  */
 import fs from 'node:fs/promises';
@@ -32,7 +32,10 @@ export async function requireFolder(folder: string, base = process.cwd()): Promi
   return absolute;
 }
 
-/** Names of the shareable regular files of `folder`, sorted (the order JOIN announces them). */
+/**
+ * The folder's files (seed 003, 5i: the peer finds in its folder the names it sends at JOIN):
+ * the shareable regular files of `folder`, sorted (the order JOIN announces them).
+ */
 export async function listSharedFiles(folder: string, log: Log = silentLog): Promise<string[]> {
   const entries = await fs.readdir(folder, { withFileTypes: true });
   const names: string[] = [];

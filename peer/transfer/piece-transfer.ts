@@ -209,7 +209,10 @@ export class Transfer {
     }
   }
 
-  /** Keeps a piece whose hash is the expected one: written to the .part, then counted as held. */
+  /**
+   * Storing the file (seed 003, 5h): a piece whose hash is the expected one is written into the
+   * `.part` in the peer's folder, then counted as held.
+   */
   private async store(
     source: Source,
     index: number,
