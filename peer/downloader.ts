@@ -57,7 +57,7 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
   return { path, size, sha256, transferred, verified };
 }
 
-/** Failures of this folder, not of the peer asked (README, "Downloads"): no other peer does better. */
+/** Failures of this folder, not of the peer asked (docs/reference.md, "Downloads"): no other peer does better. */
 const FOLDER_ERRORS: readonly ErrorCode[] = [
   'EXISTS',
   'IN_PROGRESS',

@@ -2,7 +2,7 @@
  * File name -> the peer addresses holding it, in the order they got it: SEARCH and QUERY are one
  * lookup. Most names have a single holder, so one holder is kept as the address string itself
  * and a Set is made only for a second: the registry then costs about 80 bytes per entry instead
- * of 233 (10,000 peers x 100 distinct names of 24 characters, measured; README, "Names,
+ * of 233 (10,000 peers x 100 distinct names of 24 characters, measured; docs/reference.md, "Names,
  * addresses and budgets"). State only.
  */
 export class HolderIndex {
