@@ -96,9 +96,9 @@ export function parseExamples(markdown: string): Section[] {
     if (!fenced && raw.startsWith('## ')) sections.push({ heading: raw.slice(3).trim(), steps: [] });
     if (!inSh) continue;
     if (pending === '') pendingLine = lineNo;
-    const joined = pending + raw;
+    const joined = pending === '' ? raw : pending + raw.trimStart();
     if (joined.endsWith('\\')) {
-      pending = `${joined.slice(0, -1)} `;
+      pending = `${joined.slice(0, -1).trimEnd()} `;
       continue;
     }
     pending = '';
