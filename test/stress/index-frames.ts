@@ -30,7 +30,7 @@ export async function indexFrames(ctx: StressContext): Promise<void> {
   const server = ctx.cli('server', ['--host', '127.0.0.1', '--port', '0'], 'the index server');
   const port = Number(/:(\d+)$/.exec(await server.waitFor(/^listening on 127\.0\.0\.1:\d+$/, 'stderr'))?.[1]);
   const tag = ctx.seed.toString(36);
-  const good = await GoodPeers.join(port, tag, row, 20_001);
+  const good = await GoodPeers.join(port, tag, 20_001, row);
   ctx.defer(() => good.close());
   const before = await memoryMiB(server.pid);
 

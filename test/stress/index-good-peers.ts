@@ -7,7 +7,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { randomSource } from '../helpers/krpc-fuzz.ts';
 import { IndexSession, type Json } from './index-session.ts';
-import type { Row } from './report.ts';
+import { Row } from './report.ts';
+import { Admission } from './target.ts';
 
 interface GoodPeer {
   index: number;
@@ -19,11 +20,17 @@ interface GoodPeer {
   stable: string[];
   /** What the index must list for this peer now (only its own loop changes it). */
   files: string[];
+  lastChatMs: number;
 }
 
+/** A peer chats at most this often: well under the server's chat rate (5 a second, bursts of 20). */
+const CHAT_EVERY_MS = 500;
+
 export class GoodPeers {
-  readonly latenciesMs: number[] = [];
+  latenciesMs: number[] = [];
   answers = 0;
+  /** Whether the peers open new connections now (not while the server is full on purpose). */
+  readonly admission = new Admission();
   private readonly peers: GoodPeer[] = [];
   private stopped = false;
   private serial = 0;
@@ -31,11 +38,20 @@ export class GoodPeers {
   private constructor(
     private readonly port: number,
     private readonly tag: string,
-    private readonly row: Row,
+    /** The attack under way: wrong answers count against it. */
+    public row: Row,
   ) {}
 
-  /** Joins three peers on 127.0.0.1 (ports from `firstPort`); `tag` makes their names unguessable. */
-  static async join(port: number, tag: string, row: Row, firstPort: number): Promise<GoodPeers> {
+  /**
+   * Joins three peers on 127.0.0.1 (ports from `firstPort`); `tag` makes their names unguessable.
+   * Their answers count against `row` (run() sets another).
+   */
+  static async join(
+    port: number,
+    tag: string,
+    firstPort: number,
+    row = new Row('well-behaved peers'),
+  ): Promise<GoodPeers> {
     const good = new GoodPeers(port, tag, row);
     for (let index = 0; index < 3; index++) {
       const session = await IndexSession.connect(port);
@@ -47,19 +63,29 @@ export class GoodPeers {
         caps: index < 2,
         stable,
         files: [...stable],
+        lastChatMs: 0,
       };
       if (index < 2) peer.alias = `good${tag}${index}`;
       const join: Json = { type: 'JOIN', ip: '127.0.0.1', port: firstPort + index, files: stable };
       if (peer.alias) join.alias = peer.alias;
       if (peer.caps) join.caps = ['INFO'];
-      await good.expect(peer, join, { type: 'JOIN_OK' });
+      const { reply } = await session.request(join);
+      if (!isDeepStrictEqual(reply, { type: 'JOIN_OK' }))
+        throw new Error(`a well-behaved peer could not join: ${brief(reply)}`);
       good.peers.push(peer);
     }
     return good;
   }
 
-  /** Runs every peer's loop until stop(); rejects on the first answer that does not come in time. */
-  run(seed: number): Promise<void> {
+  /**
+   * Runs every peer's loop until stop(), counting against `row`; rejects on the first answer that
+   * does not come in time. Latencies and answers are counted afresh.
+   */
+  run(seed: number, row = this.row): Promise<void> {
+    this.row = row;
+    this.stopped = false;
+    this.latenciesMs = [];
+    this.answers = 0;
     return Promise.all(this.peers.map((peer) => this.loop(peer, randomSource(seed + peer.index)))).then(
       () => {},
     );
@@ -95,8 +121,10 @@ export class GoodPeers {
       else if (roll < 0.67) await this.update(peer);
       else if (roll < 0.72) await this.setFiles(peer, random);
       else if (roll < 0.8) await this.list(peer);
-      else if (roll < 0.92 && peer.alias) await this.chat(peer);
-      else await this.newcomer(peer);
+      else if (roll < 0.92 && peer.alias && performance.now() - peer.lastChatMs > CHAT_EVERY_MS)
+        await this.chat(peer);
+      else if (!(await this.admission.newcomer(() => this.newcomer(peer))))
+        await this.search(peer, other.stable[0] as string);
       this.checkPushes(peer);
     }
   }
@@ -174,6 +202,7 @@ export class GoodPeers {
   private async chat(peer: GoodPeer): Promise<void> {
     const listener = this.peers.find((other) => other.alias && other !== peer) as GoodPeer;
     const text = `from ${peer.alias} #${this.serial++}`;
+    peer.lastChatMs = performance.now();
     const reply = await this.ask(peer, { type: 'CHAT', text });
     this.row.check(
       reply.type === 'CHAT_OK' && typeof reply.delivered === 'number' && reply.delivered >= 1,
@@ -204,6 +233,7 @@ export class GoodPeers {
         caps: false,
         stable: [],
         files: [file],
+        lastChatMs: 0,
       };
       await this.expect(fresh, { type: 'JOIN', ip: '127.0.0.1', port, files: [file] }, { type: 'JOIN_OK' });
       const search = await this.ask(peer, { type: 'SEARCH', file });

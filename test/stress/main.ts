@@ -10,8 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { killAll } from '../helpers/cli.ts';
 import { removeTempDirs } from '../helpers/files.ts';
+import {
+  attackChatServer,
+  attackControlSocket,
+  attackFileServer,
+  attackIndexServer,
+  attackLanFileServer,
+} from './connection-groups.ts';
 import { groupSeed, StressContext } from './context.ts';
 import { within } from './deadline.ts';
+import { dhtKrpc } from './dht-krpc.ts';
 import { indexFrames } from './index-frames.ts';
 import { PROFILES, type ProfileName } from './profile.ts';
 import { finalLine, formatTable, type Row } from './report.ts';
@@ -24,7 +32,15 @@ interface Group {
   run: (ctx: StressContext) => Promise<void>;
 }
 
-const GROUPS: Group[] = [{ id: 'index-frames', run: indexFrames }];
+const GROUPS: Group[] = [
+  { id: 'index-frames', run: indexFrames },
+  { id: 'dht-krpc', run: dhtKrpc },
+  { id: 'index-connections', run: attackIndexServer },
+  { id: 'chat-connections', run: attackChatServer },
+  { id: 'file-connections', run: attackFileServer },
+  { id: 'lan-connections', run: attackLanFileServer },
+  { id: 'control-connections', run: attackControlSocket },
+];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

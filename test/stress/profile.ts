@@ -34,7 +34,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   short: {
     name: 'short',
     indexFrames: 100_000,
-    krpcDatagrams: 20_000,
+    krpcDatagrams: 100_000,
     idleSockets: 300,
     slowlorisSockets: 40,
     floodSockets: 400,
@@ -49,7 +49,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   full: {
     name: 'full',
     indexFrames: 300_000,
-    krpcDatagrams: 100_000,
+    krpcDatagrams: 150_000,
     idleSockets: 2_000,
     slowlorisSockets: 200,
     floodSockets: 3_000,
