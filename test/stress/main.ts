@@ -21,6 +21,7 @@ import { groupSeed, StressContext } from './context.ts';
 import { within } from './deadline.ts';
 import { dhtKrpc } from './dht-krpc.ts';
 import { indexFrames } from './index-frames.ts';
+import { killDownloaders, killUploaders } from './kills.ts';
 import { PROFILES, type ProfileName } from './profile.ts';
 import { finalLine, formatTable, type Row } from './report.ts';
 
@@ -40,6 +41,8 @@ const GROUPS: Group[] = [
   { id: 'file-connections', run: attackFileServer },
   { id: 'lan-connections', run: attackLanFileServer },
   { id: 'control-connections', run: attackControlSocket },
+  { id: 'uploader-kills', run: killUploaders },
+  { id: 'downloader-kills', run: killDownloaders },
 ];
 
 async function main(): Promise<number> {
