@@ -21,6 +21,7 @@ import { groupSeed, StressContext } from './context.ts';
 import { within } from './deadline.ts';
 import { dhtKrpc } from './dht-krpc.ts';
 import { indexFrames } from './index-frames.ts';
+import { restartIndex } from './index-restarts.ts';
 import { killDownloaders, killUploaders } from './kills.ts';
 import { PROFILES, type ProfileName } from './profile.ts';
 import { finalLine, formatTable, type Row } from './report.ts';
@@ -43,6 +44,7 @@ const GROUPS: Group[] = [
   { id: 'control-connections', run: attackControlSocket },
   { id: 'uploader-kills', run: killUploaders },
   { id: 'downloader-kills', run: killDownloaders },
+  { id: 'index-restarts', run: restartIndex },
 ];
 
 async function main(): Promise<number> {
