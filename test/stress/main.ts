@@ -20,6 +20,7 @@ import {
 import { groupSeed, StressContext } from './context.ts';
 import { within } from './deadline.ts';
 import { dhtKrpc } from './dht-krpc.ts';
+import { fullDisk } from './full-disk.ts';
 import { indexFrames } from './index-frames.ts';
 import { restartIndex } from './index-restarts.ts';
 import { killDownloaders, killUploaders } from './kills.ts';
@@ -45,6 +46,7 @@ const GROUPS: Group[] = [
   { id: 'uploader-kills', run: killUploaders },
   { id: 'downloader-kills', run: killDownloaders },
   { id: 'index-restarts', run: restartIndex },
+  { id: 'full-disk', run: fullDisk },
 ];
 
 async function main(): Promise<number> {
