@@ -4,7 +4,6 @@
  * random points of its own. Each time nothing is under the final name until the file is whole,
  * the next download resumes from the `.part`, and the file ends with the original's SHA-256.
  */
-import { watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { download } from '../../peer/transfer/download.ts';
@@ -13,6 +12,7 @@ import { isNapError } from '../../shared/errors.ts';
 import { exists, makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
 import type { StressContext } from './context.ts';
 import { within } from './deadline.ts';
+import { partReaches } from './folder-watch.ts';
 import { FETCH_TIMEOUT_MS, PeerCli } from './peer-cli.ts';
 import type { Row } from './report.ts';
 
@@ -144,27 +144,4 @@ async function checkFile(row: Row, file: string, sha: string, when: string): Pro
   if (actual === sha) return true;
   row.lostFile(`${when}: ${path.basename(file)} is ${actual}, not ${sha}`);
   return false;
-}
-
-/** Resolves once `part` holds at least `bytes`: watched (inotify), not polled. */
-function partReaches(part: string, bytes: number): { promise: Promise<void>; stop: () => void } {
-  const watcher = watch(path.dirname(part));
-  const promise = new Promise<void>((resolve) => {
-    let checking = false;
-    let again = false;
-    const check = async () => {
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      do {
-        again = false;
-        if (((await fs.stat(part).catch(() => null))?.size ?? 0) >= bytes) resolve();
-      } while (again);
-      checking = false;
-    };
-    watcher.on('change', () => void check());
-  });
-  return { promise, stop: () => watcher.close() };
 }

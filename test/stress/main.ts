@@ -20,7 +20,9 @@ import {
 import { groupSeed, StressContext } from './context.ts';
 import { within } from './deadline.ts';
 import { dhtKrpc } from './dht-krpc.ts';
+import { changingFile, concurrentDownloads, overwriteRace } from './final-names.ts';
 import { fullDisk } from './full-disk.ts';
+import { floodedHonestUploader, hostileSources } from './hostile-sources.ts';
 import { indexFrames } from './index-frames.ts';
 import { restartIndex } from './index-restarts.ts';
 import { killDownloaders, killUploaders } from './kills.ts';
@@ -47,6 +49,11 @@ const GROUPS: Group[] = [
   { id: 'downloader-kills', run: killDownloaders },
   { id: 'index-restarts', run: restartIndex },
   { id: 'full-disk', run: fullDisk },
+  { id: 'hostile-uploaders', run: hostileSources },
+  { id: 'flooded-uploader', run: floodedHonestUploader },
+  { id: 'overwrite-race', run: overwriteRace },
+  { id: 'concurrent-downloads', run: concurrentDownloads },
+  { id: 'changing-file', run: changingFile },
 ];
 
 async function main(): Promise<number> {

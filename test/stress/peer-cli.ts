@@ -56,6 +56,15 @@ export class PeerCli {
     return this.outcome(file, stdout, stderr, timeoutMs);
   }
 
+  /** SEARCH `file`, then DOWNLOAD it from every holder the SEARCH listed (line mode's multi-source). */
+  async fetchFromAll(file: string, timeoutMs = FETCH_TIMEOUT_MS): Promise<Outcome> {
+    const stdout = this.cli.stdout.length;
+    const stderr = this.cli.stderr.length;
+    this.cli.send(`SEARCH ${file}`);
+    this.cli.send('DOWNLOAD');
+    return this.outcome(file, stdout, stderr, timeoutMs);
+  }
+
   /** DOWNLOAD again from `port` (the file of the last SEARCH). */
   async fetchAgain(file: string, port: number, timeoutMs = FETCH_TIMEOUT_MS): Promise<Outcome> {
     const stdout = this.cli.stdout.length;

@@ -26,6 +26,10 @@ export interface Profile {
   restartPeers: number;
   /** Downloads into a disk that fills up. */
   fullDisks: number;
+  /** Rounds of every hostile-uploader case, and of the final-name races. */
+  hostileRounds: number;
+  /** Downloads from an uploader flooded to its connection cap (half during the flood). */
+  floodedDownloads: number;
   /** Longest one group of attacks may take before it counts as failed (a hang). */
   groupTimeoutMs: number;
 }
@@ -44,6 +48,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     indexRestarts: 5,
     restartPeers: 3,
     fullDisks: 2,
+    hostileRounds: 2,
+    floodedDownloads: 4,
     groupTimeoutMs: 5 * 60_000,
   },
   full: {
@@ -59,6 +65,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     indexRestarts: 5,
     restartPeers: 10,
     fullDisks: 6,
+    hostileRounds: 3,
+    floodedDownloads: 20,
     groupTimeoutMs: 20 * 60_000,
   },
 };
