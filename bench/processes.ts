@@ -48,11 +48,8 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
-/** Peak RSS (VmHWM) of a running process, in bytes. */
-export async function peakRssOf(pid: number): Promise<number> {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0) * 1024;
-}
+/** Peak RSS (VmHWM) of a running process, in bytes: the tests measure the same way. */
+export { peakRssOf } from '../test/helpers/peak-rss.ts';
 
 /** A TCP port free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {

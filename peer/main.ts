@@ -1,6 +1,6 @@
 /**
  * `npm run peer` — the course peer (seed 003): an inquirer menu on a terminal, line commands
- * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip.
+ * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip, web.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
 import { parseArgs } from 'node:util';
@@ -27,10 +27,11 @@ const SUBCOMMANDS: Record<string, () => Promise<SubcommandMain>> = {
   dht: async () => (await import('./dht/main.ts')).main,
   'dht-client': async () => (await import('./dht/client-main.ts')).main,
   gossip: async () => (await import('./gossip/main.ts')).main,
+  web: async () => (await import('./web/main.ts')).main,
 };
 
 const USAGE = `Usage: npm run -s peer -- [options]
-       npm run -s peer -- chat|lan|dht|dht-client|gossip ... (see README.md)
+       npm run -s peer -- chat|lan|dht|dht-client|gossip|web ... (see README.md)
 
 The course peer. On a terminal: a menu with JOIN, SEARCH, DOWNLOAD. Otherwise it reads one command
 a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port | DOWNLOAD (from every

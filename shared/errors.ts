@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'INTEGRITY'
   | 'EXISTS'
   | 'CHANGED'
+  // The user stopped a download (the web page's Cancel); its verified pieces are kept.
+  | 'CANCELLED'
   // The downloader's own folder (README, "Downloads").
   | 'IN_PROGRESS'
   | 'DISK_FULL'

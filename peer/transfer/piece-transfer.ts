@@ -75,8 +75,16 @@ export class Transfer {
   }
 
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
+    // Cancelled (DownloadOptions.signal): every range under way is cut, as when the file completes.
+    const cancel = () => this.finished.abort(this.options.signal?.reason);
+    if (this.options.signal?.aborted) cancel();
+    this.options.signal?.addEventListener('abort', cancel, { once: true });
     this.report();
-    await Promise.all(this.sources.map((source) => this.work(source)));
+    try {
+      await Promise.all(this.sources.map((source) => this.work(source)));
+    } finally {
+      this.options.signal?.removeEventListener('abort', cancel);
+    }
     this.finished.abort(FILE_COMPLETE);
     this.slots.dispose();
     if (!this.schedule.complete) throw this.failure();
@@ -106,6 +114,7 @@ export class Transfer {
   private async work(source: Source): Promise<void> {
     let failures = 0;
     for (;;) {
+      if (this.options.signal?.aborted) return;
       const run = this.schedule.take(this.multi);
       if (!run) {
         if (this.schedule.complete || !(await this.schedule.changed())) return;
@@ -119,7 +128,7 @@ export class Transfer {
         // Cut short because the file is complete (an endgame copy won): not a failure.
         if (this.schedule.complete) return;
         // Not the source's fault, and no other source can help: stop everything.
-        if (this.localError !== undefined) return;
+        if (this.localError !== undefined || this.options.signal?.aborted) return;
         if (isLocalError(error)) {
           this.localError = error;
           this.finished.abort(error);
@@ -132,7 +141,10 @@ export class Transfer {
           `${source.host}:${source.port}: ${describeError(error)}${retry ? '' : ' Not asking it again.'}`,
         );
         if (!retry || ++failures >= MAX_SOURCE_FAILURES) return;
-        await sleep(RETRY_DELAY_MS * 2 ** (failures - 1));
+        // A cancel during the pause ends it; the loop's first check then returns.
+        await sleep(RETRY_DELAY_MS * 2 ** (failures - 1), undefined, { signal: this.options.signal }).catch(
+          () => undefined,
+        );
       }
     }
   }
@@ -158,7 +170,8 @@ export class Transfer {
         length: end - offset,
         pieceSize,
         fileSize: size,
-        version: this.info.version,
+        // Each holder's own version token: holders of the same content name different ones.
+        version: source.version ?? this.info.version,
         slots: this.slots,
         signal: this.finished.signal,
         prefill,
@@ -233,6 +246,8 @@ export class Transfer {
       done: Math.min(this.info.size, done),
       total: this.info.size,
       sources: this.active,
+      verifiedPieces: this.schedule.heldCount,
+      pieceCount: this.info.pieces.length,
     });
   }
 }

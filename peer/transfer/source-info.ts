@@ -47,13 +47,19 @@ export interface InfoOptions {
   /** First pause between attempts (default INFO_RETRY_DELAY_MS). */
   retryDelayMs?: number | undefined;
   log?: Log | undefined;
+  /** Stops asking (a cancelled download): the connection is cut, no attempt follows. */
+  signal?: AbortSignal | undefined;
 }
 
 /** One INFO request to `source`. A reply that is not a valid INFO_OK is a PROTOCOL error. */
 export async function fetchInfo(source: Source, file: string, options: InfoOptions = {}): Promise<FileInfo> {
   const peer = `peer ${source.host}:${source.port}`;
   const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
-  const socket = await connectTcp(source.host, source.port, 'the peer');
+  const { signal } = options;
+  const socket = await connectTcp(source.host, source.port, 'the peer', { signal });
+  // Cut, the connection fails the wait for an answer at once.
+  const cut = () => socket.destroy();
+  signal?.addEventListener('abort', cut, { once: true });
   try {
     socket.write(encodeLine({ type: 'INFO', file }));
     const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `The ${peer}`);
@@ -70,6 +76,7 @@ export async function fetchInfo(source: Source, file: string, options: InfoOptio
     const { type: _type, ...info } = reply;
     return info;
   } finally {
+    signal?.removeEventListener('abort', cut);
     socket.destroy();
   }
 }
@@ -112,12 +119,13 @@ export async function fetchInfoRetrying(
     } catch (error) {
       if (isNapError(error, 'TIMEOUT')) timeouts++;
       const last = attempt >= INFO_ATTEMPTS || timeouts >= INFO_TIMEOUT_ATTEMPTS;
+      if (options.signal?.aborted) throw error;
       if (!infoRetryable(error) || last) throw infoFailure(error, attempt);
       const pause = delay * 2 ** (attempt - 1);
       log(
         `${source.host}:${source.port}: INFO attempt ${attempt} failed (${describeError(error)}); again in ${pause} ms`,
       );
-      await sleep(pause);
+      await sleep(pause, undefined, { signal: options.signal });
     }
   }
 }
@@ -169,7 +177,7 @@ export async function chooseVersion(
     }
     const key = `${answer.value.size}:${answer.value.sha256}:${answer.value.pieceSize}`;
     const group = groups.get(key) ?? { info: answer.value, sources: [] };
-    group.sources.push(source);
+    group.sources.push({ ...source, version: answer.value.version });
     groups.set(key, group);
   });
   let best: { info: FileInfo; sources: Source[] } | undefined;

@@ -134,3 +134,15 @@ describe('LineSplitter memory', () => {
     );
   });
 });
+
+describe('LineSplitter after takeRest', () => {
+  it('starts clean: the next bytes make lines of their own', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.push(Buffer.from('one\ntw'))).toEqual(['one']);
+    expect(splitter.takeRest().toString()).toBe('tw');
+    expect(splitter.bufferedBytes).toBe(0);
+    expect(splitter.push(Buffer.from('three\nfo'))).toEqual(['three']);
+    expect(splitter.push(Buffer.from('ur\n'))).toEqual(['four']);
+    expect(splitter.takeRest()).toEqual(Buffer.alloc(0));
+  });
+});
