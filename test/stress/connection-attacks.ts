@@ -14,8 +14,9 @@ import {
   loopbackAddress,
   slowloris,
 } from '../helpers/attackers.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { pause, within } from './deadline.ts';
+import { pause } from './deadline.ts';
 import { memoryMiB } from './processes.ts';
 import { count, type Row } from './report.ts';
 import { p99, type Target } from './target.ts';
@@ -193,7 +194,7 @@ async function underAttack(
   } finally {
     // The well-behaved clients go on a little after the attack: served once it is over too.
     await pause(300);
-    const served = await within(
+    const served = await withDeadline(
       serving.stop(),
       60_000,
       `the well-behaved clients of the ${target.name} to finish`,
@@ -261,7 +262,7 @@ async function settle(
           if (enough(++closed)) resolve();
         });
   });
-  await within(done, ms, 'the server to close them').catch(() => {});
+  await withDeadline(done, ms, 'the server to close them').catch(() => {});
 }
 
 function attacker(target: Target, index: number): string {

@@ -3,7 +3,7 @@
  * the group's name, so a group replays alike whether run alone or with the others), its processes
  * and what must be cleaned up when it ends, however it ends.
  */
-import { randomSource } from '../helpers/krpc-fuzz.ts';
+import { seededRandom } from '../helpers/seed.ts';
 import { startCli, type Watched } from './processes.ts';
 import type { Profile } from './profile.ts';
 import { Row } from './report.ts';
@@ -19,7 +19,7 @@ export class StressContext {
     readonly profile: Profile,
     readonly seed: number,
   ) {
-    this.random = randomSource(seed);
+    this.random = seededRandom(seed);
   }
 
   /** Starts the next attack's row: a process that crashes from now on counts against it. */

@@ -11,9 +11,9 @@ import { DhtDaemon } from '../../peer/dht/daemon.ts';
 import { makeTempDir, writeRandomFile } from '../helpers/files.ts';
 import { floodKrpc } from '../helpers/krpc-flood.ts';
 import { KrpcFuzzer } from '../helpers/krpc-fuzz.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import { ControlClient } from '../integration/dht-helpers.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { memoryMiB } from './processes.ts';
 import { count } from './report.ts';
 
@@ -54,7 +54,7 @@ export async function dhtKrpc(ctx: StressContext): Promise<void> {
   ).map(Number) as [number, number, number, number];
   const control = await ControlClient.connect(controlPort);
   ctx.defer(() => control.close());
-  const ask = (line: string) => within(control.ask(line), ANSWER_TIMEOUT_MS, `the answer to "${line}"`);
+  const ask = (line: string) => withDeadline(control.ask(line), ANSWER_TIMEOUT_MS, `the answer to "${line}"`);
 
   // Another node joins through the attacked one and publishes; the attacked one publishes too.
   const other = await DhtDaemon.start({
@@ -66,10 +66,10 @@ export async function dhtKrpc(ctx: StressContext): Promise<void> {
     bootstrap: { kind: 'nodes', nodes: [{ host: '127.0.0.1', port: dhtPort }] },
   });
   ctx.defer(() => other.close());
-  await within(other.node.ready, ANSWER_TIMEOUT_MS, 'the second DHT node to bootstrap');
+  await withDeadline(other.node.ready, ANSWER_TIMEOUT_MS, 'the second DHT node to bootstrap');
   const otherDir = await makeTempDir('napshare-stress-');
   await writeRandomFile(path.join(otherDir, 'othernode.bin'), 3000);
-  await within(other.run(`publish ${otherDir}`), ANSWER_TIMEOUT_MS, 'the second node to publish');
+  await withDeadline(other.run(`publish ${otherDir}`), ANSWER_TIMEOUT_MS, 'the second node to publish');
   row.check(
     isDeepStrictEqual(await ask('publish .'), ['Published 1 file from ..']),
     () => 'publish . failed',
@@ -77,7 +77,7 @@ export async function dhtKrpc(ctx: StressContext): Promise<void> {
   const before = await memoryMiB(daemon.pid);
 
   const started = performance.now();
-  const flood = await within(
+  const flood = await withDeadline(
     floodKrpc(new KrpcFuzzer(ctx.seed).take(datagrams), { port: dhtPort }),
     ctx.profile.groupTimeoutMs,
     `${count(datagrams)} KRPC datagrams to be read`,
@@ -98,7 +98,7 @@ export async function dhtKrpc(ctx: StressContext): Promise<void> {
     () => `search othernode answered ${JSON.stringify(found)}`,
   );
   const foundBack = (
-    await within(other.run('search attacked'), ANSWER_TIMEOUT_MS, 'the other node to search')
+    await withDeadline(other.run('search attacked'), ANSWER_TIMEOUT_MS, 'the other node to search')
   ).lines;
   row.check(
     isDeepStrictEqual(foundBack, ['attacked found.', `127.0.0.1:${filePort} attacked.bin`]),

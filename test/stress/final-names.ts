@@ -10,8 +10,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IndexServer } from '../../server/index-server.ts';
 import { makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { appears, partReaches } from './folder-watch.ts';
 import { FETCH_TIMEOUT_MS, PeerCli } from './peer-cli.ts';
 import type { Row } from './report.ts';
@@ -71,7 +71,7 @@ export async function overwriteRace(ctx: StressContext): Promise<void> {
     const finalPath = path.join(into, file);
     const reached = partReaches(`${finalPath}.part`, Math.floor(size / 3));
     const outcome = downloader.fetch(file, net.uploader.port);
-    await within(reached.promise, FETCH_TIMEOUT_MS, `${file}.part to hold a third of it`).finally(
+    await withDeadline(reached.promise, FETCH_TIMEOUT_MS, `${file}.part to hold a third of it`).finally(
       reached.stop,
     );
     // The user saves a file of their own under that name.
@@ -123,9 +123,11 @@ export async function concurrentDownloads(ctx: StressContext): Promise<void> {
     ];
     const locked = appears(path.join(into, `${file}.part.lock`));
     const firstOutcome = first.fetch(file, net.uploader.port);
-    await within(locked.promise, FETCH_TIMEOUT_MS, `the first download to take ${file}.part.lock`).finally(
-      locked.stop,
-    );
+    await withDeadline(
+      locked.promise,
+      FETCH_TIMEOUT_MS,
+      `the first download to take ${file}.part.lock`,
+    ).finally(locked.stop);
     const secondOutcome = await second.fetch(file, net.uploader.port);
     row.tries++;
     const before = row.wrong + row.lost;
@@ -159,7 +161,7 @@ export async function changingFile(ctx: StressContext): Promise<void> {
     const downloader = await PeerCli.start(ctx, 'the downloader', net.indexPort, into);
     const reached = partReaches(path.join(into, `${file}.part`), Math.floor(size / 3));
     const outcome = downloader.fetch(file, net.uploader.port);
-    await within(reached.promise, FETCH_TIMEOUT_MS, `${file}.part to hold a third of it`).finally(
+    await withDeadline(reached.promise, FETCH_TIMEOUT_MS, `${file}.part to hold a third of it`).finally(
       reached.stop,
     );
     // Written to in place (same inode, new mtime), at its start and at its end.

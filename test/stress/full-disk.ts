@@ -12,8 +12,8 @@ import { IndexServer } from '../../server/index-server.ts';
 import { describeError } from '../../shared/errors.ts';
 import { exists, makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { canMountTmpfs, smallDisk } from '../helpers/small-disk.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { FETCH_TIMEOUT_MS, PeerCli } from './peer-cli.ts';
 import type { Row } from './report.ts';
 
@@ -151,7 +151,7 @@ async function startDownloader(
     fetch: async (file) => {
       try {
         await session.search(file);
-        await within(session.download('127.0.0.1', from), FETCH_TIMEOUT_MS, `the download of ${file}`);
+        await withDeadline(session.download('127.0.0.1', from), FETCH_TIMEOUT_MS, `the download of ${file}`);
         return { ok: true, line: printed.at(-1) ?? '' };
       } catch (error) {
         return { ok: false, line: describeError(error) };

@@ -18,8 +18,8 @@ import { makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { type InfoFailure, startHostileUploader } from '../helpers/hostile-uploader.ts';
 import { startLyingPeer } from '../helpers/lying-peer.ts';
 import { startPlainPeer } from '../helpers/plain-peer.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { IndexSession } from './index-session.ts';
 import { PeerCli } from './peer-cli.ts';
 
@@ -80,7 +80,7 @@ export async function hostileSources(ctx: StressContext): Promise<void> {
     // Never answering: INFO waits 10 minutes in the CLI; napshare's engine with a short wait.
     const silent = await startHostileUploader('silent', randomBytes(MiB));
     ctx.defer(silent.close);
-    const quiet = await within(
+    const quiet = await withDeadline(
       download({
         sources: [{ host: '127.0.0.1', port: silent.port }],
         file: `h${n}.bin`,

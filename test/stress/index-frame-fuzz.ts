@@ -8,7 +8,7 @@
  * NUL, and junk. Once in a while a line past the server's 1 MiB bound (the connection is then
  * closed). Each frame ends with `\n` and may hold more: the server answers every line once.
  */
-import { randomSource } from '../helpers/krpc-fuzz.ts';
+import { seededRandom } from '../helpers/seed.ts';
 
 /** The index server's bound on a line (MAX_INDEX_LINE_BYTES), newline excluded. */
 export const INDEX_LINE_BOUND_BYTES = 1024 * 1024;
@@ -94,7 +94,7 @@ export class IndexFrameFuzzer {
     seed: number,
     private readonly ownIp: string,
   ) {
-    this.random = randomSource(seed);
+    this.random = seededRandom(seed);
   }
 
   /** The next frame: one or more lines, the last ending with `\n`. */

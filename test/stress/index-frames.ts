@@ -5,8 +5,8 @@
  * printable text on its console, and its memory is back under its budget.
  */
 import { consoleProblem } from '../helpers/forbidden-text.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { type FuzzTally, fuzzIndex } from './index-fuzz-client.ts';
 import { GoodPeers } from './index-good-peers.ts';
 import { memoryMiB } from './processes.ts';
@@ -51,7 +51,7 @@ export async function indexFrames(ctx: StressContext): Promise<void> {
     10_000,
   );
   try {
-    await within(
+    await withDeadline(
       Promise.all(attackers),
       ctx.profile.groupTimeoutMs,
       `${count(frames)} frames to be answered`,
@@ -60,7 +60,7 @@ export async function indexFrames(ctx: StressContext): Promise<void> {
     clearInterval(progress);
     good.stop();
   }
-  await within(checking, 60_000, 'the well-behaved peers to finish their last request');
+  await withDeadline(checking, 60_000, 'the well-behaved peers to finish their last request');
   const seconds = (performance.now() - started) / 1000;
   const peak = await memoryMiB(server.pid);
 

@@ -5,7 +5,7 @@
  * with each other), the third is a course peer with neither. Each answer is timed (p99).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { randomSource } from '../helpers/krpc-fuzz.ts';
+import { seededRandom } from '../helpers/seed.ts';
 import { IndexSession, type Json } from './index-session.ts';
 import { Row } from './report.ts';
 import { Admission } from './target.ts';
@@ -86,7 +86,7 @@ export class GoodPeers {
     this.stopped = false;
     this.latenciesMs = [];
     this.answers = 0;
-    return Promise.all(this.peers.map((peer) => this.loop(peer, randomSource(seed + peer.index)))).then(
+    return Promise.all(this.peers.map((peer) => this.loop(peer, seededRandom(seed + peer.index)))).then(
       () => {},
     );
   }

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { freePort } from '../../bench/processes.ts';
 import { makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { IndexSession } from './index-session.ts';
 import { lineAfter, PeerCli } from './peer-cli.ts';
 import type { Watched } from './processes.ts';
@@ -77,8 +77,8 @@ export async function restartIndex(ctx: StressContext): Promise<void> {
 async function everyPeerRejoins(server: Watched, holders: Holder[]): Promise<void> {
   for (const { peer, files } of holders) {
     const prefix = `Peer 127.0.0.1:${peer.port} adicionado com arquivos`;
-    const line = await within(
-      lineAfter(server.cli, 'stdout', 0, (text) => text.startsWith(prefix)),
+    const line = await withDeadline(
+      lineAfter(server.cli, 'stdout', 0, (text) => text.startsWith(prefix), REJOIN_TIMEOUT_MS),
       REJOIN_TIMEOUT_MS,
       `peer 127.0.0.1:${peer.port} to join the restarted server`,
     );

@@ -10,8 +10,8 @@ import { download } from '../../peer/transfer/download.ts';
 import { IndexServer } from '../../server/index-server.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { exists, makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { partReaches } from './folder-watch.ts';
 import { FETCH_TIMEOUT_MS, PeerCli } from './peer-cli.ts';
 import type { Row } from './report.ts';
@@ -43,7 +43,7 @@ export async function killUploaders(ctx: StressContext): Promise<void> {
     const point = Math.floor(ctx.random() * 0.9 * size);
     const victim = uploader;
     let killed: Promise<unknown> | undefined;
-    const outcome = await within(
+    const outcome = await withDeadline(
       download({
         sources: [{ host: '127.0.0.1', port: victim.port }],
         file: 'video.bin',
@@ -68,7 +68,7 @@ export async function killUploaders(ctx: StressContext): Promise<void> {
       row.check(!(await exists(finalPath)), () => `round ${round}: video.bin under its name after the kill`);
       const kept = (await fs.stat(`${finalPath}.part`).catch(() => null))?.size ?? 0;
       // Resumed from the next uploader process: only what is missing crosses the network.
-      const resumed = await within(
+      const resumed = await withDeadline(
         download({ sources: [{ host: '127.0.0.1', port: uploader.port }], file: 'video.bin', folder: into }),
         FETCH_TIMEOUT_MS,
         'the resumed download',
@@ -109,7 +109,7 @@ export async function killDownloaders(ctx: StressContext): Promise<void> {
     const reached = partReaches(part, point);
     first.cli.send('SEARCH aula.bin');
     first.cli.send(`DOWNLOAD 127.0.0.1 ${uploader.port}`);
-    await within(reached.promise, FETCH_TIMEOUT_MS, `aula.bin.part to hold ${point} bytes`).finally(
+    await withDeadline(reached.promise, FETCH_TIMEOUT_MS, `aula.bin.part to hold ${point} bytes`).finally(
       reached.stop,
     );
     await first.process.stop('SIGKILL');

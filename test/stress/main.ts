@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { killAll } from '../helpers/cli.ts';
 import { removeTempDirs } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import {
   attackChatServer,
   attackControlSocket,
@@ -18,7 +19,6 @@ import {
   attackLanFileServer,
 } from './connection-groups.ts';
 import { groupSeed, StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { dhtKrpc } from './dht-krpc.ts';
 import { changingFile, concurrentDownloads, overwriteRace } from './final-names.ts';
 import { fullDisk } from './full-disk.ts';
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     const ctx = new StressContext(group.id, profile, groupSeed(seed, group.id));
     const started = performance.now();
     try {
-      await within(group.run(ctx), profile.groupTimeoutMs, `the ${group.id} attacks to end`);
+      await withDeadline(group.run(ctx), profile.groupTimeoutMs, `the ${group.id} attacks to end`);
     } catch (error) {
       const row = ctx.current ?? ctx.row(group.id);
       const message = error instanceof Error ? error.message : String(error);

@@ -5,8 +5,8 @@
  * stderr — within a deadline.
  */
 import type { CliProcess } from '../helpers/cli.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import type { Watched } from './processes.ts';
 
 /** A download of tens of MB at a capped rate, with INFO retries, ends well within this. */
@@ -75,16 +75,18 @@ export class PeerCli {
 
   private outcome(file: string, stdout: number, stderr: number, timeoutMs: number): Promise<Outcome> {
     const success = `Arquivo ${file} baixado com sucesso na pasta `;
-    return within(
+    return withDeadline(
       Promise.race([
-        lineAfter(this.cli, 'stdout', stdout, (line) => line.startsWith(success)).then((line) => ({
+        lineAfter(this.cli, 'stdout', stdout, (line) => line.startsWith(success), timeoutMs).then((line) => ({
           ok: true,
           line,
         })),
-        lineAfter(this.cli, 'stderr', stderr, (line) => !NOT_AN_OUTCOME.test(line)).then((line) => ({
-          ok: false,
-          line,
-        })),
+        lineAfter(this.cli, 'stderr', stderr, (line) => !NOT_AN_OUTCOME.test(line), timeoutMs).then(
+          (line) => ({
+            ok: false,
+            line,
+          }),
+        ),
       ]),
       timeoutMs,
       `the peer to finish downloading ${file}`,
@@ -92,15 +94,22 @@ export class PeerCli {
   }
 }
 
-/** The first line of `stream` at or after `from` that passes `test` (rejects if the process exits). */
+/**
+ * The first line of `stream` at or after `from` that passes `test`; rejects if the process exits
+ * first or after `timeoutMs`.
+ */
 export async function lineAfter(
   cli: CliProcess,
   stream: 'stdout' | 'stderr',
   from: number,
   test: (line: string) => boolean,
+  timeoutMs: number,
 ): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
   for (let index = from; ; index++) {
-    const line = cli[stream][index] ?? (await cli.waitForLines(index + 1, stream))[index];
+    const line =
+      cli[stream][index] ??
+      (await cli.waitForLines(index + 1, stream, Math.max(0, deadline - performance.now())))[index];
     if (line !== undefined && test(line)) return line;
   }
 }

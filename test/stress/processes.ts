@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type CliProcess, runCli } from '../helpers/cli.ts';
-import { within } from './deadline.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { Row } from './report.ts';
 
 /** How long a CLI has to start and print its first line on a busy 2-core machine. */
@@ -40,14 +40,14 @@ export class Watched {
 
   /** The first line matching `pattern`, within START_TIMEOUT_MS. */
   waitFor(pattern: RegExp | string, stream: 'stdout' | 'stderr' = 'stdout', ms = START_TIMEOUT_MS) {
-    return within(this.cli.waitFor(pattern, stream), ms, `${this.what} to print ${pattern} on ${stream}`);
+    return this.cli.waitFor(pattern, stream, ms);
   }
 
   /** Stops it on purpose (SIGTERM, or SIGKILL for a crash the attack makes); resolves with its code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     this.stopping = true;
     if (this.alive) this.cli.kill(signal);
-    return within(this.cli.exited, EXIT_TIMEOUT_MS, `${this.what} to exit after ${signal}`);
+    return withDeadline(this.cli.exited, EXIT_TIMEOUT_MS, `${this.what} to exit after ${signal}`);
   }
 }
 

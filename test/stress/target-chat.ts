@@ -5,8 +5,9 @@
  * server admits them. A client that never reads is a member that stays silent too.
  */
 import { type AttackSocket, connectFrom, endAttack } from '../helpers/attackers.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
-import { pause, within } from './deadline.ts';
+import { pause } from './deadline.ts';
 import type { Row } from './report.ts';
 import { Admission, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
 
@@ -117,7 +118,7 @@ async function hearing(listener: AttackSocket, line: string, row: Row): Promise<
       );
       return;
     }
-    await within(
+    await withDeadline(
       new Promise<void>((resolve) => listener.socket.once('data', () => resolve())),
       deadline - performance.now(),
       'a chat line',

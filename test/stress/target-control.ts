@@ -8,9 +8,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { HELP_LINES } from '../../peer/dht/control-commands.ts';
 import type { AttackSocket } from '../helpers/attackers.ts';
 import { makeTempDir } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import { ControlClient } from '../integration/dht-helpers.ts';
 import type { StressContext } from './context.ts';
-import { within } from './deadline.ts';
 import { DAEMON_STARTED } from './dht-krpc.ts';
 import type { Row } from './report.ts';
 import { Admission, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
@@ -89,7 +89,7 @@ function asking(row: Row, port: number, client: ControlClient) {
   const serving = { admission: new Admission(), stopped: false, answers: 0, latenciesMs: [] as number[] };
   const ask = async (on: ControlClient, command: string) => {
     const started = performance.now();
-    const answer = await within(on.ask(command), ANSWER_TIMEOUT_MS, `the answer to "${command}"`);
+    const answer = await withDeadline(on.ask(command), ANSWER_TIMEOUT_MS, `the answer to "${command}"`);
     serving.latenciesMs.push(performance.now() - started);
     serving.answers++;
     if (command === 'help')

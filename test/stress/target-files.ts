@@ -14,9 +14,10 @@ import { IndexServer } from '../../server/index-server.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import type { AttackSocket } from '../helpers/attackers.ts';
 import { makeTempDir, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 import { randomGroup } from '../integration/lan-group.ts';
 import type { StressContext } from './context.ts';
-import { pause, within } from './deadline.ts';
+import { pause } from './deadline.ts';
 import type { Row } from './report.ts';
 import { Admission, IDLE_TIMEOUT_S, STALL_TIMEOUT_S, type Target } from './target.ts';
 
@@ -143,7 +144,7 @@ async function askAndNeverRead(socket: AttackSocket, prove: boolean): Promise<vo
     return;
   }
   const splitter = new LineSplitter(1 << 16);
-  const challenge = await within(
+  const challenge = await withDeadline(
     new Promise<string>((resolve) => {
       const onData = (chunk: Buffer) => {
         const line = splitter.shift(chunk);
@@ -170,7 +171,7 @@ function downloading(row: Row, port: number, folder: SharedFolder, kind: 'course
     const into = await makeTempDir('napshare-stress-');
     const started = performance.now();
     try {
-      await within(
+      await withDeadline(
         download({
           sources: [{ host: '127.0.0.1', port }],
           file: 'small.bin',
