@@ -1,5 +1,6 @@
 /**
- * `npm run test:stress [-- --profile short|full] [--only GROUP,...]`: the attacks napshare's
+ * `npm run test:stress [-- --profile short|full] [--only GROUP,...]` (the profile: full unless
+ * `--profile` or STRESS_PROFILE says short; see profile.ts): the attacks napshare's
  * servers and downloads must survive, replayed against real processes and sockets on 127.0.0.1,
  * ending with a table (attack, tries, survived, lost or wrong) on stdout and the line
  * `stress: N attacks, C crashes, W wrong answers, L lost files`. Exits 1 unless all three are 0.
@@ -26,7 +27,7 @@ import { floodedHonestUploader, hostileSources } from './hostile-sources.ts';
 import { indexFrames } from './index-frames.ts';
 import { restartIndex } from './index-restarts.ts';
 import { killDownloaders, killUploaders } from './kills.ts';
-import { PROFILES, type ProfileName } from './profile.ts';
+import { chooseProfile } from './profile.ts';
 import { finalLine, formatTable, type Row } from './report.ts';
 
 /** The seed of a run when STRESS_SEED is not given: a run replays the last one exactly. */
@@ -59,7 +60,7 @@ const GROUPS: Group[] = [
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      profile: { type: 'string', default: 'short' },
+      profile: { type: 'string' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,12 +69,12 @@ async function main(): Promise<number> {
   if (values.help) {
     process.stdout.write(
       `Usage: npm run test:stress -- [--profile short|full] [--only ${GROUPS.map((group) => group.id).join(',')}]\n` +
+        'The full profile unless --profile or STRESS_PROFILE=short says otherwise.\n' +
         'STRESS_SEED=N replays a run with that seed.\n',
     );
     return 0;
   }
-  const profile = PROFILES[values.profile as ProfileName];
-  if (!profile) throw new Error(`--profile is short or full, not ${JSON.stringify(values.profile)}`);
+  const profile = chooseProfile(values.profile, process.env.STRESS_PROFILE);
   const only = values.only?.split(',');
   const unknown = only?.filter((id) => !GROUPS.some((group) => group.id === id)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown group ${unknown.join(', ')}`);
