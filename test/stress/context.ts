@@ -3,7 +3,7 @@
  * the group's name, so a group replays alike whether run alone or with the others), its processes
  * and what must be cleaned up when it ends, however it ends.
  */
-import { seededRandom } from '../helpers/seed.ts';
+import { randomIntFrom, seededRandom } from '../helpers/seed.ts';
 import { startCli, type Watched } from './processes.ts';
 import type { Profile } from './profile.ts';
 import { Row } from './report.ts';
@@ -61,7 +61,7 @@ export class StressContext {
 
   /** An integer from `min` to `max`, from the group's seed. */
   int(min: number, max: number): number {
-    return min + Math.floor(this.random() * (max - min + 1));
+    return randomIntFrom(this.random, min, max);
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@
  * NUL, and junk. Once in a while a line past the server's 1 MiB bound (the connection is then
  * closed). Each frame ends with `\n` and may hold more: the server answers every line once.
  */
-import { seededRandom } from '../helpers/seed.ts';
+import { pickFrom, randomBytesFrom, randomIntFrom, seededRandom } from '../helpers/seed.ts';
 
 /** The index server's bound on a line (MAX_INDEX_LINE_BYTES), newline excluded. */
 export const INDEX_LINE_BOUND_BYTES = 1024 * 1024;
@@ -291,17 +291,15 @@ export class IndexFrameFuzzer {
   }
 
   private bytes(length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i++) out[i] = (this.random() * 256) | 0;
-    return out;
+    return randomBytesFrom(this.random, length);
   }
 
   private int(min: number, max: number): number {
-    return min + Math.floor(this.random() * (max - min + 1));
+    return randomIntFrom(this.random, min, max);
   }
 
   private pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.random() * items.length)] as T;
+    return pickFrom(this.random, items);
   }
 }
 
