@@ -68,8 +68,11 @@ async function nonReaderAttack(ctx: StressContext, target: Target): Promise<void
   const from = target.attackers[0] as string;
   const row = ctx.row(`${target.name}: ${target.maxPerIp} clients that ask and never read, and a newcomer`);
   await underAttack(row, target, async () => {
-    const readers = await idleFlood({ port: target.port, from }, target.maxPerIp);
-    await Promise.all(readers.map((socket, i) => target.nonReader(socket, i)));
+    // Each one asks as soon as it is connected (an admitted client that has not asked yet is idle,
+    // and its idle timeout must not free a place before the newcomer comes).
+    const readers = await idleFlood({ port: target.port, from }, target.maxPerIp, (socket, i) =>
+      target.nonReader(socket, i),
+    );
     // Their address's share is taken: one more is refused with its line.
     const newcomer = await connectFrom(target.port, from);
     await settle([newcomer], CLOSE_MARGIN_MS);

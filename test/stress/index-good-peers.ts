@@ -86,9 +86,17 @@ export class GoodPeers {
     this.stopped = false;
     this.latenciesMs = [];
     this.answers = 0;
-    return Promise.all(this.peers.map((peer) => this.loop(peer, seededRandom(seed + peer.index)))).then(
-      () => {},
-    );
+    // A peer whose request found no answer in time (or whose connection was closed) stops there,
+    // counted wrong: the run goes on to its table rather than dying of an unhandled rejection.
+    return Promise.all(
+      this.peers.map((peer) =>
+        this.loop(peer, seededRandom(seed + peer.index)).catch((error: unknown) =>
+          this.row.wrongAnswer(
+            `well-behaved peer ${peer.index} stopped: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        ),
+      ),
+    ).then(() => {});
   }
 
   stop(): void {

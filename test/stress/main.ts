@@ -86,9 +86,19 @@ async function main(): Promise<number> {
     `napshare stress, profile ${profile.name}, seed ${seed} (STRESS_SEED=${seed} replays it), ${describeRun()}\n\n`,
   );
   const rows: Row[] = [];
+  let running: StressContext | undefined;
+  // A promise of an attack that fails unawaited is that attack's failure, counted on its row: the
+  // run still ends with its table and last line.
+  process.on('unhandledRejection', (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const row = running?.current;
+    if (!row) throw error;
+    row.wrongAnswer(`unawaited failure: ${message}`);
+  });
   for (const group of GROUPS) {
     if (only && !only.includes(group.id)) continue;
     const ctx = new StressContext(group.id, profile, groupSeed(seed, group.id));
+    running = ctx;
     const started = performance.now();
     try {
       await withDeadline(group.run(ctx), profile.groupTimeoutMs, `the ${group.id} attacks to end`);

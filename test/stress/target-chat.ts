@@ -9,7 +9,7 @@ import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
 import { pause } from './deadline.ts';
 import type { Row } from './report.ts';
-import { Admission, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
+import { Admission, counted, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
 
 /** The chat server's default caps (README, "Limits"). */
 const MAX_CLIENTS = 100;
@@ -89,7 +89,7 @@ export async function startChatTarget(ctx: StressContext, timeouts: 'short' | 'd
           await pause(TURN_MS);
         }
       };
-      const running = loop();
+      const running = counted(row, loop(), 'the well-behaved chat members');
       return Object.assign(serving, {
         stop: async () => {
           serving.stopped = true;

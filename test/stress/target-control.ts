@@ -13,7 +13,7 @@ import { ControlClient } from '../integration/dht-helpers.ts';
 import type { StressContext } from './context.ts';
 import { DAEMON_STARTED } from './dht-krpc.ts';
 import type { Row } from './report.ts';
-import { Admission, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
+import { Admission, counted, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
 
 /** The control socket's default caps (README, "Limits"). */
 const MAX_CLIENTS = 32;
@@ -115,7 +115,7 @@ function asking(row: Row, port: number, client: ControlClient) {
         });
     }
   };
-  const running = loop();
+  const running = counted(row, loop(), 'the well-behaved control client');
   return Object.assign(serving, {
     stop: async () => {
       serving.stopped = true;

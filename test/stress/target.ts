@@ -102,3 +102,14 @@ export function p99(latencies: number[]): number {
   const sorted = [...latencies].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN;
 }
+
+/**
+ * `running`, the loop of well-behaved clients, with its failure (no answer in time, a client
+ * disconnected) counted as a wrong answer on `row` as soon as it happens: never an unhandled
+ * rejection that would end the run before its table.
+ */
+export function counted(row: Row, running: Promise<void>, who: string): Promise<void> {
+  return running.catch((error: unknown) =>
+    row.wrongAnswer(`${who} stopped: ${error instanceof Error ? error.message : String(error)}`),
+  );
+}
