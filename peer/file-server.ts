@@ -21,6 +21,7 @@ import {
   type TransferRequest,
 } from '../shared/transfer-protocol.ts';
 import { currentVersion, fileVersion, HashCache } from './file-hasher.ts';
+import { streamInfo } from './info-stream.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { sendFileRange } from './send-file.ts';
 import type { Catalog } from './shared-folder.ts';
@@ -200,11 +201,13 @@ export class FileServer {
     }
   }
 
-  // INFO request: size, SHA-256 and piece hashes (computed once, then cached).
+  // INFO request: size, SHA-256 and piece hashes (computed once, then cached); or, asked with
+  // `prefixes`, the prefix hashes streamed as they are computed.
   private async onInfo(socket: net.Socket, remote: string, request: InfoRequest): Promise<void> {
     const shared = await this.options.catalog.find(request.file).catch((error: unknown) => error as Error);
     if (shared instanceof Error)
       return this.refuse(socket, remote, rejection('NOT_FOUND', describeError(shared)));
+    if (request.prefixes) return streamInfo(socket, request.file, await this.hashes.stream(shared));
     const info = await this.hashes.get(shared).catch((error: unknown) => error as Error);
     // Written to while it was hashed: the downloader asks again (its INFO is retried).
     if (isNapError(info, 'CHANGED'))

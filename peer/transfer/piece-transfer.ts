@@ -4,15 +4,16 @@
  * hashed as it lands and kept only if it matches. A source that fails is retried after a pause or
  * dropped, and gives its pieces back to the others.
  */
+import type { Hash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import type { Log } from '../../shared/log.ts';
 import { pieceRange } from '../../shared/pieces.ts';
-import type { FileInfo } from '../../shared/transfer-protocol.ts';
 import type { DownloadOptions } from './download-options.ts';
+import type { ExpectedHashes } from './expected-hashes.ts';
 import { isLocalError, localFailure } from './local-errors.ts';
-import type { PartFile } from './part-file.ts';
+import type { PartFile, PartScan } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
@@ -53,25 +54,39 @@ export class Transfer {
   /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
   private partialBytes: number;
   private readonly partialPiece: number;
+  /**
+   * Verifying by prefix hashes: the running SHA-256 at the end of the first `chainEnd` pieces
+   * (all held), and that of held pieces past them, to move it on in order.
+   */
+  private chainAt: Hash | undefined;
+  private chainEnd: number;
+  private readonly chainAhead = new Map<number, Hash>();
 
   constructor(
     private readonly options: DownloadOptions,
-    private readonly info: FileInfo,
+    private readonly expected: ExpectedHashes,
     private readonly part: PartFile,
-    have: boolean[],
-    partialBytes: number,
+    scan: PartScan,
     private readonly sources: Source[],
     private readonly log: Log,
   ) {
+    const { have, partialBytes } = scan;
     this.schedule = new PieceSchedule(have);
     this.multi = sources.length > 1;
     this.partialBytes = this.multi ? 0 : partialBytes;
     this.partialPiece = have.indexOf(false);
+    this.chainAt = scan.chain;
+    this.chainEnd = this.partialPiece === -1 ? have.length : this.partialPiece;
+    if (this.multi && expected.kind === 'prefixes')
+      throw new NapError(
+        'PROTOCOL',
+        'Prefix hashes can only check a file that comes in order from one source.',
+      );
     const slotCount = this.multi
       ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
       : SINGLE_SOURCE_SLOTS;
     // A small file needs no piece-sized buffers.
-    this.slots = new SlotPool(Math.max(1, Math.min(info.pieceSize, info.size)), slotCount);
+    this.slots = new SlotPool(Math.max(1, Math.min(expected.pieceSize, expected.size)), slotCount);
   }
 
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
@@ -83,12 +98,17 @@ export class Transfer {
     return { transferred: this.transferred, usedSources: [...this.used] };
   }
 
+  /** Verifying by prefix hashes, once complete: the SHA-256 of the whole file as received. */
+  wholeDigest(): string | undefined {
+    return this.chainAt?.copy().digest('hex');
+  }
+
   /** Why the file is not complete, in one sentence that says what is kept. */
   private failure(): NapError {
     const held = this.schedule.heldCount;
     const kept =
       held > 0
-        ? `${held} of ${this.info.pieces.length} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
+        ? `${held} of ${this.expected.pieceCount} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
         : `no verified piece of ${this.options.file} is kept yet`;
     const local = localFailure(this.localError, this.options.folder, kept);
     if (local) return local;
@@ -120,6 +140,12 @@ export class Transfer {
         if (this.schedule.complete) return;
         // Not the source's fault, and no other source can help: stop everything.
         if (this.localError !== undefined) return;
+        // The hashes stopped coming (their stream broke, the file changed): asking again is vain.
+        if (this.expected.failure !== undefined) {
+          if (isNapError(this.expected.failure, 'CHANGED')) this.sawChanged ??= this.expected.failure;
+          this.lastError = this.expected.failure;
+          return;
+        }
         if (isLocalError(error)) {
           this.localError = error;
           this.finished.abort(error);
@@ -138,7 +164,7 @@ export class Transfer {
   }
 
   private async fetch(source: Source, run: Run): Promise<void> {
-    const { pieceSize, size } = this.info;
+    const { pieceSize, size } = this.expected;
     let offset = pieceRange(run.first, size, pieceSize).start;
     const end = pieceRange(run.last, size, pieceSize).end;
     // A download cut inside a piece continues from its last byte on disk, with an offset request.
@@ -158,8 +184,9 @@ export class Transfer {
         length: end - offset,
         pieceSize,
         fileSize: size,
-        version: this.info.version,
+        version: this.expected.version,
         slots: this.slots,
+        chain: this.chainFrom(run.first),
         signal: this.finished.signal,
         prefill,
         answerChallenge: this.options.answerChallenge,
@@ -169,7 +196,7 @@ export class Transfer {
           this.transferred += bytes;
           this.report();
         },
-        onPiece: (index, data, digest) =>
+        onPiece: (index, data, digest, chain) =>
           this.store(
             source,
             index,
@@ -177,6 +204,7 @@ export class Transfer {
             digest,
             index === this.partialPiece ? (prefill?.length ?? 0) : 0,
             counted,
+            chain,
           ),
       });
     } catch (error) {
@@ -204,10 +232,11 @@ export class Transfer {
     digest: string,
     prefilled: number,
     counted: { bytes: number },
+    chain: Hash | undefined,
   ): Promise<void> {
     // In the endgame two sources may bring the same piece: the first verified copy is kept.
     if (this.schedule.isHeld(index)) return;
-    if (digest !== this.info.pieces[index]) {
+    if (digest !== (await this.expected.hashOf(index))) {
       throw new NapError(
         'INTEGRITY',
         prefilled > 0
@@ -215,10 +244,11 @@ export class Transfer {
           : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
       );
     }
-    await this.part.write(data, index * this.info.pieceSize);
+    await this.part.write(data, index * this.expected.pieceSize);
     if (prefilled > 0) this.partialBytes = 0;
     this.used.add(source);
     this.schedule.markHeld(index);
+    if (chain) this.advanceChain(index, chain);
     // The last piece is in: stop the other sources' ranges still under way.
     if (this.schedule.complete) this.finished.abort(FILE_COMPLETE);
     counted.bytes -= data.length - prefilled;
@@ -226,12 +256,34 @@ export class Transfer {
     this.report();
   }
 
+  /** The running hash to start a range at piece `first` with (verifying by prefix hashes). */
+  private chainFrom(first: number): Hash | undefined {
+    if (this.expected.kind !== 'prefixes') return undefined;
+    // One source fetches the missing pieces in order, so a range starts where the held ones end.
+    if (first !== this.chainEnd || !this.chainAt)
+      throw new NapError(
+        'PROTOCOL',
+        `Piece ${first} cannot be checked by prefix hashes before piece ${this.chainEnd}.`,
+      );
+    return this.chainAt.copy();
+  }
+
+  /** Piece `index` is held: the running hash moves past every held piece in order. */
+  private advanceChain(index: number, chain: Hash): void {
+    this.chainAhead.set(index, chain);
+    for (let next = this.chainAhead.get(this.chainEnd); next; next = this.chainAhead.get(this.chainEnd)) {
+      this.chainAhead.delete(this.chainEnd);
+      this.chainAt = next;
+      this.chainEnd++;
+    }
+  }
+
   private report(): void {
-    const held = this.schedule.heldBytes(this.info.size, this.info.pieceSize);
+    const held = this.schedule.heldBytes(this.expected.size, this.expected.pieceSize);
     const done = held + this.partialBytes + this.arriving;
     this.options.onProgress?.({
-      done: Math.min(this.info.size, done),
-      total: this.info.size,
+      done: Math.min(this.expected.size, done),
+      total: this.expected.size,
       sources: this.active,
     });
   }

@@ -50,9 +50,18 @@ export interface RangeRequest {
   slots: SlotPool;
   /** Bytes already held of the first piece (from its start up to `offset`), e.g. a resumed .part. */
   prefill?: Buffer;
+  /**
+   * The running SHA-256 of the file up to the first piece's start (verifying by prefix hashes):
+   * each piece's digest is then that of the file up to the piece's end, not of the piece alone.
+   * It is advanced in place.
+   */
+  chain?: Hash | undefined;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
-  /** A whole piece arrived, with its SHA-256 (hex); the buffer returns to the pool when the promise settles. */
-  onPiece: (index: number, data: Buffer, sha256: string) => Promise<void>;
+  /**
+   * A whole piece arrived, with its SHA-256 (hex; with `chain`, the file's up to its end, and a
+   * copy of the running hash there); the buffer returns to the pool when the promise settles.
+   */
+  onPiece: (index: number, data: Buffer, sha256: string, chain: Hash | undefined) => Promise<void>;
   /** Bytes received so far on this range (for progress). */
   onBytes?: (bytes: number) => void;
   /** Lets the caller cut the range short (a lying or dead source); rejects with `reason`. */
@@ -69,7 +78,7 @@ class RangeReceiver {
   private readonly header = new LineSplitter(MAX_TRANSFER_REPLY_BYTES);
   private inHeader = true;
   private slot: Buffer | undefined;
-  private hash: Hash = createHash('sha256');
+  private hash: Hash;
   private pieceIndex: number;
   private filled = 0;
   private received = 0;
@@ -85,6 +94,7 @@ class RangeReceiver {
 
   constructor(private readonly r: RangeRequest) {
     this.pieceIndex = Math.floor(r.offset / r.pieceSize);
+    this.hash = r.chain ?? createHash('sha256');
   }
 
   async run(): Promise<void> {
@@ -265,13 +275,21 @@ class RangeReceiver {
     const slot = this.slot as Buffer;
     const index = this.pieceIndex;
     const data = slot.subarray(0, this.filled);
-    const digest = this.hash.digest('hex');
-    this.hash = createHash('sha256');
+    let digest: string;
+    let chain: Hash | undefined;
+    if (this.r.chain) {
+      // One running hash over the file: a copy is finished into this prefix's digest.
+      chain = this.hash.copy();
+      digest = this.hash.copy().digest('hex');
+    } else {
+      digest = this.hash.digest('hex');
+      this.hash = createHash('sha256');
+    }
     this.slot = undefined;
     this.filled = 0;
     this.pieceIndex++;
     const work = this.r
-      .onPiece(index, data, digest)
+      .onPiece(index, data, digest, chain)
       .catch((error: Error) => this.fail(error, true))
       .finally(() => {
         this.r.slots.release(slot);
