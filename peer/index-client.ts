@@ -3,23 +3,25 @@
  * IndexConnection at a time. Pushed messages (CHAT, PEER_LEFT) are emitted as `push` events.
  * After a successful JOIN the session keeps itself alive: a lost connection is reopened with
  * backoff and the JOIN sent again (with the alias and files as they are now), so a restarted
- * server gets its peers back without anyone typing anything.
+ * server gets its peers back without anyone typing anything. A server that answers NOT_JOINED
+ * while this peer believes it is joined has lost its entry: the peer JOINs again on the same
+ * connection and asks once more.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { connectTcp } from '../io/connect.ts';
 import { formatAddress } from '../shared/address.ts';
 import type { HolderCaps } from '../shared/capabilities.ts';
-import { describeError, type ErrorCode, NapError } from '../shared/errors.ts';
+import { describeError, type ErrorCode, isNapError, NapError } from '../shared/errors.ts';
 import { assertSafeFileName } from '../shared/file-names.ts';
 import {
   assertAlias,
   type FileHolder,
-  type IndexPush,
   type IndexReply,
   type IndexRequest,
   type JoinRequest,
   joinRequest,
+  type MemberPush,
   type PeerSummary,
 } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
@@ -46,7 +48,7 @@ export interface IndexClientOptions {
 
 interface IndexClientEvents {
   /** A message the server pushed (CHAT, PEER_LEFT). */
-  push: [IndexPush];
+  push: [MemberPush];
   /** The session was lost and is being reopened. */
   lost: [NapError];
   /** A new connection is open and the JOIN was accepted again. */
@@ -60,6 +62,8 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
   // What a re-join announces: the last JOIN accepted, kept up to date by ALIAS/UPDATE/SET_FILES.
   private joinedAs: JoinRequest | undefined;
   private backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  // The JOIN that answers a NOT_JOINED, shared by every request that got one meanwhile.
+  private rejoining: Promise<void> | undefined;
   private readonly where: string;
   private readonly log: Log;
   private readonly notice: (message: string) => void;
@@ -222,7 +226,26 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
 
   private async expect(message: IndexRequest, type: IndexReply['type']): Promise<IndexReply> {
     const reply = await this.request(message);
+    if (reply.type === 'ERROR' && reply.code === 'NOT_JOINED' && message.type !== 'JOIN' && this.joinedAs) {
+      await this.rejoinHere(this.joinedAs);
+      return checkReply(message, await this.request(message), type);
+    }
     return checkReply(message, reply, type);
+  }
+
+  // The server lost this peer's entry and kept the connection: JOIN again (address, alias and
+  // files as they are now) and tell the user, as after a reconnect.
+  private rejoinHere(join: JoinRequest): Promise<void> {
+    this.rejoining ??= (async () => {
+      try {
+        checkReply(join, await this.request(join), 'JOIN_OK');
+        this.notice(`The index server at ${this.where} had lost this peer's entry; ${joinedAgain(join)}.`);
+        this.emit('rejoined', join);
+      } finally {
+        this.rejoining = undefined;
+      }
+    })();
+    return this.rejoining;
   }
 
   private attach(socket: Socket): IndexConnection {
@@ -258,6 +281,7 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
   private async reconnect(): Promise<void> {
     let delay = this.options.reconnectMinMs ?? RECONNECT_MIN_MS;
     const longest = this.options.reconnectMaxMs ?? RECONNECT_MAX_MS;
+    let refusalTold = false;
     for (let attempt = 1; this.state === 'reconnecting'; attempt++) {
       await this.pause(delay * (0.75 + Math.random() / 2));
       delay = Math.min(delay * 2, longest);
@@ -278,11 +302,7 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         checkReply(join, await connection.request(join), 'JOIN_OK');
         if (this.state !== 'reconnecting') return;
         this.state = 'open';
-        const who = join.alias === undefined ? '' : ` as ${join.alias}`;
-        const files = `${join.files.length} file${join.files.length === 1 ? '' : 's'}`;
-        this.notice(
-          `Reconnected to the index server at ${this.where}; joined again${who} with ${formatAddress(join.ip, join.port)} (${files}).`,
-        );
+        this.notice(`Reconnected to the index server at ${this.where}; ${joinedAgain(join)}.`);
         this.emit('rejoined', join);
         return;
       } catch (error) {
@@ -290,6 +310,12 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         this.connection?.close(new NapError('CONNECTION_CLOSED', describeError(error)));
         this.connection = undefined;
         this.log(`reconnect attempt ${attempt} failed: ${describeError(error)}`);
+        // A server that answers but refuses the JOIN (ADDRESS_IN_USE while the old connection is
+        // being probed, SERVER_FULL...) is worth one sentence; unreachable ones are not news.
+        if (!refusalTold && isNapError(error) && !UNREACHABLE.has(error.code)) {
+          refusalTold = true;
+          this.notice(`${describeError(error)} Trying again.`);
+        }
       }
     }
   }
@@ -304,6 +330,15 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
       this.backoff = { timer, wake: resolve };
     });
   }
+}
+
+/** Errors of a server that is down or unreachable, as opposed to one that refused the JOIN. */
+const UNREACHABLE: ReadonlySet<ErrorCode> = new Set(['CONNECT_FAILED', 'CONNECTION_CLOSED', 'TIMEOUT']);
+
+function joinedAgain(join: JoinRequest): string {
+  const who = join.alias === undefined ? '' : ` as ${join.alias}`;
+  const files = `${join.files.length} file${join.files.length === 1 ? '' : 's'}`;
+  return `joined again${who} with ${formatAddress(join.ip, join.port)} (${files})`;
 }
 
 function checkReply(message: IndexRequest, reply: IndexReply, type: IndexReply['type']): IndexReply {

@@ -1,7 +1,7 @@
 /**
  * One TCP connection to the index server: requests answered in order and matched to replies
  * first in, first out; messages the server pushes unasked (CHAT, PEER_LEFT, seed 002) are not
- * replies and go to `onPush`. Heartbeats (PING) keep it known alive to the server and reveal a
+ * replies and go to `onPush`; a PROBE (is this peer still there?) is answered with a PING. Heartbeats (PING) keep it known alive to the server and reveal a
  * dead server. When the connection is lost — closed, broken, no reply in time — every waiting
  * request fails and `onLost` is called once; IndexClient then decides whether to reconnect.
  */
@@ -13,6 +13,8 @@ import {
   type IndexReply,
   type IndexRequest,
   isIndexPush,
+  isPushLine,
+  type MemberPush,
 } from '../shared/index-protocol.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { LineSplitter } from '../shared/line-splitter.ts';
@@ -35,7 +37,7 @@ export interface IndexConnectionOptions {
   where: string;
   log: Log;
   heartbeat: boolean;
-  onPush: (push: IndexPush) => void;
+  onPush: (push: MemberPush) => void;
   onLost: (error: NapError) => void;
 }
 
@@ -51,6 +53,9 @@ export class IndexConnection {
   private readonly pending: Pending[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closedError: NapError | undefined;
+  // One PING at a time answers PROBEs: a server pushing PROBE after PROBE gets one answer per
+  // round trip, and the requests waiting here stay bounded.
+  private answeringProbe = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -121,6 +126,18 @@ export class IndexConnection {
     );
   }
 
+  // PROBE: another connection JOINed with this peer's address or alias; any line proves this
+  // peer is still here and keeps its entry (docs/protocol.md, "No takeovers").
+  private answerProbe(): void {
+    if (this.answeringProbe) return;
+    this.answeringProbe = true;
+    this.request({ type: 'PING' })
+      .catch(() => {}) // the loss is reported through onLost
+      .finally(() => {
+        this.answeringProbe = false;
+      });
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closedError) return;
     let lines: string[];
@@ -138,10 +155,11 @@ export class IndexConnection {
     try {
       message = decodeIndexMessage(line);
     } catch (error) {
-      // A reply we cannot read still answers the oldest request: fail that one, keep the order.
-      const waiting = this.pending.shift();
+      // A malformed pushed message is no reply: drop it. A reply we cannot read still answers the
+      // oldest request: fail that one, keep the order.
+      const waiting = isPushLine(line) ? undefined : this.pending.shift();
       if (waiting === undefined) {
-        this.options.log(`ignored a bad line from the index server: ${line.slice(0, 200)}`);
+        this.options.log(`ignored a bad line from the index server: ${describeError(error)}`);
         return;
       }
       clearTimeout(waiting.timer);
@@ -149,7 +167,8 @@ export class IndexConnection {
       return;
     }
     if (isIndexPush(message)) {
-      this.options.onPush(message);
+      if (message.type === 'PROBE') this.answerProbe();
+      else this.options.onPush(message);
       return;
     }
     const waiting = this.pending.shift();

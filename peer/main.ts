@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { parseHostPort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, isPromptExit, NapError } from '../shared/errors.ts';
+import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
 import { parseByteSize } from '../shared/units.ts';
 import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
 import { runLineMode } from './line-mode.ts';
@@ -76,15 +77,17 @@ async function main(argv: string[]): Promise<number> {
   const rate = values['max-upload-rate'];
   // Red only on a terminal; chalk is not even loaded for pipes (memory, docs/performance.md).
   const red = process.stderr.isTTY ? (await import('chalk')).chalkStderr.red : (text: string) => text;
-  const reportError = (message: string) => process.stderr.write(`${red(message)}\n`);
+  // Every line passes terminal-text.ts: an error can quote a server or an uploader (their ERROR
+  // and DOWNLOAD_REJECTED messages), which must not drive this terminal. Colour comes after.
+  const reportError = (message: string) => process.stderr.write(`${red(escapeTerminalText(message))}\n`);
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   // At the menu, notices wait for the prompt to close instead of being written over it.
   const notices = interactive ? new NoticeBoard() : undefined;
   const session = new PeerSession({
     server: parseHostPort(values.server),
     notice: notices ? (message) => notices.post(message) : undefined,
-    print: (line) => process.stdout.write(`${line}\n`),
-    log: values.verbose ? (message) => process.stderr.write(`[peer] ${message}\n`) : undefined,
+    print: (line) => process.stdout.write(terminalLine(line)),
+    log: values.verbose ? (message) => process.stderr.write(terminalLine(`[peer] ${message}`)) : undefined,
     maxUploads,
     limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
     // The bar is for people: only on a terminal, never in a pipe or a log file.
@@ -148,7 +151,7 @@ function parseCount(text: string, flag: string): number {
 }
 
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
-  process.stderr.write(`napshare peer: ${describeError(error)}\n`);
+  process.stderr.write(terminalLine(`napshare peer: ${describeError(error)}`));
   exit(1);
 });
 

@@ -7,6 +7,7 @@
 import { input, select } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { describeError, isPromptExit, validatorOf } from '../shared/errors.ts';
+import { terminalLine } from '../shared/terminal-text.ts';
 import type { NoticeBoard } from './notice-board.ts';
 import type { PeerSession } from './session.ts';
 
@@ -27,7 +28,7 @@ export interface MenuOptions {
 export async function runMenu(session: PeerSession, options: MenuOptions): Promise<never> {
   const extra = options.extra ?? [];
   for (;;) {
-    for (const notice of options.notices?.take() ?? []) process.stderr.write(`${notice}\n`);
+    for (const notice of options.notices?.take() ?? []) process.stderr.write(terminalLine(notice));
     const redraw = new AbortController();
     const stopListening = options.notices?.onPost(() => redraw.abort());
     let choice: string;

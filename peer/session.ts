@@ -9,6 +9,7 @@ import { CAP_INFO, type HolderCaps, hasCap, NAPSHARE_CAPS } from '../shared/capa
 import { NapError } from '../shared/errors.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { peerDownloadLine, peerJoinLine, peerSearchLine } from '../shared/messages.ts';
+import { terminalLine } from '../shared/terminal-text.ts';
 import { FileServer } from './file-server.ts';
 import { IndexClient } from './index-client.ts';
 import type { ProgressSink } from './progress-bar.ts';
@@ -181,7 +182,7 @@ export class PeerSession {
   /** A one-sentence notice for the user: the menu's board, or stderr. */
   private notice(message: string): void {
     if (this.options.notice) this.options.notice(message);
-    else process.stderr.write(`${message}\n`);
+    else process.stderr.write(terminalLine(message));
   }
 
   private async indexClient(): Promise<IndexClient> {

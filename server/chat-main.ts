@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { NapError } from '../shared/errors.ts';
+import { terminalLine } from '../shared/terminal-text.ts';
 import { ChatServer, DEFAULT_MAX_CHAT_CLIENTS, MAX_CHAT_LINE_BYTES } from './chat-server.ts';
 
 /** Like the seed's reactor.listenTCP(port): every interface, so a whole room can join. */
@@ -41,7 +42,9 @@ export async function runChatServer(argv: string[]): Promise<number> {
   }
   const host = parseIPv4(values.host);
   const maxClients = values['max-clients'] === undefined ? undefined : parseCount(values['max-clients']);
-  const log = values.verbose ? (message: string) => process.stderr.write(`[chat] ${message}\n`) : undefined;
+  const log = values.verbose
+    ? (message: string) => process.stderr.write(terminalLine(`[chat] ${message}`))
+    : undefined;
   const chat = await ChatServer.start({ host, port: parsePort(values.port, true), maxClients, log });
   process.stderr.write(`chat server listening on ${host}:${chat.port}\n`);
   await new Promise<void>((resolve) => {

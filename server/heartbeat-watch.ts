@@ -38,6 +38,11 @@ export class HeartbeatWatch<Id> {
     this.timers.get(id)?.refresh();
   }
 
+  /** True once `id` has sent a PING (and so knows napshare's pushed messages). */
+  isWatching(id: Id): boolean {
+    return this.timers.has(id);
+  }
+
   forget(id: Id): void {
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);

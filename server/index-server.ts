@@ -4,6 +4,8 @@
  * aliases, the list of online peers, QUERY, SET_FILES, a chat relayed to every other member,
  * LEAVE, heartbeats and a maximum number of peers. It prints exactly the console contract's two
  * lines through `print` (nothing for the seed 002 requests); diagnostics go to `log`.
+ * It lists only addresses it checked: a JOIN announces the IP its connection comes from (unless
+ * `trustAnnouncedIp`), and an address or alias held by a live connection cannot be taken over.
  */
 import net from 'node:net';
 import { LineConnection } from '../io/line-connection.ts';
@@ -29,8 +31,11 @@ import {
 } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
+import { assertAnnouncedIp } from '../shared/peer-address.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
-import { type ConnectionId, type PeerEntry, Registry } from './registry.ts';
+import { HolderProbe } from './holder-probe.ts';
+import type { IndexBudgets } from './index-budgets.ts';
+import { type ConnectionId, HeldError, type PeerEntry, Registry } from './registry.ts';
 
 /**
  * Connections served at once. Each costs a socket and at most a 1 MiB line buffer; past this the
@@ -38,22 +43,31 @@ import { type ConnectionId, type PeerEntry, Registry } from './registry.ts';
  */
 export const MAX_CONNECTIONS = 4096;
 
-export interface IndexServerOptions {
+/**
+ * Holders a JOIN may find gone before it gives up: the address's and the alias's. More would let
+ * one JOIN make the server probe without end.
+ */
+const MAX_EVICTIONS_PER_JOIN = 2;
+
+export interface IndexServerOptions extends Partial<IndexBudgets> {
   host: string;
   port: number;
   /** Receives each console-contract line (the CLI writes them to stdout). */
   print: (line: string) => void;
   log?: Log;
-  /** Joined peers at most (seed 002's maxPeers); default DEFAULT_MAX_PEERS. */
-  maxPeers?: number;
   /** Silence after which a peer that has sent PING is dropped; default 45 s. */
   heartbeatTimeoutMs?: number;
+  /** Accept any announced IP, not only the connection's own (a server behind a proxy). */
+  trustAnnouncedIp?: boolean;
+  /** How long a holder has to answer a PROBE; default PROBE_TIMEOUT_MS. */
+  probeTimeoutMs?: number;
 }
 
 export class IndexServer {
   readonly registry: Registry;
   private readonly connections = new Map<ConnectionId, LineConnection>();
   private readonly heartbeats: HeartbeatWatch<ConnectionId>;
+  private readonly probes: HolderProbe<ConnectionId>;
   // Connections cut for silence, so their departure is announced as a timeout.
   private readonly timedOut = new Set<ConnectionId>();
   private nextConnectionId = 1;
@@ -64,7 +78,8 @@ export class IndexServer {
     private readonly options: IndexServerOptions,
     private readonly log: Log,
   ) {
-    this.registry = new Registry({ maxPeers: options.maxPeers });
+    this.registry = new Registry(options);
+    this.probes = new HolderProbe(options.probeTimeoutMs);
     this.heartbeats = new HeartbeatWatch(options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS, (id) =>
       this.onSilent(id),
     );
@@ -118,6 +133,7 @@ export class IndexServer {
   private async onLine(id: ConnectionId, line: string): Promise<IndexReply> {
     // Any line is a sign of life, not only PING.
     this.heartbeats.seen(id);
+    this.probes.heard(id);
     try {
       const request = decodeIndexRequest(line);
       return await this.dispatch(id, request);
@@ -153,17 +169,15 @@ export class IndexServer {
     }
   }
 
-  // JOIN request (seed 003, 4b; seed 002 register): store the peer's address, files and alias.
+  // JOIN request (seed 003, 4b; seed 002 register): store the peer's address, files and alias,
+  // once the address is the connection's own and no live connection holds it or the alias.
   private async onJoin(id: ConnectionId, request: JoinRequest): Promise<IndexReply> {
-    const { entry, displaced } = await this.registry.join(
-      id,
-      request.ip,
-      request.port,
-      request.files,
-      request.alias,
-      request.caps,
+    // Otherwise any client could send every downloader to an address of its choosing.
+    if (!this.options.trustAnnouncedIp)
+      assertAnnouncedIp(request.ip, this.connections.get(id)?.socket.remoteAddress);
+    const entry = await this.unlessHeld(() =>
+      this.registry.join(id, request.ip, request.port, request.files, request.alias, request.caps),
     );
-    if (displaced !== undefined) this.log(`${entry.address} moved from connection #${displaced} to #${id}`);
     this.options.print(serverJoinLine(entry.address, entry.files));
     return { type: 'JOIN_OK' };
   }
@@ -171,21 +185,21 @@ export class IndexServer {
   // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses.
   private async onSearch(id: ConnectionId, request: SearchRequest): Promise<IndexReply> {
     const { requester, peers, caps } = await this.registry.search(id, request.file);
-    this.options.print(serverSearchLine(requester.address, request.file));
+    this.options.print(serverSearchLine(requester, request.file));
     return withCaps({ type: 'SEARCH_OK', peers }, caps);
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.
   private async onUpdate(id: ConnectionId, request: UpdateRequest): Promise<IndexReply> {
-    const entry = await this.registry.update(id, request.file);
-    this.log(`${entry.address} now also shares ${request.file}`);
+    const address = await this.registry.update(id, request.file);
+    this.log(`${address} now also shares ${request.file}`);
     return { type: 'UPDATE_OK' };
   }
 
-  // ALIAS request (seed 002 `/setNick`): rename this peer.
+  // ALIAS request (seed 002 `/setNick`): rename this peer, unless a live peer has that alias.
   private async onAlias(id: ConnectionId, request: AliasRequest): Promise<IndexReply> {
-    const entry = await this.registry.setAlias(id, request.alias);
-    this.log(`${entry.address} is now called ${entry.alias}`);
+    const address = await this.unlessHeld(() => this.registry.setAlias(id, request.alias));
+    this.log(`${address} is now called ${request.alias}`);
     return { type: 'ALIAS_OK', alias: request.alias };
   }
 
@@ -203,20 +217,15 @@ export class IndexServer {
 
   // SET_FILES request (seed 002 `/setSharedFiles`): replace this peer's file list.
   private async onSetFiles(id: ConnectionId, request: SetFilesRequest): Promise<IndexReply> {
-    const entry = await this.registry.setFiles(id, request.files);
-    this.log(`${entry.address} now shares ${entry.files.length} files`);
-    return { type: 'SET_FILES_OK', fileCount: entry.files.length };
+    const { address, fileCount } = await this.registry.setFiles(id, request.files);
+    this.log(`${address} now shares ${fileCount} files`);
+    return { type: 'SET_FILES_OK', fileCount };
   }
 
   // CHAT request (seed 002 `sendToAll`): relay to every other member, never back to the sender.
   private async onChat(id: ConnectionId, request: ChatRequest): Promise<IndexReply> {
     const { sender, recipients } = await this.registry.chatRecipients(id);
-    this.push(recipients, {
-      type: 'CHAT',
-      alias: sender.alias as string,
-      from: sender.address,
-      text: request.text,
-    });
+    this.push(recipients, { type: 'CHAT', alias: sender.alias, from: sender.address, text: request.text });
     return { type: 'CHAT_OK', delivered: recipients.length };
   }
 
@@ -249,10 +258,47 @@ export class IndexServer {
   private async onClose(id: ConnectionId): Promise<void> {
     this.connections.delete(id);
     this.heartbeats.forget(id);
+    this.probes.forget(id);
     const reason = this.timedOut.delete(id) ? 'timeout' : 'closed';
     const entry = await this.registry.leave(id);
     this.log(`connection #${id} closed${entry ? `: ${entry.address} left the index` : ''}`);
     if (entry && this.closing === undefined) await this.announceLeft(entry, reason);
+  }
+
+  /**
+   * Runs a registry change that may find the address or alias held (HeldError): if the holder is
+   * proved gone (closed, or no answer to a PROBE), it is dropped and the change tried again;
+   * otherwise the refusal stands (ADDRESS_IN_USE, ALIAS_TAKEN) and the holder keeps its entry.
+   */
+  private async unlessHeld<T>(change: () => Promise<T>): Promise<T> {
+    for (let evicted = 0; ; evicted++) {
+      try {
+        return await change();
+      } catch (error) {
+        if (!(error instanceof HeldError) || evicted >= MAX_EVICTIONS_PER_JOIN) throw error;
+        const connection = this.connections.get(error.holder);
+        const alive = await this.probes.isAlive(error.holder, {
+          closed: connection === undefined || connection.socket.destroyed,
+          optedIn: this.heartbeats.isWatching(error.holder),
+          send: () => connection?.send({ type: 'PROBE' }),
+        });
+        if (alive) throw error;
+        await this.evict(error.holder);
+      }
+    }
+  }
+
+  // A holder proved gone: its entries leave now (not when its close is noticed), and it is cut.
+  private async evict(id: ConnectionId): Promise<void> {
+    const connection = this.connections.get(id);
+    const reason = connection === undefined || connection.socket.destroyed ? 'closed' : 'timeout';
+    if (reason === 'timeout') {
+      this.log(`connection #${id}: no answer to a PROBE in ${this.probes.timeoutMs} ms; dropping it`);
+      this.timedOut.add(id);
+    }
+    const entry = await this.registry.leave(id);
+    connection?.close();
+    if (entry) await this.announceLeft(entry, reason);
   }
 
   /** Tells every member that `entry`'s peer is gone (seed 002: the others can see it left). */

@@ -8,12 +8,20 @@ import { input } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
+import { terminalLine } from '../shared/terminal-text.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
+import {
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_FILES_PER_PEER,
+  DEFAULT_MAX_NAME_BYTES_PER_PEER,
+  DEFAULT_MAX_PEERS,
+} from './index-budgets.ts';
 import { IndexServer } from './index-server.ts';
-import { DEFAULT_MAX_PEERS } from './registry.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
-                              [--heartbeat-timeout SECONDS] [--verbose]
+                              [--heartbeat-timeout SECONDS] [--trust-announced-ip]
+                              [--max-files-per-peer N] [--max-name-bytes-per-peer N]
+                              [--max-entries N] [--verbose]
        npm run -s server -- chat --port PORT [--host IP] [--verbose]
 
 Starts the napshare index server (also the discovery and chat server of the peer's chat mode).
@@ -22,7 +30,11 @@ unless --host / --port are given; otherwise it uses those defaults. --port 0 pic
 (printed on stderr). --max-peers caps the joined peers (default ${DEFAULT_MAX_PEERS}; the next JOIN gets
 SERVER_FULL). A peer that has sent a heartbeat (PING) and then stays silent for
 --heartbeat-timeout seconds (default ${DEFAULT_HEARTBEAT_TIMEOUT_MS / 1000}) is dropped; peers that never send one are
-dropped only when their connection closes. --verbose logs to stderr.`;
+dropped only when their connection closes. A JOIN must announce the IP its connection comes
+from; --trust-announced-ip accepts any (behind a proxy). Budgets: --max-files-per-peer (default
+${DEFAULT_MAX_FILES_PER_PEER}, TOO_MANY_FILES), --max-name-bytes-per-peer (default ${DEFAULT_MAX_NAME_BYTES_PER_PEER},
+TOO_MANY_NAME_BYTES), --max-entries (file entries in the whole index, default ${DEFAULT_MAX_ENTRIES},
+INDEX_FULL). --verbose logs to stderr.`;
 
 /** Shortest heartbeat timeout accepted: below this a busy machine would drop healthy peers. */
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
@@ -42,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'max-peers': { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
+      'trust-announced-ip': { type: 'boolean', default: false },
+      'max-files-per-peer': { type: 'string' },
+      'max-name-bytes-per-peer': { type: 'string' },
+      'max-entries': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -51,7 +67,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const maxPeers = values['max-peers'] === undefined ? DEFAULT_MAX_PEERS : parseMaxPeers(values['max-peers']);
+  const count = (flag: string, text: string | undefined, fallback: number) =>
+    text === undefined ? fallback : parseCount(text, flag);
+  const maxPeers = count('--max-peers', values['max-peers'], DEFAULT_MAX_PEERS);
+  const maxFilesPerPeer = count(
+    '--max-files-per-peer',
+    values['max-files-per-peer'],
+    DEFAULT_MAX_FILES_PER_PEER,
+  );
+  const maxNameBytesPerPeer = count(
+    '--max-name-bytes-per-peer',
+    values['max-name-bytes-per-peer'],
+    DEFAULT_MAX_NAME_BYTES_PER_PEER,
+  );
+  const maxEntries = count('--max-entries', values['max-entries'], DEFAULT_MAX_ENTRIES);
   const heartbeatTimeoutMs =
     values['heartbeat-timeout'] === undefined
       ? DEFAULT_HEARTBEAT_TIMEOUT_MS
@@ -87,14 +116,22 @@ async function main(argv: string[]): Promise<number> {
           )
         : DEFAULT_SERVER_PORT;
 
-  const log = values.verbose ? (message: string) => process.stderr.write(`[server] ${message}\n`) : () => {};
+  // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a log
+  // line quoting what a client sent must not drive this terminal either.
+  const log = values.verbose
+    ? (message: string) => process.stderr.write(terminalLine(`[server] ${message}`))
+    : () => {};
   const server = await IndexServer.start({
     host,
     port,
-    print: (line) => process.stdout.write(`${line}\n`),
+    print: (line) => process.stdout.write(terminalLine(line)),
     log,
     maxPeers,
     heartbeatTimeoutMs,
+    trustAnnouncedIp: values['trust-announced-ip'],
+    maxFilesPerPeer,
+    maxNameBytesPerPeer,
+    maxEntries,
   });
   if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
 
@@ -107,10 +144,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function parseMaxPeers(text: string): number {
+/** A positive integer flag (at most 999,999,999: every budget is far below it). */
+function parseCount(text: string, flag: string): number {
   const value = /^\d{1,9}$/.test(text.trim()) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < 1)
-    throw new NapError('BAD_ARGUMENT', `--max-peers needs a positive integer, not ${JSON.stringify(text)}.`);
+    throw new NapError('BAD_ARGUMENT', `${flag} needs a positive integer, not ${JSON.stringify(text)}.`);
   return value;
 }
 
@@ -128,7 +166,7 @@ function parseSeconds(text: string, flag: string): number {
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   // Ctrl+C at a prompt is a normal way out.
   if (isPromptExit(error)) return exit(0);
-  process.stderr.write(`napshare server: ${describeError(error)}\n`);
+  process.stderr.write(terminalLine(`napshare server: ${describeError(error)}`));
   exit(1);
 });
 

@@ -2,13 +2,21 @@
  * The index: which peer (its announced file-server address) shares which files, under which alias
  * (seed 002). State only, no sockets; every operation runs under one mutex (seed 003 FAQ 5:
  * concurrent peers must not race), so a sequence of awaits inside an operation can never
- * interleave with another peer's.
+ * interleave with another peer's. Every operation checks everything first and then changes the
+ * index, so a refused one changes nothing. An address or an alias belongs to one connection
+ * until it leaves: another connection is refused (HeldError) and the server decides, with a
+ * liveness probe, whether the holder is gone.
  */
 import { Mutex } from 'async-mutex';
 import { formatAddress } from '../shared/address.ts';
 import type { HolderCaps } from '../shared/capabilities.ts';
-import { NapError } from '../shared/errors.ts';
-import { type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
+import { type ErrorCode, NapError } from '../shared/errors.ts';
+import { aliasKey, type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
+import { quoteText } from '../shared/terminal-text.ts';
+import { HolderIndex } from './holder-index.ts';
+import { checkPeerFiles, type IndexBudgets, nameBytes, resolveBudgets, serverFull } from './index-budgets.ts';
+
+export { DEFAULT_MAX_PEERS } from './index-budgets.ts';
 
 /** Identifies one client connection of the index server. */
 export type ConnectionId = number;
@@ -20,6 +28,8 @@ export interface PeerEntry {
   port: number;
   /** Shared file names, in the order the peer announced them. */
   files: string[];
+  /** UTF-8 bytes of `files`, together (the per-peer name budget). */
+  nameBytes: number;
   connection: ConnectionId;
   /** Seed 002's alias; a peer with one is a chat member and receives pushed messages. */
   alias?: string;
@@ -27,38 +37,44 @@ export interface PeerEntry {
   caps?: string[];
 }
 
-export interface JoinResult {
-  entry: PeerEntry;
-  /** The connection that held this address before and lost it to this JOIN, if any. */
-  displaced?: ConnectionId;
+/** ADDRESS_IN_USE or ALIAS_TAKEN: what is asked for belongs to the live connection `holder`. */
+export class HeldError extends NapError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly holder: ConnectionId,
+  ) {
+    super(code, message);
+  }
 }
 
-/** Seed 002 asks for a maximum number of peers (it used 5); napshare's default is larger. */
-export const DEFAULT_MAX_PEERS = 1000;
-
-export interface RegistryOptions {
-  /** Joined peers at most; the next JOIN gets SERVER_FULL. */
-  maxPeers?: number;
-}
+export type RegistryOptions = Partial<IndexBudgets>;
 
 export class Registry {
-  readonly maxPeers: number;
+  readonly budgets: IndexBudgets;
   private readonly mutex = new Mutex();
-  // address -> entry; Map order is join order, which SEARCH replies keep.
+  // address -> entry; Map order is join order, which LIST keeps.
   private readonly peers = new Map<string, PeerEntry>();
   // connection -> the address it joined as.
   private readonly joined = new Map<ConnectionId, string>();
-  // file name -> addresses holding it, in the order they got it: SEARCH is one lookup.
-  private readonly holders = new Map<string, Set<string>>();
+  // aliasKey(alias) -> the connection whose peer has that alias.
+  private readonly aliases = new Map<string, ConnectionId>();
+  private readonly holders = new HolderIndex();
+  // (peer, file) pairs in the index: the sum of every entry's files.length.
+  private entryCount = 0;
 
   constructor(options: RegistryOptions = {}) {
-    this.maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
+    this.budgets = resolveBudgets(options);
+  }
+
+  get maxPeers(): number {
+    return this.budgets.maxPeers;
   }
 
   /**
-   * JOIN (seed 003, 4b; seed 002 register): records or replaces the peer of `connection`.
-   * A newcomer past `maxPeers` is refused with SERVER_FULL; a re-JOIN or an address taken over
-   * does not add a peer, so it is always accepted.
+   * JOIN (seed 003, 4b; seed 002 register): records the peer of `connection`, or replaces what it
+   * announced before. Refused, changing nothing: an address or alias held by another connection
+   * (HeldError), a newcomer past maxPeers (SERVER_FULL), files over a budget.
    */
   join(
     connection: ConnectionId,
@@ -67,80 +83,106 @@ export class Registry {
     files: readonly string[],
     alias?: string,
     caps?: readonly string[],
-  ): Promise<JoinResult> {
+  ): Promise<PeerEntry> {
     return this.mutex.runExclusive(() => {
       const address = formatAddress(ip, port);
-      if (!this.joined.has(connection) && !this.peers.has(address) && this.peers.size >= this.maxPeers) {
-        throw new NapError(
-          'SERVER_FULL',
-          `The index server is full (${this.maxPeers} peers joined); try again later.`,
-        );
-      }
-      // A second JOIN on one connection replaces what it announced before.
-      const previous = this.joined.get(connection);
-      if (previous !== undefined) this.removeAddress(previous);
-      // An address announced from another connection is taken over (the old one is stale).
       const holder = this.peers.get(address);
-      let displaced: ConnectionId | undefined;
-      if (holder !== undefined) {
-        displaced = holder.connection;
-        this.joined.delete(holder.connection);
-        this.removeAddress(address);
+      if (holder !== undefined && holder.connection !== connection)
+        throw new HeldError(
+          'ADDRESS_IN_USE',
+          `Another peer is joined as ${address} and still connected; JOIN with another port.`,
+          holder.connection,
+        );
+      if (alias !== undefined) this.checkAliasFree(connection, alias);
+      const previous = this.entryOf(connection);
+      if (previous === undefined && this.peers.size >= this.budgets.maxPeers) throw serverFull(this.budgets);
+      const unique = [...new Set(files)];
+      const bytes = nameBytes(unique);
+      const before = previous?.files.length ?? 0;
+      checkPeerFiles(this.budgets, unique.length, bytes, this.entryCount - before + unique.length);
+      // Nothing refused: now change the index.
+      if (previous !== undefined) this.remove(previous);
+      const entry: PeerEntry = { address, ip, port, files: unique, nameBytes: bytes, connection };
+      if (alias !== undefined) {
+        entry.alias = alias;
+        this.aliases.set(aliasKey(alias), connection);
       }
-      const entry: PeerEntry = { address, ip, port, files: [...new Set(files)], connection };
-      if (alias !== undefined) entry.alias = alias;
       if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       this.peers.set(address, entry);
       this.joined.set(connection, address);
-      for (const file of entry.files) this.addHolder(file, address);
-      return displaced === undefined ? { entry } : { entry, displaced };
+      this.entryCount += unique.length;
+      for (const file of unique) this.holders.add(file, address);
+      return copy(entry);
     });
   }
 
   /**
-   * SEARCH (seed 003, 4c): the addresses holding exactly `file`, who asked, and the capabilities
-   * of the holders that announced some.
+   * SEARCH (seed 003, 4c): the addresses holding exactly `file`, who asked (its address), and the
+   * capabilities of the holders that announced some.
    */
   search(
     connection: ConnectionId,
     file: string,
-  ): Promise<{ requester: PeerEntry; peers: string[]; caps: HolderCaps }> {
+  ): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
     return this.mutex.runExclusive(() => {
       const requester = this.requireJoined(connection);
-      const peers = [...(this.holders.get(file) ?? [])];
-      return { requester, peers, caps: this.capsOf(peers) };
+      const peers = this.holders.get(file);
+      return { requester: requester.address, peers, caps: this.capsOf(peers) };
     });
   }
 
-  /** UPDATE (seed 003, 4d): `connection`'s peer now also holds `file`. */
-  update(connection: ConnectionId, file: string): Promise<PeerEntry> {
+  // The other operations answer with the peer's address (and size), not a copy of its list: a
+  // request repeated in a loop must not cost a copy of 10,000 names each time.
+
+  /** UPDATE (seed 003, 4d): `connection`'s peer now also holds `file`; resolves with its address. */
+  update(connection: ConnectionId, file: string): Promise<string> {
     return this.mutex.runExclusive(() => {
       const entry = this.requireJoined(connection);
       if (!entry.files.includes(file)) {
+        const bytes = entry.nameBytes + Buffer.byteLength(file, 'utf8');
+        checkPeerFiles(this.budgets, entry.files.length + 1, bytes, this.entryCount + 1);
         entry.files.push(file);
-        this.addHolder(file, entry.address);
+        entry.nameBytes = bytes;
+        this.entryCount += 1;
+        this.holders.add(file, entry.address);
       }
-      return entry;
+      return entry.address;
     });
   }
 
-  /** ALIAS (seed 002 `/setNick`): renames `connection`'s peer. */
-  setAlias(connection: ConnectionId, alias: string): Promise<PeerEntry> {
+  /** ALIAS (seed 002 `/setNick`): renames `connection`'s peer; ALIAS_TAKEN if another has it. */
+  setAlias(connection: ConnectionId, alias: string): Promise<string> {
     return this.mutex.runExclusive(() => {
       const entry = this.requireJoined(connection);
+      this.checkAliasFree(connection, alias);
+      if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
       entry.alias = alias;
-      return { ...entry, files: [...entry.files] };
+      this.aliases.set(aliasKey(alias), connection);
+      return entry.address;
     });
   }
 
   /** SET_FILES (seed 002 `/setSharedFiles`): `connection`'s peer now shares exactly `files`. */
-  setFiles(connection: ConnectionId, files: readonly string[]): Promise<PeerEntry> {
+  setFiles(
+    connection: ConnectionId,
+    files: readonly string[],
+  ): Promise<{ address: string; fileCount: number }> {
     return this.mutex.runExclusive(() => {
       const entry = this.requireJoined(connection);
-      for (const file of entry.files) this.removeHolder(file, entry.address);
-      entry.files = [...new Set(files)];
-      for (const file of entry.files) this.addHolder(file, entry.address);
-      return { ...entry, files: [...entry.files] };
+      const unique = [...new Set(files)];
+      const bytes = nameBytes(unique);
+      checkPeerFiles(
+        this.budgets,
+        unique.length,
+        bytes,
+        this.entryCount - entry.files.length + unique.length,
+      );
+      for (const file of entry.files) this.holders.remove(file, entry.address);
+      this.entryCount += unique.length - entry.files.length;
+      entry.files = unique;
+      entry.nameBytes = bytes;
+      for (const file of unique) this.holders.add(file, entry.address);
+      return { address: entry.address, fileCount: unique.length };
     });
   }
 
@@ -158,9 +200,7 @@ export class Registry {
   query(connection: ConnectionId, file: string): Promise<FileHolder[]> {
     return this.mutex.runExclusive(() => {
       this.requireJoined(connection);
-      return [...(this.holders.get(file) ?? [])].map((address) =>
-        withAlias({ address }, this.peers.get(address)?.alias),
-      );
+      return this.holders.get(file).map((address) => withAlias({ address }, this.peers.get(address)?.alias));
     });
   }
 
@@ -173,13 +213,15 @@ export class Registry {
    * CHAT (seed 002 `sendToAll`): the sender, and the connections of every other member (a joined
    * peer with an alias). The sender needs an alias: a message is shown as `alias: text`.
    */
-  chatRecipients(connection: ConnectionId): Promise<{ sender: PeerEntry; recipients: ConnectionId[] }> {
+  chatRecipients(
+    connection: ConnectionId,
+  ): Promise<{ sender: { alias: string; address: string }; recipients: ConnectionId[] }> {
     return this.mutex.runExclusive(() => {
       const sender = this.requireJoined(connection);
       if (sender.alias === undefined)
         throw new NapError('BAD_REQUEST', 'CHAT needs an alias: send ALIAS (or JOIN with one) first.');
       return {
-        sender: { ...sender, files: [...sender.files] },
+        sender: { alias: sender.alias, address: sender.address },
         recipients: this.memberConnections(connection),
       };
     });
@@ -190,35 +232,59 @@ export class Registry {
     return this.mutex.runExclusive(() => this.memberConnections(except));
   }
 
-  /** LEAVE, or the connection closed or went silent: its peer's entries leave the index. */
+  /** LEAVE, or the connection closed, went silent or failed a probe: its entries leave the index. */
   leave(connection: ConnectionId): Promise<PeerEntry | undefined> {
     return this.mutex.runExclusive(() => {
-      const address = this.joined.get(connection);
-      if (address === undefined) return undefined;
-      this.joined.delete(connection);
-      const entry = this.peers.get(address);
-      this.removeAddress(address);
+      const entry = this.entryOf(connection);
+      if (entry === undefined) return undefined;
+      this.remove(entry);
       return entry;
     });
   }
 
   /** A copy of every entry, in join order. */
   snapshot(): Promise<PeerEntry[]> {
-    return this.mutex.runExclusive(() =>
-      [...this.peers.values()].map((entry) => ({ ...entry, files: [...entry.files] })),
-    );
+    return this.mutex.runExclusive(() => [...this.peers.values()].map(copy));
   }
 
+  /** Joined peers. */
   get size(): number {
     return this.peers.size;
   }
 
-  private requireJoined(connection: ConnectionId): PeerEntry {
+  /** (peer, file) entries, the unit of the `maxEntries` budget. */
+  get entries(): number {
+    return this.entryCount;
+  }
+
+  private entryOf(connection: ConnectionId): PeerEntry | undefined {
     const address = this.joined.get(connection);
-    const entry = address === undefined ? undefined : this.peers.get(address);
+    return address === undefined ? undefined : this.peers.get(address);
+  }
+
+  private requireJoined(connection: ConnectionId): PeerEntry {
+    const entry = this.entryOf(connection);
     if (entry === undefined)
       throw new NapError('NOT_JOINED', 'JOIN first: this connection has not joined the index.');
     return entry;
+  }
+
+  private checkAliasFree(connection: ConnectionId, alias: string): void {
+    const owner = this.aliases.get(aliasKey(alias));
+    if (owner !== undefined && owner !== connection)
+      throw new HeldError(
+        'ALIAS_TAKEN',
+        `The alias ${quoteText(alias)} is taken by another peer (aliases ignore case and width); choose another.`,
+        owner,
+      );
+  }
+
+  private remove(entry: PeerEntry): void {
+    this.peers.delete(entry.address);
+    this.joined.delete(entry.connection);
+    if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
+    this.entryCount -= entry.files.length;
+    for (const file of entry.files) this.holders.remove(file, entry.address);
   }
 
   /** The capabilities of those of `addresses` that announced some (SEARCH_OK / QUERY_OK `caps`). */
@@ -237,26 +303,8 @@ export class Registry {
       if (entry.alias !== undefined && entry.connection !== except) members.push(entry.connection);
     return members;
   }
+}
 
-  private addHolder(file: string, address: string): void {
-    let set = this.holders.get(file);
-    if (set === undefined) {
-      set = new Set();
-      this.holders.set(file, set);
-    }
-    set.add(address);
-  }
-
-  private removeAddress(address: string): void {
-    const entry = this.peers.get(address);
-    if (entry === undefined) return;
-    this.peers.delete(address);
-    for (const file of entry.files) this.removeHolder(file, address);
-  }
-
-  private removeHolder(file: string, address: string): void {
-    const set = this.holders.get(file);
-    set?.delete(address);
-    if (set?.size === 0) this.holders.delete(file);
-  }
+function copy(entry: PeerEntry): PeerEntry {
+  return { ...entry, files: [...entry.files] };
 }

@@ -9,6 +9,13 @@ export type ErrorCode =
   | 'LINE_TOO_LONG'
   | 'UNSAFE_NAME'
   | 'SERVER_FULL'
+  // Index protocol: what the index refuses to believe or to hold (docs/protocol.md).
+  | 'BAD_ADDRESS'
+  | 'ADDRESS_MISMATCH'
+  | 'ALIAS_TAKEN'
+  | 'TOO_MANY_FILES'
+  | 'TOO_MANY_NAME_BYTES'
+  | 'INDEX_FULL'
   // Transfer protocol and the downloader.
   | 'NOT_FOUND'
   | 'BUSY'

@@ -1,17 +1,18 @@
 /**
  * File-name safety, checked on both sides of every exchange: a peer never announces, serves or
- * writes a name that could escape its folder, on POSIX or on Windows (the course runs there).
+ * writes a name that could escape its folder, on POSIX or on Windows (the course runs there), nor
+ * one that could change a console it is printed on (the server prints names on its graded stdout).
+ * Names compare as exact code points: no normalisation, no case folding (seed 003: SEARCH is an
+ * exact match), so two names that differ only by Unicode normalisation are two files.
  */
 import { NapError } from './errors.ts';
+import { quoteText, unsafeCharacter } from './terminal-text.ts';
 
 /** Longest name most file systems accept (ext4, NTFS: 255 units); longer cannot be stored anyway. */
 export const MAX_FILE_NAME_BYTES = 255;
 
 // Windows device names are special in every folder, with or without an extension.
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-// C0 controls and DEL: NUL truncates paths in C APIs, the others break terminals and transcripts.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Why `name` is unsafe as a bare file name inside a shared folder, or null when it is safe. */
 export function unsafeNameReason(name: string): string | null {
@@ -21,7 +22,10 @@ export function unsafeNameReason(name: string): string | null {
   if (name.includes('/') || name.includes('\\')) return 'the name contains a path separator';
   if (name.includes('..')) return 'the name contains ".."';
   if (name === '.') return 'the name is "."';
-  if (CONTROL.test(name)) return 'the name contains a control character';
+  // Controls (NUL truncates paths in C APIs), format characters (bidi controls, zero-width
+  // characters, BOM), line separators and unpaired surrogates (invalid UTF-8): terminal-text.ts.
+  const unsafe = unsafeCharacter(name);
+  if (unsafe !== null) return `the name contains ${unsafe}`;
   // A colon is a drive letter ("C:x") or an NTFS alternate data stream ("x:y") on Windows.
   if (name.includes(':')) return 'the name contains ":" (a drive letter or stream on Windows)';
   if (WINDOWS_RESERVED.test(name)) return 'the name is a reserved device name on Windows';
@@ -36,7 +40,6 @@ export function isSafeFileName(name: unknown): name is string {
 /** Throws UNSAFE_NAME when `name` is not a safe bare file name. */
 export function assertSafeFileName(name: string): string {
   const reason = unsafeNameReason(name);
-  if (reason !== null)
-    throw new NapError('UNSAFE_NAME', `Unsafe file name ${JSON.stringify(name)}: ${reason}.`);
+  if (reason !== null) throw new NapError('UNSAFE_NAME', `Unsafe file name ${quoteText(name)}: ${reason}.`);
   return name;
 }

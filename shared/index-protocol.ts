@@ -2,10 +2,12 @@
  * Index protocol codec (docs/protocol.md, "Index protocol" and "Discovery"): what peers and the
  * index server say to each other. The course's JOIN / SEARCH / UPDATE (seed 003) plus the
  * discovery-server requests of seed 002 (alias, peer list, query, shared-file replacement, chat,
- * leave, heartbeat) and the two messages the server pushes unasked (CHAT, PEER_LEFT).
- * Pure: decode functions throw NapError (BAD_REQUEST, UNSAFE_NAME, PROTOCOL) on bad input.
+ * leave, heartbeat) and the messages the server pushes unasked (CHAT, PEER_LEFT, PROBE).
+ * Pure: decode functions throw NapError (BAD_REQUEST, BAD_ADDRESS, UNSAFE_NAME, PROTOCOL) on bad
+ * input. Nothing a server sends is trusted: addresses are parsed and formatted again, names and
+ * aliases checked, so what the peer prints from a reply is what napshare itself formatted.
  */
-import { isIPv4, isPort } from './address.ts';
+import { isIPv4 } from './address.ts';
 import { decodeHolderCaps, decodeJoinCaps, type HolderCaps } from './capabilities.ts';
 import {
   decodeHolder,
@@ -18,6 +20,7 @@ import {
   requireChatText,
   requireLeaveReason,
   requireObjects,
+  requirePeerAddress,
   withAlias,
 } from './discovery-fields.ts';
 import { type ErrorCode, NapError } from './errors.ts';
@@ -31,8 +34,10 @@ import {
   requireString,
   requireStringArray,
 } from './json-line.ts';
+import { canonicalPeerAddress, peerAddressProblem } from './peer-address.ts';
 
 export {
+  aliasKey,
   aliasProblem,
   assertAlias,
   chatTextProblem,
@@ -46,6 +51,13 @@ export {
 
 /** Longest index-protocol line the server reads, newline excluded (DESIGN: 1 MiB). */
 export const MAX_INDEX_LINE_BYTES = 1024 * 1024;
+/**
+ * Longest ERROR `message` a peer accepts, in UTF-8 bytes: napshare's own are one sentence quoting
+ * at most a 255-byte name; a server that sends more is not telling a person anything.
+ */
+export const MAX_ERROR_MESSAGE_BYTES = 2048;
+/** An ERROR `code`: upper-case letters, digits and `_`, as NapError codes are. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 export interface JoinRequest {
   type: 'JOIN';
@@ -179,7 +191,19 @@ export interface PeerLeftPush {
   alias?: string;
   reason: LeaveReason;
 }
-export type IndexPush = ChatPush | PeerLeftPush;
+/**
+ * Pushed to a connection that has sent PING, when another connection JOINs with its address or
+ * alias: the server asks whether it is still there. Any line sent back in time (napshare's peers
+ * send PING) proves it is; otherwise it is dropped and the newcomer gets the address.
+ */
+export interface ProbePush {
+  type: 'PROBE';
+}
+/** What a member shows its user: relayed chat and departures. */
+export type MemberPush = ChatPush | PeerLeftPush;
+export type IndexPush = MemberPush | ProbePush;
+
+const PUSH_TYPES: readonly string[] = ['CHAT', 'PEER_LEFT', 'PROBE'] satisfies IndexPush['type'][];
 
 export function decodeIndexRequest(line: string): IndexRequest {
   const message = parseMessage(line);
@@ -208,7 +232,15 @@ export function decodeIndexRequest(line: string): IndexRequest {
 function decodeJoin(message: JsonObject): JoinRequest {
   const { ip, port } = message;
   if (!isIPv4(ip)) throw badField(message, 'ip', 'a dotted IPv4 address');
-  if (!isPort(port)) throw badField(message, 'port', 'an integer from 1 to 65535');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw badField(message, 'port', 'an integer from 1 to 65535');
+  // An address nobody can connect to would send every downloader nowhere (or everywhere).
+  const problem = peerAddressProblem(ip, port);
+  if (problem !== null)
+    throw new NapError(
+      'BAD_ADDRESS',
+      `No peer can connect to ${ip}:${port} (${problem}); announce the address your file server listens on.`,
+    );
   const files = safeNames(message, 'files');
   const caps = decodeJoinCaps(message);
   const join: JoinRequest = { type: 'JOIN', ip, port, files };
@@ -226,15 +258,16 @@ function safeNames(message: JsonObject, field: string): string[] {
   return [...new Set(requireStringArray(message, field).map(assertSafeFileName))];
 }
 
-/** Decodes a line from the index server: a reply to the oldest request, or a pushed message. */
+/**
+ * Decodes a line from the index server: a reply to the oldest request, or a pushed message. A
+ * malformed line, or one carrying an invalid name or address, is a PROTOCOL error of the server.
+ */
 export function decodeIndexMessage(line: string): IndexReply | IndexPush {
-  const message = parseMessage(line);
   try {
-    return message.type === 'CHAT' || message.type === 'PEER_LEFT'
-      ? decodePush(message)
-      : decodeReply(message);
+    const message = parseMessage(line);
+    return PUSH_TYPES.includes(message.type) ? decodePush(message) : decodeReply(message);
   } catch (error) {
-    if (error instanceof NapError && error.code === 'BAD_REQUEST')
+    if (error instanceof NapError && (error.code === 'BAD_REQUEST' || error.code === 'UNSAFE_NAME'))
       throw new NapError('PROTOCOL', `The index server sent a malformed message: ${error.message}`);
     throw error;
   }
@@ -249,7 +282,16 @@ export function decodeIndexReply(line: string): IndexReply {
 }
 
 export function isIndexPush(message: IndexReply | IndexPush): message is IndexPush {
-  return message.type === 'CHAT' || message.type === 'PEER_LEFT';
+  return PUSH_TYPES.includes(message.type);
+}
+
+/** True when `line` is a JSON object whose `type` is a pushed message's, valid or not. */
+export function isPushLine(line: string): boolean {
+  try {
+    return PUSH_TYPES.includes(parseMessage(line).type);
+  } catch {
+    return false;
+  }
 }
 
 function decodeReply(message: JsonObject & { type: string }): IndexReply {
@@ -259,20 +301,20 @@ function decodeReply(message: JsonObject & { type: string }): IndexReply {
     case 'LEAVE_OK':
       return { type: message.type };
     case 'SEARCH_OK': {
-      const peers = requireStringArray(message, 'peers');
+      const peers = requirePeerAddresses(message, 'peers');
       return withCaps({ type: 'SEARCH_OK', peers }, decodeHolderCaps(message, peers));
     }
     case 'ALIAS_OK':
       return { type: 'ALIAS_OK', alias: requireAlias(message, 'alias') };
     case 'LIST_OK':
-      return { type: 'LIST_OK', peers: requireObjects(message, 'peers').map(decodeSummary) };
+      return { type: 'LIST_OK', peers: requireObjects(message, 'peers').map((item) => decodeSummary(item)) };
     case 'QUERY_OK': {
-      const peers = requireObjects(message, 'peers').map(decodeHolder);
+      const peers = requireObjects(message, 'peers').map((item) => decodeHolder(item));
       const caps = decodeHolderCaps(
         message,
         peers.map((holder) => holder.address),
       );
-      return withCaps({ type: 'QUERY_OK', file: requireString(message, 'file'), peers }, caps);
+      return withCaps({ type: 'QUERY_OK', file: safeName(message, 'file'), peers }, caps);
     }
     case 'SET_FILES_OK':
       return { type: 'SET_FILES_OK', fileCount: requireCount(message, 'fileCount') };
@@ -282,12 +324,15 @@ function decodeReply(message: JsonObject & { type: string }): IndexReply {
       const timeoutMs = optionalCount(message, 'timeoutMs');
       return timeoutMs === undefined ? { type: 'PONG' } : { type: 'PONG', timeoutMs };
     }
-    case 'ERROR':
-      return {
-        type: 'ERROR',
-        code: requireString(message, 'code'),
-        message: requireString(message, 'message'),
-      };
+    case 'ERROR': {
+      const code = requireString(message, 'code');
+      const text = requireString(message, 'message');
+      if (!ERROR_CODE.test(code)) throw badField(message, 'code', 'an upper-case error code');
+      if (Buffer.byteLength(text, 'utf8') > MAX_ERROR_MESSAGE_BYTES)
+        throw badField(message, 'message', `at most ${MAX_ERROR_MESSAGE_BYTES} bytes`);
+      // Free text: shown escaped (terminal-text.ts) by whoever prints it.
+      return { type: 'ERROR', code, message: text };
+    }
     default:
       throw new NapError(
         'PROTOCOL',
@@ -297,18 +342,33 @@ function decodeReply(message: JsonObject & { type: string }): IndexReply {
 }
 
 function decodePush(message: JsonObject & { type: string }): IndexPush {
+  if (message.type === 'PROBE') return { type: 'PROBE' };
   if (message.type === 'CHAT') {
     return {
       type: 'CHAT',
       alias: requireAlias(message, 'alias'),
-      from: requireString(message, 'from'),
+      from: requirePeerAddress(message, 'from'),
       text: requireChatText(message),
     };
   }
   return withAlias(
-    { type: 'PEER_LEFT', address: requireString(message, 'address'), reason: requireLeaveReason(message) },
+    {
+      type: 'PEER_LEFT',
+      address: requirePeerAddress(message, 'address'),
+      reason: requireLeaveReason(message),
+    },
     optionalAlias(message, 'alias'),
   );
+}
+
+// SEARCH_OK `peers`: each parsed and formatted again, so a line or an escape sequence hidden in
+// an "address" is refused, never printed.
+function requirePeerAddresses(message: JsonObject, field: string): string[] {
+  const value = message[field];
+  const peers = Array.isArray(value) ? value.map(canonicalPeerAddress) : undefined;
+  if (peers === undefined || peers.some((peer) => peer === undefined))
+    throw badField(message, field, 'an array of peer addresses IP:port');
+  return peers as string[];
 }
 
 export function joinRequest(

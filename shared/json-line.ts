@@ -3,6 +3,7 @@
  * UTF-8. Helpers here turn a decoded line into a typed message or a BAD_REQUEST error.
  */
 import { NapError } from './errors.ts';
+import { hasInvalidUtf8 } from './utf8-text.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -10,8 +11,12 @@ export function encodeLine(message: object): string {
   return `${JSON.stringify(message)}\n`;
 }
 
-/** Parses one line into an object that has a string `type`. Throws BAD_REQUEST otherwise. */
+/**
+ * Parses one line into an object that has a string `type`. Throws BAD_REQUEST otherwise, and for
+ * a line whose bytes were not valid UTF-8 (LineSplitter keeps invalid bytes as lone surrogates).
+ */
 export function parseMessage(line: string): JsonObject & { type: string } {
+  if (hasInvalidUtf8(line)) throw new NapError('BAD_REQUEST', 'The line is not valid UTF-8.');
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -1,9 +1,12 @@
 /**
  * Splits a byte stream into `\n`-terminated UTF-8 lines, with a bound on the length of a line.
  * Pure: the socket owner feeds it chunks. Chunks may cut a line, or a UTF-8 character, anywhere:
- * bytes are kept until the newline arrives and only whole lines are decoded.
+ * bytes are kept until the newline arrives and only whole lines are decoded. Invalid UTF-8 is
+ * not hidden behind U+FFFD: each invalid byte comes out as a lone surrogate (utf8-text.ts), which
+ * parseMessage refuses with BAD_REQUEST and a terminal shows escaped.
  */
 import { NapError } from './errors.ts';
+import { decodeUtf8 } from './utf8-text.ts';
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -38,7 +41,7 @@ export class LineSplitter {
     const line = this.shiftBytes(chunk);
     if (line === null) return null;
     const end = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
-    return line.toString('utf8', 0, end);
+    return decodeUtf8(line, 0, end);
   }
 
   /**

@@ -26,8 +26,29 @@ declare module 'bittorrent-dht' {
     host?: string | false;
     /** How long an announced peer stays in this node's store, ms (0 or absent: forever). */
     maxAge?: number;
-    /** Most announced peers kept in this node's store. */
+    /** Most announced peers kept in this node's store (two generations of this many, in fact). */
     maxPeers?: number;
+    /** Most BEP 44 values kept (default 1000). */
+    maxValues?: number;
+    /** Most lookup tables cached for announces, each for 5 minutes (default 1000). */
+    maxTables?: number;
+    /**
+     * The UDP socket k-rpc-socket uses instead of creating one (passed down through k-rpc): it
+     * listens for 'message', 'error', 'listening' and 'close', and calls bind, address, send and close.
+     */
+    socket?: import('node:events').EventEmitter & {
+      bind(port?: number, address?: string, onListening?: () => void): unknown;
+      address(): { address: string; family: string; port: number };
+      send(
+        data: Buffer,
+        offset: number,
+        length: number,
+        port: number,
+        host: string,
+        callback?: (error: Error | null, bytes?: number) => void,
+      ): void;
+      close(onClose?: () => void): void;
+    };
     /** How long one KRPC query may take, ms (default 2000). */
     timeout?: number;
     /** Nodes per k-bucket (default 20). */
@@ -36,7 +57,8 @@ declare module 'bittorrent-dht' {
     concurrency?: number;
   }
 
-  export interface RoutingTable {
+  /** A k-bucket (the k-bucket package): emits 'added', 'removed', 'updated' and 'ping'. */
+  export interface RoutingTable extends EventEmitter {
     count(): number;
     toArray(): DhtContact[];
   }
@@ -51,6 +73,7 @@ declare module 'bittorrent-dht' {
     listen(port: number, host: string, onListening?: () => void): void;
     address(): { address: string; family: string; port: number };
     addNode(node: DhtPeer & { id?: Buffer }): void;
+    removeNode(id: Uint8Array): void;
     /** Announces `port` (0: implied port, the UDP source port) as a holder of `infoHash`. */
     announce(infoHash: Buffer | string, port: number, callback?: (error: Error | null) => void): void;
     /** Iterative get_peers; every peer found is emitted as 'peer'. Returns an abort function. */

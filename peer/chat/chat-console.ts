@@ -3,8 +3,11 @@
  * types (a relayed message, a notice) is written above the prompt, which is then redrawn with the
  * half-typed text intact. With piped stdin: one command a line, each finished before the next
  * starts, so a script's output is deterministic; end of input waits for the last reply.
+ * Every line is written through terminal-text.ts: relayed messages and answers hold what other
+ * peers and the server sent.
  */
 import readline from 'node:readline';
+import { terminalLine } from '../../shared/terminal-text.ts';
 
 /** The prompt shown on a terminal. */
 const PROMPT = '> ';
@@ -66,13 +69,13 @@ export class ChatConsole {
 
   private write(stream: NodeJS.WritableStream, line: string): void {
     if (!this.terminal || this.closed) {
-      stream.write(`${line}\n`);
+      stream.write(terminalLine(line));
       return;
     }
     // Erase the prompt line, print above it, then redraw the prompt and what was being typed.
     readline.cursorTo(this.stdout, 0);
     readline.clearLine(this.stdout, 0);
-    stream.write(`${line}\n`);
+    stream.write(terminalLine(line));
     this.lines.prompt(true);
   }
 }

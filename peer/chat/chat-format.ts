@@ -3,7 +3,7 @@
  * `alias: text`, departures, and the answers to its commands. Pure. No line but a relayed message
  * starts with a single word followed by ": ", so a script can tell messages from the rest.
  */
-import type { FileHolder, IndexPush, PeerSummary } from '../../shared/index-protocol.ts';
+import type { FileHolder, MemberPush, PeerSummary } from '../../shared/index-protocol.ts';
 
 /** A relayed message (seed 002: `tina: hi`). */
 export function chatLine(alias: string, text: string): string {
@@ -11,7 +11,7 @@ export function chatLine(alias: string, text: string): string {
 }
 
 /** A pushed message as one stdout line. */
-export function pushLine(push: IndexPush): string {
+export function pushLine(push: MemberPush): string {
   if (push.type === 'CHAT') return chatLine(push.alias, push.text);
   const how = push.reason === 'timeout' ? 'timed out' : 'left';
   return push.alias === undefined ? `* ${push.address} ${how}` : `* ${push.alias} ${how} (${push.address})`;

@@ -57,3 +57,27 @@ export function describeBootstrap(bootstrap: Bootstrap): string {
       return bootstrap.nodes.map((node) => formatAddress(node.host, node.port)).join(', ');
   }
 }
+
+/**
+ * Refuses a bootstrap the node cannot reach from where it binds: a socket bound to 127.0.0.0/8
+ * cannot send to another machine, so joining nodes elsewhere (or the public DHT) needs --host.
+ */
+export function assertReachable(bootstrap: Bootstrap, host: string): void {
+  if (!isLoopback(host)) return;
+  const far =
+    bootstrap.kind === 'public'
+      ? 'public'
+      : bootstrap.kind === 'nodes'
+        ? bootstrap.nodes.find((node) => !isLoopback(node.host))
+        : undefined;
+  if (far === undefined) return;
+  const what = far === 'public' ? 'public (the public DHT routers)' : formatAddress(far.host, far.port);
+  throw new NapError(
+    'BAD_ARGUMENT',
+    `--bootstrap ${what} is not on this machine, but the DHT node binds ${host}: give --host 0.0.0.0 (or this machine's address on that network) to join it.`,
+  );
+}
+
+function isLoopback(host: string): boolean {
+  return host.startsWith('127.');
+}

@@ -12,6 +12,7 @@ import { connectTcp } from '../../io/connect.ts';
 import { parsePort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
+import { terminalLine } from '../../shared/terminal-text.ts';
 import { CONTROL_HOST, DEFAULT_CONTROL_PORT } from './daemon.ts';
 
 /** Commands typed at the prompt that Tab completes. */
@@ -66,7 +67,8 @@ export async function main(argv: string[]): Promise<number> {
         quitting = line.trim().toLowerCase() === 'quit';
         socket.write(`${line}\n`);
         const answer = await answers.next();
-        for (const text of answer) process.stdout.write(`${text}\n`);
+        // terminal-text.ts: answers hold names and addresses other DHT nodes gave.
+        for (const text of answer) process.stdout.write(terminalLine(text));
       }
       if (interactive) rl.prompt();
     }
@@ -77,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof NapError && error.code === 'CONNECTION_CLOSED') {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(terminalLine(error.message));
       return 1;
     }
     throw error;

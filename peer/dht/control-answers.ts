@@ -5,6 +5,7 @@
 import { formatAddress } from '../../shared/address.ts';
 import { formatBytes } from '../../shared/units.ts';
 import { formatDuration } from './durations.ts';
+import type { GuardStats } from './guarded-socket.ts';
 import type { PublishOutcome } from './publisher.ts';
 import type { Holder } from './search.ts';
 
@@ -30,17 +31,26 @@ export function formatSearch(keyword: string, holders: readonly Holder[], all: b
   return lines.length === 0 ? [`Cannot find ${keyword}`] : [`${keyword} found.`, ...lines];
 }
 
-/** `publish` (seed 000, 19: how many files were published). */
-export function formatPublish(outcome: PublishOutcome, dir: string): string[] {
+/** When keys no node took are tried again: in `retryInMs`, then at least every `retryMaxMs`. */
+export interface RetrySchedule {
+  retryInMs: number | undefined;
+  retryMaxMs: number;
+}
+
+/** `publish` (seed 000, 19: how many files were published), and what is still to announce. */
+export function formatPublish(outcome: PublishOutcome, dir: string, retry: RetrySchedule): string[] {
   const files = plural(outcome.files, 'file');
-  if (outcome.files === 0) return [`Published 0 files: ${dir} has no regular file to share.`];
-  if (outcome.waiting)
-    return [`Published ${files} from ${dir}; no DHT node known yet, announced as soon as one is.`];
-  const lines = [`Published ${files} from ${dir}.`];
-  if (outcome.failed > 0)
+  let lines: string[];
+  if (outcome.files === 0) lines = [`Published 0 files: ${dir} has no regular file to share.`];
+  else if (outcome.waiting)
+    lines = [`Published ${files} from ${dir}; no DHT node known yet, announced as soon as one is.`];
+  else lines = [`Published ${files} from ${dir}.`];
+  if (outcome.pending > 0 && !outcome.waiting) {
+    const next = retry.retryInMs === undefined ? 'again soon' : `again in ${formatDuration(retry.retryInMs)}`;
     lines.push(
-      `${plural(outcome.failed, 'key')} not announced yet (no node took them); retried at the next re-announce.`,
+      `${plural(outcome.pending, 'key')} not announced yet (no node took them); tried ${next}, then at least every ${formatDuration(retry.retryMaxMs)} until they are.`,
     );
+  }
   return lines;
 }
 
@@ -64,18 +74,32 @@ export interface StatusReport {
   dhtPort: number;
   filePort: number;
   routingTableSize: number;
+  datagrams: GuardStats;
   published: readonly string[];
   keys: number;
+  /** Keys no node took yet. */
+  pending: number;
+  /** No DHT node known: pending keys wait for the first one. */
   waiting: boolean;
+  /** When pending keys are tried again (undefined: being announced now, or none pending). */
+  retryInMs: number | undefined;
 }
 
-/** `status`: node id, routing-table size, published files. */
+/** `status`: node id, routing table, datagrams dropped, published files and keys still to announce. */
 export function formatStatus(status: StatusReport): string[] {
+  const { received, malformed, failed } = status.datagrams;
+  let pending = `Not announced yet: ${plural(status.pending, 'key')}`;
+  if (status.pending > 0 && status.waiting) pending += ' (waiting for a first DHT node)';
+  else if (status.pending > 0 && status.retryInMs !== undefined)
+    pending += ` (next try in ${formatDuration(status.retryInMs)})`;
+  else if (status.pending > 0) pending += ' (being announced)';
   const lines = [
     `Node id ${status.nodeId}`,
     `DHT port ${status.dhtPort} (UDP), file server port ${status.filePort} (TCP)`,
     `Routing table: ${plural(status.routingTableSize, 'node')}`,
-    `Published: ${plural(status.published.length, 'file')} under ${plural(status.keys, 'key')}${status.waiting ? ', waiting for a first DHT node' : ''}`,
+    `Datagrams: ${received} received, ${malformed} malformed dropped, ${failed} the DHT library failed on`,
+    `Published: ${plural(status.published.length, 'file')} under ${plural(status.keys, 'key')}`,
+    pending,
   ];
   for (const name of status.published.slice(0, MAX_STATUS_NAMES)) lines.push(`  ${name}`);
   if (status.published.length > MAX_STATUS_NAMES)

@@ -25,10 +25,10 @@ export const HELP_LINES: readonly string[] = [
   '  help                  this list',
   '  search KEYWORD        holders of a file name or of a word of one, as IP:PORT NAME',
   '  search --all KEYWORD  the same, plus holders that did not confirm, as IP:PORT ?',
-  "  publish DIR           share the files of DIR (relative to the daemon's working directory)",
+  "  publish DIR           share DIR's files (relative to where the daemon started); retries pending keys",
   '  clean                 stop sharing every published file',
   '  get NAME [IP:PORT]    download NAME into the download folder (from IP:PORT, or a holder found)',
-  '  status                node id, routing table size, published files',
+  '  status                node id, routing table, datagrams dropped, published files, pending keys',
   '  quit                  close this connection',
 ];
 

@@ -10,6 +10,7 @@ import { listen } from '../../io/listen.ts';
 import { describeError, isNapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
+import { escapeTerminalText } from '../../shared/terminal-text.ts';
 
 /** Longest command line: a command is a word and a name or a path; 64 KiB is far past any of them. */
 export const MAX_CONTROL_LINE_BYTES = 64 * 1024;
@@ -194,8 +195,9 @@ class ControlConnection {
       this.close();
       return;
     }
-    // One answer line never spans lines: an empty line is the end of the answer.
-    const body = lines.map((line) => line.replace(/[\r\n]+/g, ' ')).filter((line) => line !== '');
+    // One answer line never spans lines (an empty line is the end of the answer), and it goes to a
+    // person's netcat: what other DHT nodes said is escaped (terminal-text.ts).
+    const body = lines.map(escapeTerminalText).filter((line) => line !== '');
     this.socket.write(`${body.join('\n')}\n\n`);
   }
 

@@ -22,7 +22,7 @@ import { type ControlCommand, HELP_LINES, parseControlCommand } from './control-
 import { type ControlAnswer, ControlServer } from './control-server.ts';
 import { DhtNode } from './dht-node.ts';
 import { PublishedCatalog } from './published-catalog.ts';
-import { Publisher } from './publisher.ts';
+import { Publisher, RETRY_MAX_MS } from './publisher.ts';
 import { searchHolders } from './search.ts';
 
 /** The control socket is for local clients only (seed 000: "un client local"). */
@@ -50,6 +50,17 @@ export interface DhtDaemonOptions {
   peerMaxAgeMs?: number;
   confirmTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /** Holders kept per lookup (--max-results). */
+  maxResults?: number;
+  /** DHT lookups in flight at once (--max-lookups). */
+  maxLookups?: number;
+  /** Files published at once (--max-files). */
+  maxFiles?: number;
+  /** Keys announced at once (--max-keys). */
+  maxKeys?: number;
+  /** First wait and cap of the backoff for keys no node took (tests shorten them). */
+  retryFirstMs?: number;
+  retryMaxMs?: number;
   log?: Log;
 }
 
@@ -69,7 +80,7 @@ export class DhtDaemon {
 
   static async start(options: DhtDaemonOptions): Promise<DhtDaemon> {
     const log = options.log ?? silentLog;
-    const catalog = new PublishedCatalog();
+    const catalog = new PublishedCatalog(options.maxFiles);
     const opened: { close(): unknown }[] = [];
     try {
       const fileServer = await FileServer.start({ host: options.host, port: options.port, catalog, log });
@@ -80,12 +91,17 @@ export class DhtDaemon {
         bootstrap: options.bootstrap,
         peerMaxAgeMs: options.peerMaxAgeMs,
         queryTimeoutMs: options.queryTimeoutMs,
+        maxResults: options.maxResults,
+        maxLookups: options.maxLookups,
         log,
       });
       opened.push(node);
       const publisher = new Publisher(node, catalog, {
         filePort: fileServer.port,
         announceIntervalMs: options.announceIntervalMs,
+        retryFirstMs: options.retryFirstMs,
+        retryMaxMs: options.retryMaxMs,
+        maxKeys: options.maxKeys,
         log,
       });
       opened.push(publisher);
@@ -161,14 +177,19 @@ export class DhtDaemon {
     return { lines: formatSearch(keyword, holders, all) };
   }
 
-  // publish (seed 000, 3.3: the DHT's put), DIR relative to the daemon's working directory.
+  // publish (seed 000, 3.3: the DHT's put), DIR relative to the folder the daemon was started in.
+  // It also retries now every key no node took so far.
   private async onPublish(dir: string): Promise<ControlAnswer> {
     const folder = await requireFolder(path.resolve(this.options.cwd ?? process.cwd(), dir));
     const names = await listSharedFiles(folder, this.log);
     const outcome = await this.publisher.publish(
       names.map((name) => ({ name, path: path.join(folder, name) })),
     );
-    return { lines: formatPublish(outcome, dir) };
+    const retry = {
+      retryInMs: this.publisher.nextRetryInMs,
+      retryMaxMs: this.options.retryMaxMs ?? RETRY_MAX_MS,
+    };
+    return { lines: formatPublish(outcome, dir, retry) };
   }
 
   // clean (seed 000, 3.4: the DHT's remove; the Mainline DHT has none, entries expire).
@@ -203,9 +224,12 @@ export class DhtDaemon {
         dhtPort: this.node.port,
         filePort: this.fileServer.port,
         routingTableSize: this.node.nodeCount,
+        datagrams: { ...this.node.datagrams },
         published: this.publisher.catalog.names(),
         keys: this.publisher.keyCount,
+        pending: this.publisher.pendingCount,
         waiting: this.publisher.waiting,
+        retryInMs: this.publisher.nextRetryInMs,
       }),
     };
   }

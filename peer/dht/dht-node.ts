@@ -14,7 +14,10 @@ import { bindError } from '../../io/listen.ts';
 import { formatAddress, type HostPort } from '../../shared/address.ts';
 import { describeError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
+import { LineBudget } from '../line-budget.ts';
 import { type Bootstrap, libraryBootstrap } from './bootstrap.ts';
+import { EndpointIds } from './endpoint-ids.ts';
+import { GuardedSocket, type GuardStats } from './guarded-socket.ts';
 
 /**
  * How long this node keeps a peer that another node announced to it. bittorrent-dht keeps them
@@ -24,8 +27,29 @@ import { type Bootstrap, libraryBootstrap } from './bootstrap.ts';
 export const DEFAULT_PEER_MAX_AGE_MS = 30 * 60_000;
 /** A lookup on the public DHT takes a few seconds; past this we answer with what we have. */
 export const LOOKUP_TIMEOUT_MS = 30_000;
-/** Holders kept per lookup: a popular public info-hash has thousands; a search lists a page. */
-export const MAX_LOOKUP_PEERS = 200;
+/**
+ * An announce is a lookup then announce_peer queries (each up to the query timeout): past this it
+ * counts as failed and is retried, so a lookup the library never ends cannot hold the publisher.
+ */
+export const ANNOUNCE_TIMEOUT_MS = LOOKUP_TIMEOUT_MS + 10_000;
+/** Holders kept per lookup (`--max-results`): a popular public info-hash has thousands; a search lists a page. */
+export const DEFAULT_MAX_RESULTS = 200;
+/**
+ * Lookups in flight at once (`--max-lookups`; a search makes one or two). Each holds a table of
+ * up to 20 nodes and keeps up to 16 queries in flight; 32 control clients each pipelining searches
+ * would otherwise pile up without end. Over it, a search is refused (BUSY) and may be retried.
+ */
+export const DEFAULT_MAX_LOOKUPS = 16;
+/**
+ * What the library keeps for others (its defaults, made explicit): holders announced to us (it
+ * keeps two generations of this many, swept every 2/3 of the peer max age), BEP 44 values (1000
+ * bytes each at most) and lookup tables cached for announces.
+ */
+const MAX_STORED_HOLDERS = 10_000;
+const MAX_STORED_VALUES = 1000;
+const MAX_CACHED_TABLES = 1000;
+/** --verbose lines a second about single datagrams (dropped, failed, library warnings); the rest are counted. */
+const DATAGRAM_LOG_LINES_PER_SECOND = 10;
 
 export interface DhtNodeOptions {
   /** Address the UDP socket binds (127.0.0.1 in tests, 0.0.0.0 to join a LAN). */
@@ -36,6 +60,10 @@ export interface DhtNodeOptions {
   peerMaxAgeMs?: number;
   /** How long one KRPC query may take (bittorrent-dht's default: 2 s). */
   queryTimeoutMs?: number;
+  /** Holders kept per lookup (DEFAULT_MAX_RESULTS). */
+  maxResults?: number;
+  /** Lookups in flight at once (DEFAULT_MAX_LOOKUPS). */
+  maxLookups?: number;
   log?: Log;
 }
 
@@ -44,37 +72,73 @@ export class DhtNode {
   private readonly pending = new Set<() => void>();
   private closing: Promise<void> | undefined;
   private readonly log: Log;
+  private lookups = 0;
+  private readonly maxResults: number;
+  private readonly maxLookups: number;
   /** Resolves once the first bootstrap round is over (at once with `--bootstrap none`). */
   readonly ready: Promise<void>;
   readonly peerMaxAgeMs: number;
 
   private constructor(
     private readonly dht: DHT,
+    private readonly socket: GuardedSocket,
+    datagramLog: Log,
     options: DhtNodeOptions,
   ) {
     this.log = options.log ?? silentLog;
     this.peerMaxAgeMs = options.peerMaxAgeMs ?? DEFAULT_PEER_MAX_AGE_MS;
+    this.maxResults = options.maxResults ?? DEFAULT_MAX_RESULTS;
+    this.maxLookups = options.maxLookups ?? DEFAULT_MAX_LOOKUPS;
     this.ready = new Promise((resolve) => {
       dht.once('ready', () => resolve());
       dht.once('close', () => resolve());
     });
+    // Nodes join as their datagrams arrive (any socket may claim to be one): budgeted like drops.
     dht.on('node', (node) =>
-      this.log(`dht: node ${formatAddress(node.host, node.port)} joined the routing table`),
+      datagramLog(`dht: node ${formatAddress(node.host, node.port)} joined the routing table`),
     );
-    dht.on('warning', (error) => this.log(`dht warning: ${describeError(error)}`));
+    // Warnings come from single datagrams (an answer nobody asked for...): budgeted like drops.
+    dht.on('warning', (error) => datagramLog(`dht warning: ${describeError(error)}`));
     // A socket error after start is logged: the daemon goes on (an unhandled 'error' would throw).
     dht.on('error', (error) => this.log(`dht error: ${describeError(error)}`));
   }
 
   /** Binds the UDP socket and starts bootstrapping. Rejects with ADDRESS_IN_USE when it cannot bind. */
   static async start(options: DhtNodeOptions): Promise<DhtNode> {
+    const datagramLog = budgetedLog(options.log);
+    let endpoints: EndpointIds | undefined;
+    let table: DHT | undefined;
+    const socket = new GuardedSocket({
+      // A query or an answer under a new id from an address:port already in the table replaces its entry.
+      beforeDelivery: (message, from) => {
+        const id = message.y === 'q' ? message.a.id : message.y === 'r' ? message.r.id : undefined;
+        if (!id || !table || !endpoints) return;
+        const stale = endpoints.staleId(from.address, from.port, id);
+        if (stale) table.removeNode(stale);
+      },
+      onMalformed: (error, bytes, from) =>
+        datagramLog(
+          `dht: dropped ${bytes} bytes from ${formatAddress(from.address, from.port)}: ${describeError(error)}`,
+        ),
+      onFailure: (error, from) =>
+        datagramLog(
+          `dht: the DHT library failed on a datagram from ${formatAddress(from.address, from.port)} (dropped): ${describeError(error)}`,
+        ),
+    });
     const dht = new DHT({
       // Always explicit: with no bootstrap the library silently contacts the public routers.
       bootstrap: libraryBootstrap(options.bootstrap),
       maxAge: options.peerMaxAgeMs ?? DEFAULT_PEER_MAX_AGE_MS,
+      maxPeers: MAX_STORED_HOLDERS,
+      maxValues: MAX_STORED_VALUES,
+      maxTables: MAX_CACHED_TABLES,
+      // Every datagram goes through the guard before the library sees it.
+      socket,
       ...(options.queryTimeoutMs !== undefined ? { timeout: options.queryTimeoutMs } : {}),
     });
-    const node = new DhtNode(dht, options);
+    table = dht;
+    endpoints = new EndpointIds(dht.nodes);
+    const node = new DhtNode(dht, socket, datagramLog, options);
     await new Promise<void>((resolve, reject) => {
       // k-rpc-socket reports EADDRINUSE/EACCES as 'error' and other bind failures as 'warning'.
       const onFailure = (error: NodeJS.ErrnoException) => {
@@ -111,6 +175,11 @@ export class DhtNode {
     return this.dht.nodes.count();
   }
 
+  /** Datagrams received, dropped as malformed, and those the library threw on. */
+  get datagrams(): Readonly<GuardStats> {
+    return this.socket.stats;
+  }
+
   /** Calls `listener` for every node that enters the routing table. */
   onNode(listener: (node: HostPort) => void): void {
     this.dht.on('node', (node) => listener({ host: node.host, port: node.port }));
@@ -130,36 +199,56 @@ export class DhtNode {
 
   /**
    * Announces `port` (our file server) as a holder of `key` to the closest nodes that gave us a
-   * token: the seed's iterativeStore. Rejects when no node took it.
+   * token: the seed's iterativeStore. Rejects when no node took it, or after ANNOUNCE_TIMEOUT_MS.
+   * It looks the key up first, every time: the library would otherwise reuse the nodes of its
+   * last lookup of that key for 5 minutes, and a retry would go to the very nodes that refused.
    */
-  announce(key: Buffer, port: number): Promise<void> {
+  announce(key: Buffer, port: number, timeoutMs = ANNOUNCE_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     return this.track((settle) => {
-      this.dht.announce(key, port, (error) => {
-        if (error) settle(new NapError('CONNECT_FAILED', `No DHT node took the announce: ${error.message}.`));
-        else settle();
+      timer = setTimeout(
+        () => settle(new NapError('TIMEOUT', `The announce took longer than ${timeoutMs / 1000} s.`)),
+        timeoutMs,
+      );
+      this.dht.lookup(key, () => {
+        // Closing settled this announce already; the library must not be asked for more.
+        if (this.closing) return;
+        this.dht.announce(key, port, (error) => {
+          if (error)
+            settle(new NapError('CONNECT_FAILED', `No DHT node took the announce: ${error.message}.`));
+          else settle();
+        });
       });
-    });
+    }).finally(() => clearTimeout(timer));
   }
 
   /**
    * Holders of `key` (get_peers, the seed's iterativeFindValue), including those in our own
-   * store; no duplicates, at most MAX_LOOKUP_PEERS.
+   * store; no duplicates, at most `maxResults`. Refused with BUSY when `maxLookups` are running.
    */
   async lookup(key: Buffer, timeoutMs = LOOKUP_TIMEOUT_MS): Promise<HostPort[]> {
+    if (this.lookups >= this.maxLookups) {
+      throw new NapError(
+        'BUSY',
+        `Too many searches at once (--max-lookups ${this.maxLookups}); try again in a moment.`,
+      );
+    }
     const found = new Map<string, HostPort>();
     const onPeer = (peer: DhtPeer, infoHash: Buffer) => {
-      if (!infoHash.equals(key) || found.size >= MAX_LOOKUP_PEERS) return;
+      if (!infoHash.equals(key) || found.size >= this.maxResults) return;
       found.set(formatAddress(peer.host, peer.port), { host: peer.host, port: peer.port });
     };
     this.dht.on('peer', onPeer);
     let abort: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
+    this.lookups++;
     try {
       await this.track((settle) => {
         timer = setTimeout(() => settle(), timeoutMs);
         abort = this.dht.lookup(key, () => settle());
       });
     } finally {
+      this.lookups--;
       clearTimeout(timer);
       this.dht.off('peer', onPeer);
       abort?.();
@@ -193,4 +282,15 @@ export class DhtNode {
       run(settle);
     });
   }
+}
+
+/** A log for lines caused by single datagrams: DATAGRAM_LOG_LINES_PER_SECOND, then a count. */
+function budgetedLog(log: Log | undefined): Log {
+  if (!log) return silentLog;
+  const budget = new LineBudget({
+    perWindow: DATAGRAM_LOG_LINES_PER_SECOND,
+    print: log,
+    summarise: (hidden) => `dht: ${hidden} more lines about single datagrams not logged in the last second`,
+  });
+  return (line) => budget.offer(line);
 }

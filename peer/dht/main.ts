@@ -3,19 +3,30 @@
  * driven through its control socket (`nc 127.0.0.1 PORT`, or `npm run peer -- dht-client`).
  * stdout stays empty; the bound ports go to stderr (one line), logs too with --verbose.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
+import { parseCount } from '../../shared/counts.ts';
 import { describeError } from '../../shared/errors.ts';
+import { terminalLine } from '../../shared/terminal-text.ts';
 import { requireFolder } from '../shared-folder.ts';
-import { describeBootstrap, parseBootstrap } from './bootstrap.ts';
+import { assertReachable, describeBootstrap, parseBootstrap } from './bootstrap.ts';
 import { CONTROL_HOST, DEFAULT_CONTROL_PORT, DEFAULT_DHT_PORT, DhtDaemon } from './daemon.ts';
-import { DEFAULT_PEER_MAX_AGE_MS } from './dht-node.ts';
+import { DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RESULTS, DEFAULT_PEER_MAX_AGE_MS } from './dht-node.ts';
 import { formatDuration, parseDuration } from './durations.ts';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS } from './publisher.ts';
+import { DEFAULT_MAX_PUBLISHED_FILES } from './published-catalog.ts';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_MAX_KEYS } from './publisher.ts';
 import { DEFAULT_CONFIRM_TIMEOUT_MS } from './search.ts';
 
-/** The file server and the DHT are meant to be reached by other machines (seed 000, 24). */
-const DEFAULT_HOST = '0.0.0.0';
+/**
+ * This machine only, unless asked: the DHT node answers anyone who can reach it and the file
+ * server serves what is published, so being reachable from the LAN is a choice (`--host 0.0.0.0`
+ * for a room-wide network, seed 000, 24), as the LAN mode's --iface and the index server's --host
+ * are. Several daemons on one machine (seed 000, 23) need nothing more.
+ */
+const DEFAULT_HOST = '127.0.0.1';
+/** Upper bound of the count flags: far past any sensible value, small enough to stay a number. */
+const MAX_COUNT = 1_000_000;
 
 const USAGE = `Usage: npm run -s peer -- dht --dir FOLDER [options]
 
@@ -27,16 +38,22 @@ Options:
   --port P                  file server TCP port (default 0: any free port)
   --dht-port D              DHT UDP port (default ${DEFAULT_DHT_PORT})
   --control PORT            control TCP port, on ${CONTROL_HOST} only (default ${DEFAULT_CONTROL_PORT})
-  --host IP                 address the DHT and the file server bind (default ${DEFAULT_HOST})
+  --host IP                 address the DHT and the file server bind (default ${DEFAULT_HOST}: this
+                            machine only; 0.0.0.0 to be reachable from the network)
   --bootstrap B             none (first node, the default), IP:PORT,IP:PORT,... (nodes of a
                             network to join) or public (the public BitTorrent DHT routers)
   --announce-interval T     re-announce published files every T (default ${formatDuration(DEFAULT_ANNOUNCE_INTERVAL_MS)})
   --peer-max-age T          how long this node keeps what others announce (default ${formatDuration(DEFAULT_PEER_MAX_AGE_MS)})
   --confirm-timeout T       how long a holder has to confirm a search (default ${formatDuration(DEFAULT_CONFIRM_TIMEOUT_MS)})
+  --max-results N           holders kept per search (default ${DEFAULT_MAX_RESULTS})
+  --max-lookups N           DHT lookups at once; more searches are refused (default ${DEFAULT_MAX_LOOKUPS})
+  --max-files N             files published at once (default ${DEFAULT_MAX_PUBLISHED_FILES})
+  --max-keys N              keys (names and words) announced at once (default ${DEFAULT_MAX_KEYS})
   --verbose                 log to stderr
   -h, --help                this text
 Durations: 500ms, 30s, 10m, 2h (a bare number is seconds). Port 0 picks a free port; the bound
-ports are printed on stderr.`;
+ports are printed on stderr. Relative folders (--dir, publish DIR) are taken from the folder the
+daemon was started in.`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -51,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
       'announce-interval': { type: 'string' },
       'peer-max-age': { type: 'string' },
       'confirm-timeout': { type: 'string' },
+      'max-results': { type: 'string' },
+      'max-lookups': { type: 'string' },
+      'max-files': { type: 'string' },
+      'max-keys': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -66,11 +87,27 @@ export async function main(argv: string[]): Promise<number> {
   }
   const optionalDuration = (flag: string, text: string | undefined) =>
     text === undefined ? undefined : parseDuration(text, flag);
+  const optionalCount = (flag: string, text: string | undefined) =>
+    text === undefined ? undefined : parseCount(text, flag, 1, MAX_COUNT);
+  const host = parseIPv4(values.host);
   const bootstrap = parseBootstrap(values.bootstrap);
-  const log = values.verbose ? (message: string) => process.stderr.write(`[dht] ${message}\n`) : undefined;
+  assertReachable(bootstrap, host);
+  // Folders typed by the user are relative to where they started the daemon: npm runs scripts in
+  // napshare's own folder and passes that one as INIT_CWD (peer/main.ts moves there too).
+  const startedIn = process.env.INIT_CWD || process.cwd();
+  const log = values.verbose
+    ? (message: string) => process.stderr.write(terminalLine(`[dht] ${message}`))
+    : undefined;
+  // Listening for the signals before saying we are up: a SIGTERM sent as soon as the line below is
+  // read must stop the daemon cleanly, not kill it.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const daemon = await DhtDaemon.start({
-    dir: await requireFolder(values.dir),
-    host: parseIPv4(values.host),
+    dir: await requireFolder(path.resolve(startedIn, values.dir)),
+    cwd: startedIn,
+    host,
     port: parsePort(values.port, true),
     dhtPort: parsePort(values['dht-port'], true),
     controlPort: parsePort(values.control, true),
@@ -78,16 +115,19 @@ export async function main(argv: string[]): Promise<number> {
     announceIntervalMs: optionalDuration('--announce-interval', values['announce-interval']),
     peerMaxAgeMs: optionalDuration('--peer-max-age', values['peer-max-age']),
     confirmTimeoutMs: optionalDuration('--confirm-timeout', values['confirm-timeout']),
+    maxResults: optionalCount('--max-results', values['max-results']),
+    maxLookups: optionalCount('--max-lookups', values['max-lookups']),
+    maxFiles: optionalCount('--max-files', values['max-files']),
+    maxKeys: optionalCount('--max-keys', values['max-keys']),
     log,
   });
   process.stderr.write(
-    `dht daemon: dht udp ${values.host}:${daemon.node.port}, file server tcp ${values.host}:${daemon.fileServer.port}, ` +
+    `dht daemon: dht udp ${host}:${daemon.node.port}, file server tcp ${host}:${daemon.fileServer.port}, ` +
       `control tcp ${CONTROL_HOST}:${daemon.control?.port}, bootstrap ${describeBootstrap(bootstrap)}\n`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  await daemon.close().catch((error) => process.stderr.write(`napshare peer dht: ${describeError(error)}\n`));
+  await stopped;
+  await daemon
+    .close()
+    .catch((error) => process.stderr.write(terminalLine(`napshare peer dht: ${describeError(error)}`)));
   return 0;
 }

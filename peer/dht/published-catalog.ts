@@ -10,10 +10,10 @@ import { nameMatches } from '../../shared/keywords.ts';
 import type { Catalog, SharedFile } from '../shared-folder.ts';
 
 /**
- * Names published at once by one daemon. Each name is announced under up to ~100 keys and every
- * key is re-announced periodically: 10 000 files is already a heavy load on the DHT.
+ * Names published at once by one daemon (`--max-files`). Each name is announced under up to ~100
+ * keys and every key is re-announced periodically: 10 000 files is already a heavy load on the DHT.
  */
-export const MAX_PUBLISHED_FILES = 10_000;
+export const DEFAULT_MAX_PUBLISHED_FILES = 10_000;
 
 export interface PublishedFile {
   name: string;
@@ -24,23 +24,23 @@ export interface PublishedFile {
 export class PublishedCatalog implements Catalog {
   private readonly files = new Map<string, string>();
 
+  constructor(private readonly maxFiles = DEFAULT_MAX_PUBLISHED_FILES) {}
+
   /**
-   * Adds files (a name already published now points to the new path). Throws BAD_ARGUMENT, adding
-   * nothing, when the table would grow past MAX_PUBLISHED_FILES.
+   * Adds files (a name already published now points to the new path). Throws, adding nothing,
+   * BAD_ARGUMENT when the table would grow past maxFiles, UNSAFE_NAME for an unsafe name.
    */
   add(files: PublishedFile[]): void {
-    const added = files.filter((file) => !this.files.has(file.name)).length;
-    if (this.files.size + added > MAX_PUBLISHED_FILES) {
+    const added = new Set(files.filter((file) => !this.files.has(file.name)).map((file) => file.name)).size;
+    if (this.files.size + added > this.maxFiles) {
       throw new NapError(
         'BAD_ARGUMENT',
-        `At most ${MAX_PUBLISHED_FILES} files can be published at once; ${this.files.size} already are.`,
+        `At most ${this.maxFiles} files can be published at once (--max-files); ${this.files.size} already are.`,
       );
     }
-    for (const file of files) {
-      if (!isSafeFileName(file.name))
-        throw new NapError('UNSAFE_NAME', `Cannot publish ${JSON.stringify(file.name)}.`);
-      this.files.set(file.name, file.path);
-    }
+    const unsafe = files.find((file) => !isSafeFileName(file.name));
+    if (unsafe) throw new NapError('UNSAFE_NAME', `Cannot publish ${JSON.stringify(unsafe.name)}.`);
+    for (const file of files) this.files.set(file.name, file.path);
   }
 
   /** Forgets every file; returns how many there were. */

@@ -48,8 +48,11 @@ export async function searchHolders(
 ): Promise<Holder[]> {
   const found = new Map<string, HostPort>();
   const lookups = searchedTexts(keyword).map((text) => node.lookup(dhtKey(text), options.lookupTimeoutMs));
-  for (const peers of await Promise.all(lookups)) {
-    for (const peer of peers) found.set(formatAddress(peer.host, peer.port), peer);
+  // Every lookup ends before the search answers, even when one was refused (BUSY): none is left
+  // running behind an answer.
+  for (const outcome of await Promise.allSettled(lookups)) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    for (const peer of outcome.value) found.set(formatAddress(peer.host, peer.port), peer);
   }
   const timeoutMs = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
   return mapWithLimit([...found.values()], CONFIRM_CONCURRENCY, async (address) => ({

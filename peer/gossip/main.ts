@@ -2,14 +2,17 @@
  * `npm run peer -- gossip LOCALPORT REMOTEIP REMOTEPORT` — the UDP TLV peer-discovery protocol of
  * seed 004, with the seed's own arguments (section 2: "./server 4201 127.0.0.1 4200 se lie au port
  * 4201, et envoie des messages à 127.0.0.1:4200"). stdout carries only the peer table, printed
- * whenever it changes; --verbose traces every datagram on stderr.
+ * when it changes, at most once per Hello interval; --verbose traces every datagram on stderr.
  */
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
+import { parseCount as parseCountFlag } from '../../shared/counts.ts';
 import { NapError } from '../../shared/errors.ts';
+import { terminalLine } from '../../shared/terminal-text.ts';
 import { GossipNode, HELLO_INTERVAL_MS, PEER_TIMEOUT_MS, REQUEST_INTERVAL_MS } from './gossip-node.ts';
 import { DEFAULT_MAX_PEERS, DEFAULT_MIN_PEERS, defaultTargetPeers } from './peer-table.ts';
 import { formatPeerTable } from './table-format.ts';
+import { TablePrinter } from './table-printer.ts';
 
 /** Like the seed's program (INADDR_ANY): reachable from other machines of the network. */
 const DEFAULT_HOST = '0.0.0.0';
@@ -22,7 +25,8 @@ const USAGE = `Usage: npm run -s peer -- gossip LOCALPORT REMOTEIP REMOTEPORT [o
 
 Seed 004's peer discovery over UDP: binds LOCALPORT (0 = any free port), greets the bootstrap peer
 REMOTEIP:REMOTEPORT (REMOTEPORT 0 = none, wait to be greeted) and keeps a live table of peers by
-asking known peers for theirs. Prints the table on stdout whenever it changes; Ctrl+C stops.
+asking known peers for theirs. Prints the table on stdout when it changes, at most once per Hello
+interval (changes within one are printed together); Ctrl+C stops.
 
 Options:
   --host IP                 address to bind (default ${DEFAULT_HOST}: every interface, like the seed's
@@ -86,7 +90,19 @@ export async function main(argv: string[]): Promise<number> {
     1,
     maxPeers,
   );
-  const print = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+  // Every line through terminal-text.ts, like every napshare console (addresses here are numbers).
+  const print = (lines: string[]) => process.stdout.write(lines.map(terminalLine).join(''));
+  let current: GossipNode | undefined;
+  // At most one table per Hello interval (once a second by default), changes within it coalesced.
+  const printer = new TablePrinter(helloIntervalMs, () => {
+    if (current) print(formatPeerTable(current.name, current.table.view()));
+  });
+  // Listening for the signals before the first table is printed: a SIGTERM sent as soon as it is
+  // read must stop the node cleanly, not kill it.
+  const stopped = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(0));
+    process.once('SIGTERM', () => resolve(0));
+  });
   const node = await GossipNode.start({
     host: parseIPv4(values.host),
     port: parsePort(localPort, true),
@@ -102,13 +118,14 @@ export async function main(argv: string[]): Promise<number> {
     maxPeers,
     targetPeers,
     minPeers: parseCount(values['min-peers'], '--min-peers', DEFAULT_MIN_PEERS, 0, MAX_MAX_PEERS),
-    log: values.verbose ? (message) => process.stderr.write(`[gossip] ${message}\n`) : undefined,
-    onTableChange: (changed) => print(formatPeerTable(changed.name, changed.table.view())),
+    log: values.verbose ? (message) => process.stderr.write(terminalLine(`[gossip] ${message}`)) : undefined,
+    onTableChange: (changed) => {
+      current = changed;
+      printer.changed();
+    },
   });
-  const code = await new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(0));
-    process.once('SIGTERM', () => resolve(0));
-  });
+  const code = await stopped;
+  printer.close();
   await node.close();
   return code;
 }
@@ -117,6 +134,7 @@ function parseRemoteIp(text: string): string {
   return text.trim() === 'localhost' ? '127.0.0.1' : parseIPv4(text);
 }
 
+/** A count flag with its default when absent. */
 function parseCount(
   text: string | undefined,
   flag: string,
@@ -124,13 +142,5 @@ function parseCount(
   min: number,
   max = 3_600_000,
 ): number {
-  if (text === undefined) return fallback;
-  const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new NapError(
-      'BAD_ARGUMENT',
-      `${flag} needs an integer from ${min} to ${max}, not ${JSON.stringify(text)}.`,
-    );
-  }
-  return value;
+  return text === undefined ? fallback : parseCountFlag(text, flag, min, max);
 }

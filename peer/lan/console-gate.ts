@@ -3,6 +3,7 @@
  * is typing: while a prompt is open the lines are held and shown as soon as it closes; a prompt
  * with nothing typed yet (the menu) may instead be interrupted to show them at once.
  */
+import { terminalLine } from '../../shared/terminal-text.ts';
 
 /**
  * Lines held at most while a prompt is open: a person types for seconds, not hours; a chatty
@@ -18,8 +19,9 @@ export class ConsoleGate {
   private onHeld: (() => void) | undefined;
 
   constructor(
+    // terminal-text.ts: chat lines, offers and errors hold what other members sent.
     private readonly write: (stream: Stream, line: string) => void = (stream, line) =>
-      process[stream].write(`${line}\n`),
+      process[stream].write(terminalLine(line)),
   ) {}
 
   stdout(line: string): void {

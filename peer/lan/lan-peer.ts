@@ -18,7 +18,7 @@ import {
   type OfferAnnouncement,
 } from './datagram.ts';
 import { MulticastChannel } from './multicast-channel.ts';
-import { type HeardOffer, OFFER_REPEAT_MS, OfferTable } from './offer-table.ts';
+import { type HeardOffer, OFFER_REPEAT_MS, OfferTable, type OfferTableOptions } from './offer-table.ts';
 import { OfferedFiles } from './offered-files.ts';
 import { authProof, createPasswordGuard } from './password-guard.ts';
 
@@ -31,7 +31,7 @@ export const QUERY_ANSWER_MIN_INTERVAL_MS = 2000;
 export interface LanPeerEvents {
   /** A chat line from another member (seed 001: "132.227.64.88 :> coucou !"). */
   chat(fromIp: string, text: string): void;
-  /** An offer heard for the first time. */
+  /** An offer heard for the first time (announced again while kept, it is not told again). */
   offerHeard(offer: HeardOffer): void;
 }
 
@@ -46,6 +46,8 @@ export interface LanPeerOptions {
   log?: Log;
   /** How often our offers are announced again (tests shorten it). */
   offerRepeatMs?: number;
+  /** Bounds of the table of offers heard (--max-offers, --max-offers-per-host). */
+  offerTable?: OfferTableOptions;
   throttle?: AuthThrottleOptions;
 }
 
@@ -57,7 +59,7 @@ export interface GetTarget {
 }
 
 export class LanPeer {
-  private readonly heard = new OfferTable();
+  private readonly heard: OfferTable;
   private readonly log: Log;
   private repeatTimer: NodeJS.Timeout | undefined;
   private lastQueryAnswerMs = Number.NEGATIVE_INFINITY;
@@ -71,6 +73,7 @@ export class LanPeer {
     private channel: MulticastChannel | undefined,
   ) {
     this.log = options.log ?? silentLog;
+    this.heard = new OfferTable(options.offerTable);
   }
 
   static async start(options: LanPeerOptions): Promise<LanPeer> {

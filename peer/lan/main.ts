@@ -5,7 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { formatAddress, type HostPort, parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
+import { parseCount } from '../../shared/counts.ts';
 import { NapError } from '../../shared/errors.ts';
+import { LineBudget } from '../line-budget.ts';
 import { requireFolder } from '../shared-folder.ts';
 import { ConsoleGate } from './console-gate.ts';
 import { LanActions } from './lan-actions.ts';
@@ -13,13 +15,22 @@ import { LanPeer } from './lan-peer.ts';
 import { LAN_COMMANDS_HELP } from './line-commands.ts';
 import { runLanLineMode } from './line-mode.ts';
 import { runLanMenu } from './menu.ts';
-import { chatLine, offerHeardNotice, readyNotice } from './messages.ts';
+import {
+  chatLine,
+  OFFER_NOTICES_PER_SECOND,
+  offerHeardNotice,
+  offersNotShownNotice,
+  readyNotice,
+} from './messages.ts';
 import { isMulticastAddress } from './multicast-channel.ts';
+import { DEFAULT_MAX_OFFERS, DEFAULT_MAX_OFFERS_PER_HOST } from './offer-table.ts';
 
 /** The seed fixes its group "en dur"; this is napshare's, in the organisation-local range. */
 export const DEFAULT_GROUP = '239.255.42.99:4242';
 /** Loopback by default: nothing leaves the machine unless an interface is asked for. */
 export const DEFAULT_IFACE = '127.0.0.1';
+/** Upper bound of the offer-table flags: far past any LAN, small enough for memory. */
+const MAX_OFFERS_FLAG = 1_000_000;
 
 const USAGE = `Usage: npm run -s peer -- lan [options]
 
@@ -33,6 +44,9 @@ Options:
                     (default ${DEFAULT_IFACE}; give your LAN address to talk to other machines)
   --port P          file server port (default 0: a free port, shown on stderr)
   --dir FOLDER      folder of the files offered and of the files got (default .)
+  --max-offers N    offers heard kept in all (default ${DEFAULT_MAX_OFFERS})
+  --max-offers-per-host N
+                    offers heard kept per member machine (default ${DEFAULT_MAX_OFFERS_PER_HOST})
   --verbose         log to stderr
   -h, --help        this text`;
 
@@ -44,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
       iface: { type: 'string', default: DEFAULT_IFACE },
       port: { type: 'string', default: '0' },
       dir: { type: 'string', default: '.' },
+      'max-offers': { type: 'string' },
+      'max-offers-per-host': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -57,16 +73,38 @@ export async function main(argv: string[]): Promise<number> {
   const iface = parseIface(values.iface);
   const port = parsePort(values.port, true);
   const folder = await requireFolder(values.dir);
+  const offerTable = {
+    maxOffers: countFlag(values['max-offers'], '--max-offers', DEFAULT_MAX_OFFERS),
+    maxPerHost: countFlag(
+      values['max-offers-per-host'],
+      '--max-offers-per-host',
+      DEFAULT_MAX_OFFERS_PER_HOST,
+    ),
+  };
 
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  // Listening for the signals before the ready notice: a SIGTERM sent as soon as it is read must
+  // stop the member cleanly (withdrawing its offers), not kill it.
+  const interrupted = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
+    process.once('SIGTERM', () => resolve(143));
+  });
   const gate = new ConsoleGate();
+  // Each offer is told once, when first heard, and at most OFFER_NOTICES_PER_SECOND a second.
+  const offerNotices = new LineBudget({
+    perWindow: OFFER_NOTICES_PER_SECOND,
+    print: (line) => gate.stderr(line),
+    summarise: offersNotShownNotice,
+  });
   const peer = await LanPeer.start({
     group,
     iface,
     port,
     folder,
+    offerTable,
     events: {
       chat: (fromIp, text) => gate.stdout(chatLine(fromIp, text)),
-      offerHeard: (offer) => gate.stderr(offerHeardNotice(offer)),
+      offerHeard: (offer) => offerNotices.offer(offerHeardNotice(offer)),
     },
     log: values.verbose ? (message) => gate.stderr(`[lan] ${message}`) : undefined,
   });
@@ -82,19 +120,19 @@ export async function main(argv: string[]): Promise<number> {
   );
 
   const actions = new LanActions(peer, gate, values.dir);
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
-    process.once('SIGTERM', () => resolve(143));
-  });
   const run = interactive
     ? runLanMenu(actions, gate).then(() => 0)
     : runLanLineMode(actions, gate, process.stdin).then(({ failures }) => (failures > 0 ? 1 : 0));
   try {
     return await Promise.race([run, interrupted]);
   } finally {
+    offerNotices.flush();
     await peer.close();
   }
+}
+
+function countFlag(text: string | undefined, flag: string, fallback: number): number {
+  return text === undefined ? fallback : parseCount(text, flag, 1, MAX_OFFERS_FLAG);
 }
 
 function parseGroup(text: string): HostPort {

@@ -3,17 +3,21 @@
  * :> coucou !") and the results of commands; stderr: notices, errors and prompts.
  */
 import { formatAddress } from '../../shared/address.ts';
+import { escapeTerminalText } from '../../shared/terminal-text.ts';
 import { formatBytes } from '../../shared/units.ts';
 import type { OfferAnnouncement } from './datagram.ts';
 import type { HeardOffer } from './offer-table.ts';
 
+// What other members sent is escaped here (terminal-text.ts), whichever way the line is printed;
+// the console gate escapes every line again, which leaves escaped text as it is.
+
 /** stdout, a message from another member (seed 001, I). */
 export function chatLine(fromIp: string, text: string): string {
-  return `${fromIp} :> ${text}`;
+  return `${fromIp} :> ${escapeTerminalText(text)}`;
 }
 
 function describeOffer(offer: OfferAnnouncement): string {
-  return `${offer.file} (${formatBytes(offer.size)}) at ${formatAddress(offer.ip, offer.port)}, password needed`;
+  return `${escapeTerminalText(offer.file)} (${formatBytes(offer.size)}) at ${formatAddress(offer.ip, offer.port)}, password needed`;
 }
 
 /** stdout, one line per offer listed by OFFERS. */
@@ -27,6 +31,17 @@ export const NO_OFFERS_LINE = 'No offers heard yet.';
 /** stderr, an offer heard for the first time. */
 export function offerHeardNotice(offer: HeardOffer): string {
   return `Offer ${offer.id}: ${describeOffer(offer)} (GET ${offer.id} password)`;
+}
+
+/**
+ * Offer notices printed a second at most: a member joining a busy group hears dozens at once, a
+ * flood thousands; the rest are told in one line (offersNotShownNotice) and OFFERS lists them.
+ */
+export const OFFER_NOTICES_PER_SECOND = 20;
+
+/** stderr, once a second at most: offers heard past OFFER_NOTICES_PER_SECOND. */
+export function offersNotShownNotice(count: number): string {
+  return `${count} more ${count === 1 ? 'offer' : 'offers'} heard, not shown one by one (OFFERS lists the offers kept).`;
 }
 
 /** stdout, after OFFER. */

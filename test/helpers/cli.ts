@@ -18,6 +18,8 @@ const running = new Set<CliProcess>();
 export class CliProcess {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
+  /** Every byte written to each stream, exactly as written (the lines above are decoded). */
+  private readonly raw: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] };
   readonly exited: Promise<number | null>;
   private waiters: {
     stream: 'stdout' | 'stderr';
@@ -35,6 +37,11 @@ export class CliProcess {
         resolve(code);
       });
     });
+  }
+
+  /** The exact bytes the process wrote to `stream` so far. */
+  bytes(stream: 'stdout' | 'stderr'): Buffer {
+    return Buffer.concat(this.raw[stream]);
   }
 
   /** Writes one line to the process's stdin. */
@@ -99,6 +106,7 @@ export class CliProcess {
   }
 
   private collect(stream: 'stdout' | 'stderr'): void {
+    this.child[stream].on('data', (chunk: Buffer) => this.raw[stream].push(chunk));
     const lines = readline.createInterface({
       input: this.child[stream],
       crlfDelay: Number.POSITIVE_INFINITY,

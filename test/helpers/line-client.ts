@@ -24,9 +24,10 @@ export class LineClient {
     );
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<LineClient> {
+  /** `localAddress`: the address to connect from (any of 127.0.0.0/8 on loopback). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port }, () => resolve(new LineClient(socket)));
+      const socket = net.connect({ host, port, localAddress }, () => resolve(new LineClient(socket)));
       socket.once('error', reject);
     });
   }

@@ -13,3 +13,11 @@ export async function waitUntil(
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * Waits until `ms` milliseconds have passed since `since` (a performance.now() reading): for
+ * rules that are spans of time themselves (a probe's freshness window), which no event marks.
+ */
+export function waitSince(since: number, ms: number, what: string): Promise<void> {
+  return waitUntil(() => performance.now() - since > ms, `${ms} ms to pass since ${what}`, ms + 10_000);
+}

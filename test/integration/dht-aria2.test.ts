@@ -125,5 +125,9 @@ describe.skipIf(!hasAria2)('a standard BitTorrent DHT node (aria2) in a napshare
     const handshake = await peer.handshake;
     expect(handshake.subarray(0, 20).equals(BT_PROTOCOL)).toBe(true);
     expect(handshake.subarray(28, 48).equals(key)).toBe(true);
+
+    // Every datagram aria2 sent passed napshare's KRPC guard: the checks refuse no real client's traffic.
+    expect(daemon.node.datagrams.received).toBeGreaterThan(0);
+    expect(daemon.node.datagrams).toMatchObject({ malformed: 0, failed: 0 });
   });
 });

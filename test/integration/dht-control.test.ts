@@ -61,7 +61,9 @@ describe('the control socket', () => {
     expect(status[0]).toBe(`Node id ${daemon.node.id}`);
     expect(status.slice(2)).toEqual([
       'Routing table: 1 node',
+      expect.stringMatching(/^Datagrams: \d+ received, 0 malformed dropped, 0 the DHT library failed on$/),
       'Published: 1 file under 4 keys',
+      'Not announced yet: 0 keys',
       '  Lecture Notes.pdf',
     ]);
     const self = `127.0.0.1:${daemon.fileServer.port}`;

@@ -85,6 +85,7 @@ describe('a private DHT of 20 daemons', () => {
     expect(cleaned[0]).toBe('Removed 1 file.');
     expect(cleaned[1]).toMatch(/^The DHT has no delete: other nodes forget these entries within 40 min/);
     expect(await run(11, 'status')).toContain('Published: 0 files under 0 keys');
+    expect(await run(11, 'status')).toContain('Not announced yet: 0 keys');
 
     expect(await run(5, 'search redes')).toEqual(['redes found.', `${holder(7)} Aula 1 Redes.bin`]);
     expect(await run(5, 'search --all redes')).toEqual([
@@ -129,7 +130,12 @@ describe('a private DHT of 20 daemons', () => {
     );
     expect(status[2]).toMatch(/^Routing table: \d+ nodes$/);
     // Aula 1 Redes.bin: name, aula, 1, redes, bin; notes.txt: name, notes, txt.
-    expect(status.slice(3)).toEqual(['Published: 2 files under 8 keys', '  Aula 1 Redes.bin', '  notes.txt']);
+    expect(status.slice(4)).toEqual([
+      'Published: 2 files under 8 keys',
+      'Not announced yet: 0 keys',
+      '  Aula 1 Redes.bin',
+      '  notes.txt',
+    ]);
   });
 });
 
@@ -142,9 +148,10 @@ describe('publish before any DHT node is known', () => {
     expect(await (lonely as DhtDaemon).run(`publish ${shared}`)).toEqual({
       lines: [`Published 1 file from ${shared}; no DHT node known yet, announced as soon as one is.`],
     });
-    expect((await (lonely as DhtDaemon).run('status')).lines[3]).toBe(
-      'Published: 1 file under 3 keys, waiting for a first DHT node',
-    );
+    expect((await (lonely as DhtDaemon).run('status')).lines.slice(4, 6)).toEqual([
+      'Published: 1 file under 3 keys',
+      'Not announced yet: 3 keys (waiting for a first DHT node)',
+    ]);
 
     const newcomer = await DhtDaemon.start({
       dir: await makeTempDir(),

@@ -6,9 +6,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONTROL_MAGIC, encodeOffer } from '../../peer/lan/datagram.ts';
-import { type CliProcess, killAll, runCli } from '../helpers/cli.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
-import { GroupTap, RecordingRelay, randomGroup, type TestGroup } from './lan-group.ts';
+import { killAll, runCli } from '../helpers/cli.ts';
+import { removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { GroupTap, RecordingRelay, randomGroup, startMember, type TestGroup } from './lan-group.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -16,31 +16,6 @@ afterEach(async () => {
   await killAll();
   await removeTempDirs();
 });
-
-interface Member {
-  cli: CliProcess;
-  dir: string;
-  /** The file server's port, from the ready line on stderr. */
-  port: number;
-}
-
-async function startMember(group: TestGroup): Promise<Member> {
-  const dir = await makeTempDir('napshare-lan-cli-');
-  const cli = runCli('peer', [
-    'lan',
-    '--group',
-    group.text,
-    '--iface',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--dir',
-    dir,
-  ]);
-  const ready = await cli.waitFor(/files served at 127\.0\.0\.1:\d+/, 'stderr');
-  const port = Number(/files served at 127\.0\.0\.1:(\d+)/.exec(ready)?.[1]);
-  return { cli, dir, port };
-}
 
 async function openTap(group: TestGroup): Promise<GroupTap> {
   const tap = await GroupTap.open(group);

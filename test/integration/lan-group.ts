@@ -1,11 +1,14 @@
 /**
  * Test tools for the LAN mode: a fresh multicast group per test (random address in 239.255.x.y and
- * a free port, so parallel test files never hear each other), a plain UDP member that records
- * every datagram of the group and sends raw ones, and a TCP relay that records every byte.
+ * a free port, so parallel test files never hear each other), a member run as the real CLI, a
+ * plain UDP member that records every datagram of the group and sends raw ones, and a TCP relay
+ * that records every byte.
  */
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { type CliProcess, runCli } from '../helpers/cli.ts';
+import { makeTempDir } from '../helpers/files.ts';
 
 /** A UDP port free right now on this machine (bind port 0, read it, close). */
 export async function freeUdpPort(): Promise<number> {
@@ -28,6 +31,32 @@ export async function randomGroup(): Promise<TestGroup> {
   return { host, port, text: `${host}:${port}` };
 }
 
+export interface Member {
+  cli: CliProcess;
+  dir: string;
+  /** The file server's port, from the ready line on stderr. */
+  port: number;
+}
+
+/** `npm run peer -- lan` in `group` on 127.0.0.1, with a temporary --dir; resolves once it is in. */
+export async function startMember(group: TestGroup): Promise<Member> {
+  const dir = await makeTempDir('napshare-lan-cli-');
+  const cli = runCli('peer', [
+    'lan',
+    '--group',
+    group.text,
+    '--iface',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--dir',
+    dir,
+  ]);
+  const ready = await cli.waitFor(/files served at 127\.0\.0\.1:\d+/, 'stderr');
+  const port = Number(/files served at 127\.0\.0\.1:(\d+)/.exec(ready)?.[1]);
+  return { cli, dir, port };
+}
+
 /** A plain UDP member of the group on loopback (what socat would be): records and sends raw bytes. */
 export class GroupTap {
   readonly datagrams: { data: Buffer; from: string }[] = [];
@@ -39,13 +68,17 @@ export class GroupTap {
     private readonly group: TestGroup,
   ) {}
 
-  static async open(group: TestGroup): Promise<GroupTap> {
+  /**
+   * `from` is the loopback address the tap sends from: another one than 127.0.0.1 (127.0.0.2...)
+   * stands for another machine of the LAN, as members see it by the datagrams' source address.
+   */
+  static async open(group: TestGroup, from = '127.0.0.1'): Promise<GroupTap> {
     const receiver = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     await new Promise<void>((resolve) => receiver.bind(group.port, '0.0.0.0', resolve));
     receiver.addMembership(group.host, '127.0.0.1');
     const sender = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
-    sender.setMulticastInterface('127.0.0.1');
+    await new Promise<void>((resolve) => sender.bind(0, from, resolve));
+    sender.setMulticastInterface(from);
     const tap = new GroupTap(receiver, sender, group);
     receiver.on('message', (data, rinfo) => {
       tap.datagrams.push({ data, from: `${rinfo.address}:${rinfo.port}` });

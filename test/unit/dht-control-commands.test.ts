@@ -114,36 +114,77 @@ describe('control answers', () => {
   });
 
   it('publish and clean say how many', () => {
-    expect(formatPublish({ files: 2, failed: 0, waiting: false }, 'shared')).toEqual([
+    const retry = { retryInMs: 1000, retryMaxMs: 60_000 };
+    expect(formatPublish({ files: 2, pending: 0, waiting: false }, 'shared', retry)).toEqual([
       'Published 2 files from shared.',
     ]);
-    expect(formatPublish({ files: 1, failed: 0, waiting: true }, 'shared')[0]).toMatch(
-      /^Published 1 file from shared; no DHT node known yet/,
-    );
+    expect(formatPublish({ files: 1, pending: 3, waiting: true }, 'shared', retry)).toEqual([
+      'Published 1 file from shared; no DHT node known yet, announced as soon as one is.',
+    ]);
+    expect(formatPublish({ files: 0, pending: 0, waiting: false }, 'empty', retry)).toEqual([
+      'Published 0 files: empty has no regular file to share.',
+    ]);
     expect(formatClean(3, 30 * 60_000)).toEqual([
       'Removed 3 files.',
       'The DHT has no delete: other nodes forget these entries within 40 min (napshare nodes with --peer-max-age 30 min).',
     ]);
   });
 
+  it('publish says how many keys no node took, and when they are tried again', () => {
+    expect(
+      formatPublish({ files: 300, pending: 153, waiting: false }, 'shared', {
+        retryInMs: 1000,
+        retryMaxMs: 60_000,
+      }),
+    ).toEqual([
+      'Published 300 files from shared.',
+      '153 keys not announced yet (no node took them); tried again in 1 s, then at least every 1 min until they are.',
+    ]);
+    expect(
+      formatPublish({ files: 0, pending: 1, waiting: false }, 'empty', {
+        retryInMs: undefined,
+        retryMaxMs: 5000,
+      }),
+    ).toEqual([
+      'Published 0 files: empty has no regular file to share.',
+      '1 key not announced yet (no node took them); tried again soon, then at least every 5 s until they are.',
+    ]);
+  });
+
+  const status = {
+    nodeId: 'ab'.repeat(20),
+    dhtPort: 6881,
+    filePort: 7000,
+    routingTableSize: 19,
+    datagrams: { received: 1200, malformed: 4, failed: 1 },
+    published: ['a.txt'],
+    keys: 300,
+    pending: 0,
+    waiting: false,
+    retryInMs: undefined as number | undefined,
+  };
+
   it('status lists a bounded number of names', () => {
     const published = Array.from({ length: 150 }, (_, i) => `f${String(i).padStart(3, '0')}`);
-    const lines = formatStatus({
-      nodeId: 'ab'.repeat(20),
-      dhtPort: 6881,
-      filePort: 7000,
-      routingTableSize: 19,
-      published,
-      keys: 300,
-      waiting: false,
-    });
-    expect(lines.slice(0, 4)).toEqual([
+    const lines = formatStatus({ ...status, published });
+    expect(lines.slice(0, 6)).toEqual([
       `Node id ${'ab'.repeat(20)}`,
       'DHT port 6881 (UDP), file server port 7000 (TCP)',
       'Routing table: 19 nodes',
+      'Datagrams: 1200 received, 4 malformed dropped, 1 the DHT library failed on',
       'Published: 150 files under 300 keys',
+      'Not announced yet: 0 keys',
     ]);
-    expect(lines).toHaveLength(4 + 100 + 1);
+    expect(lines).toHaveLength(6 + 100 + 1);
     expect(lines.at(-1)).toBe('  ... and 50 more');
+  });
+
+  it('status says how many keys are pending, and what they wait for', () => {
+    const pendingLine = (report: Partial<typeof status>) => formatStatus({ ...status, ...report })[5];
+    expect(pendingLine({ pending: 1, retryInMs: 4200 })).toBe('Not announced yet: 1 key (next try in 4 s)');
+    expect(pendingLine({ pending: 3, waiting: true })).toBe(
+      'Not announced yet: 3 keys (waiting for a first DHT node)',
+    );
+    expect(pendingLine({ pending: 3 })).toBe('Not announced yet: 3 keys (being announced)');
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { libraryBootstrap, parseBootstrap } from '../../peer/dht/bootstrap.ts';
+import { assertReachable, libraryBootstrap, parseBootstrap } from '../../peer/dht/bootstrap.ts';
 import { formatDuration, parseDuration } from '../../peer/dht/durations.ts';
 import { announcedTexts, dhtKey, dhtKeyHex, searchedTexts } from '../../peer/dht/keys.ts';
 
@@ -45,6 +45,22 @@ describe('--bootstrap', () => {
     for (const bad of ['', 'router.bittorrent.com:6881', '127.0.0.1', '127.0.0.1:0', '1.2.3.4:5,,']) {
       expect(() => parseBootstrap(bad), bad).toThrow();
     }
+  });
+
+  it('refuses nodes a loopback-bound node cannot reach, and only those', () => {
+    expect(() => assertReachable(parseBootstrap('10.0.0.2:6881'), '127.0.0.1')).toThrow(
+      "--bootstrap 10.0.0.2:6881 is not on this machine, but the DHT node binds 127.0.0.1: give --host 0.0.0.0 (or this machine's address on that network) to join it.",
+    );
+    expect(() => assertReachable(parseBootstrap('127.0.0.1:1, 192.168.1.9:2'), '127.0.0.1')).toThrow(
+      /--bootstrap 192\.168\.1\.9:2 is not on this machine/,
+    );
+    expect(() => assertReachable(parseBootstrap('public'), '127.0.0.1')).toThrow(
+      /--bootstrap public \(the public DHT routers\) is not on this machine/,
+    );
+    expect(() => assertReachable(parseBootstrap('127.0.0.2:6881,127.0.0.1:7000'), '127.0.0.1')).not.toThrow();
+    expect(() => assertReachable(parseBootstrap('none'), '127.0.0.1')).not.toThrow();
+    expect(() => assertReachable(parseBootstrap('10.0.0.2:6881'), '0.0.0.0')).not.toThrow();
+    expect(() => assertReachable(parseBootstrap('public'), '192.168.1.20')).not.toThrow();
   });
 });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_PUBLISHED_FILES, PublishedCatalog } from '../../peer/dht/published-catalog.ts';
+import { DEFAULT_MAX_PUBLISHED_FILES, PublishedCatalog } from '../../peer/dht/published-catalog.ts';
 import { makeTempDir, removeTempDirs } from '../helpers/files.ts';
 
 afterAll(removeTempDirs);
@@ -36,11 +36,37 @@ describe('published catalog', () => {
 
   it('is bounded', () => {
     const catalog = new PublishedCatalog();
-    const many = Array.from({ length: MAX_PUBLISHED_FILES }, (_, i) => ({ name: `f${i}`, path: `/x/f${i}` }));
+    const many = Array.from({ length: DEFAULT_MAX_PUBLISHED_FILES }, (_, i) => ({
+      name: `f${i}`,
+      path: `/x/f${i}`,
+    }));
     catalog.add(many);
     expect(() => catalog.add([{ name: 'one-more', path: '/x/one' }])).toThrow(/At most/);
     // Re-publishing a name already there does not grow the table.
     catalog.add([{ name: 'f1', path: '/y/f1' }]);
-    expect(catalog.size).toBe(MAX_PUBLISHED_FILES);
+    expect(catalog.size).toBe(DEFAULT_MAX_PUBLISHED_FILES);
+  });
+
+  it('takes another bound, and adds nothing of a publish it refuses', () => {
+    const catalog = new PublishedCatalog(2);
+    catalog.add([{ name: 'a', path: '/x/a' }]);
+    expect(() =>
+      catalog.add([
+        { name: 'b', path: '/x/b' },
+        { name: 'c', path: '/x/c' },
+      ]),
+    ).toThrow('At most 2 files can be published at once (--max-files); 1 already are.');
+    expect(() => catalog.add([{ name: '../etc', path: '/x/etc' }])).toThrow(
+      expect.objectContaining({ code: 'UNSAFE_NAME' }),
+    );
+    expect(catalog.names()).toEqual(['a']);
+    const other = new PublishedCatalog();
+    expect(() =>
+      other.add([
+        { name: 'b', path: '/x/b' },
+        { name: '../etc', path: '/x/etc' },
+      ]),
+    ).toThrow(expect.objectContaining({ code: 'UNSAFE_NAME' }));
+    expect(other.size).toBe(0);
   });
 });

@@ -41,7 +41,7 @@ describe('index protocol codec', () => {
     ['{"type":7}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"localhost","port":1,"files":[]}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":"8776","files":[]}', 'BAD_REQUEST'],
-    ['{"type":"JOIN","ip":"127.0.0.1","port":0,"files":[]}', 'BAD_REQUEST'],
+    ['{"type":"JOIN","ip":"127.0.0.1","port":0,"files":[]}', 'BAD_ADDRESS'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":70000,"files":[]}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":1.5,"files":[]}', 'BAD_REQUEST'],
     ['{"type":"JOIN","ip":"127.0.0.1","port":1,"files":"a.mp4"}', 'BAD_REQUEST'],

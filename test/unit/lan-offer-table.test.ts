@@ -28,7 +28,7 @@ describe('OfferTable', () => {
   });
 
   it('forgets offers not heard again within the time to live, and keeps refreshed ones', () => {
-    const table = new OfferTable(100, 1000);
+    const table = new OfferTable({ ttlMs: 1000 });
     table.add(offer('old'), 0);
     table.add(offer('fresh'), 0);
     table.add(offer('fresh'), 900);
@@ -48,12 +48,47 @@ describe('OfferTable', () => {
     expect(table.list(0).map((o) => o.file)).toEqual(['c', 'd']);
   });
 
-  it('is bounded: past the limit the offer heard least recently goes', () => {
-    const table = new OfferTable(3);
+  it("is bounded per host: past the limit that host's offer heard least recently goes", () => {
+    const table = new OfferTable({ maxPerHost: 3 });
+    table.add(offer('theirs', 6000, '127.0.0.2'), 0);
     for (let i = 0; i < 10; i++) table.add(offer(`f${i}`), i);
     table.add(offer('f7'), 10); // refreshed: now the most recent
     table.add(offer('f10'), 11);
-    expect(table.size).toBe(3);
-    expect(table.list(11).map((o) => o.file)).toEqual(['f7', 'f9', 'f10']);
+    expect(table.countOf('127.0.0.1')).toBe(3);
+    expect(table.list(11).map((o) => o.file)).toEqual(['theirs', 'f7', 'f9', 'f10']);
+  });
+
+  it('is bounded in all: a flooding host loses its own offers, never those of a host with fewer', () => {
+    const table = new OfferTable({ maxOffers: 6 });
+    table.add(offer('b1', 6000, '10.0.0.2'), 0);
+    table.add(offer('b2', 6000, '10.0.0.2'), 1);
+    for (let i = 0; i < 20; i++) table.add(offer(`a${i}`, 5000, '10.0.0.1'), 2 + i);
+    expect(table.size).toBe(6);
+    expect(table.list(30).map((o) => o.file)).toEqual(['b1', 'b2', 'a16', 'a17', 'a18', 'a19']);
+    // A third host gets in: the biggest one makes room.
+    table.add(offer('c1', 7000, '10.0.0.3'), 30);
+    expect([table.countOf('10.0.0.1'), table.countOf('10.0.0.2'), table.countOf('10.0.0.3')]).toEqual([
+      3, 2, 1,
+    ]);
+  });
+
+  it('of hosts holding as many offers, the one heard least recently makes room', () => {
+    const table = new OfferTable({ maxOffers: 4 });
+    table.add(offer('a1', 5000, '10.0.0.1'), 0);
+    table.add(offer('b1', 5000, '10.0.0.2'), 1);
+    table.add(offer('a2', 5000, '10.0.0.1'), 2);
+    table.add(offer('b2', 5000, '10.0.0.2'), 3);
+    table.add(offer('c1', 5000, '10.0.0.3'), 4);
+    expect(table.list(4).map((o) => o.file)).toEqual(['b1', 'a2', 'b2', 'c1']);
+  });
+
+  it('counts an offer forgotten after its time to live as new when heard again', () => {
+    const table = new OfferTable({ ttlMs: 100 });
+    const first = table.add(offer('a'), 0).offer.id;
+    expect(table.add(offer('a'), 50).isNew).toBe(false);
+    const again = table.add(offer('a'), 151);
+    expect(again.isNew).toBe(true);
+    expect(again.offer.id).not.toBe(first);
+    expect(table.size).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../../server/registry.ts';
+import { HeldError, Registry } from '../../server/registry.ts';
 import { isNapError } from '../../shared/errors.ts';
 
 describe('Registry', () => {
@@ -12,7 +12,7 @@ describe('Registry', () => {
     expect((await registry.search(2, 'aula1.mp4')).peers).toEqual(['127.0.0.1:8776', '127.0.0.1:8778']);
     expect((await registry.search(2, 'aula1')).peers).toEqual([]);
     expect((await registry.search(2, 'AULA1.mp4')).peers).toEqual([]);
-    expect((await registry.search(2, 'aula2.mp4')).requester.address).toBe('127.0.0.1:8777');
+    expect((await registry.search(2, 'aula2.mp4')).requester).toBe('127.0.0.1:8777');
     await registry.update(2, 'aula2.mp4');
     await registry.update(2, 'aula2.mp4');
     expect((await registry.search(1, 'aula2.mp4')).peers).toEqual(['127.0.0.1:8776', '127.0.0.1:8777']);
@@ -25,19 +25,25 @@ describe('Registry', () => {
     await expect(registry.update(9, 'a')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
   });
 
-  it('a second JOIN replaces the peer; an address joined elsewhere is taken over', async () => {
+  it('a second JOIN replaces the peer; an address joined elsewhere is refused, naming its holder', async () => {
     const registry = new Registry();
     await registry.join(1, '127.0.0.1', 8776, ['a']);
     await registry.join(1, '127.0.0.1', 9000, ['b']);
     expect((await registry.search(1, 'a')).peers).toEqual([]);
     expect((await registry.search(1, 'b')).peers).toEqual(['127.0.0.1:9000']);
-    const { displaced } = await registry.join(2, '127.0.0.1', 9000, ['c']);
-    expect(displaced).toBe(1);
-    expect((await registry.search(2, 'b')).peers).toEqual([]);
-    await expect(registry.search(1, 'c')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
-    // The displaced connection closing must not remove the new owner's entries.
-    expect(await registry.leave(1)).toBeUndefined();
+    await registry.join(2, '127.0.0.1', 9001, ['own']);
+    const refusal = await registry.join(2, '127.0.0.1', 9000, ['c']).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(HeldError);
+    expect(refusal).toMatchObject({ code: 'ADDRESS_IN_USE', holder: 1 });
+    // Nothing changed: the holder keeps its entry, the refused connection keeps its own.
+    expect((await registry.search(2, 'b')).peers).toEqual(['127.0.0.1:9000']);
+    expect((await registry.search(1, 'own')).peers).toEqual(['127.0.0.1:9001']);
+    expect((await registry.search(1, 'c')).peers).toEqual([]);
+    // Once the holder has left, the address is free.
+    await registry.leave(1);
+    await registry.join(2, '127.0.0.1', 9000, ['c']);
     expect((await registry.search(2, 'c')).peers).toEqual(['127.0.0.1:9000']);
+    expect(await registry.leave(1)).toBeUndefined();
   });
 
   it('leave removes every entry of the peer', async () => {
@@ -84,8 +90,9 @@ describe('Registry', () => {
           for (const { op, conn, port, file } of ops) {
             const address = `127.0.0.1:${port}`;
             if (op === 'join') {
-              for (const [other, entry] of model) if (entry.address === address) model.delete(other);
-              model.set(conn, { address, files: [file] });
+              // An address another connection holds is refused; the holder keeps it.
+              const held = [...model].some(([other, entry]) => other !== conn && entry.address === address);
+              if (!held) model.set(conn, { address, files: [file] });
             } else if (op === 'update') {
               const entry = model.get(conn);
               if (entry && !entry.files.includes(file)) entry.files.push(file);
