@@ -15,6 +15,7 @@ import type { ExpectedHashes } from './expected-hashes.ts';
 import { isLocalError, localFailure } from './local-errors.ts';
 import type { PartFile, PartScan } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
+import { PrefixChain } from './prefix-chain.ts';
 import { receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
 
@@ -54,13 +55,8 @@ export class Transfer {
   /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
   private partialBytes: number;
   private readonly partialPiece: number;
-  /**
-   * Verifying by prefix hashes: the running SHA-256 at the end of the first `chainEnd` pieces
-   * (all held), and that of held pieces past them, to move it on in order.
-   */
-  private chainAt: Hash | undefined;
-  private chainEnd: number;
-  private readonly chainAhead = new Map<number, Hash>();
+  /** Verifying by prefix hashes: the running SHA-256 at the end of the verified pieces. */
+  private readonly chain: PrefixChain | undefined;
 
   constructor(
     private readonly options: DownloadOptions,
@@ -75,13 +71,10 @@ export class Transfer {
     this.multi = sources.length > 1;
     this.partialBytes = this.multi ? 0 : partialBytes;
     this.partialPiece = have.indexOf(false);
-    this.chainAt = scan.chain;
-    this.chainEnd = this.partialPiece === -1 ? have.length : this.partialPiece;
-    if (this.multi && expected.kind === 'prefixes')
-      throw new NapError(
-        'PROTOCOL',
-        'Prefix hashes can only check a file that comes in order from one source.',
-      );
+    // Prefix hashes check a file that comes in order from one source, from its first byte.
+    if (expected.kind === 'prefixes' && (this.multi || !scan.chain || have.some(Boolean)))
+      throw new NapError('PROTOCOL', 'Prefix hashes check only a fresh download from one source.');
+    this.chain = scan.chain && new PrefixChain(scan.chain);
     const slotCount = this.multi
       ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
       : SINGLE_SOURCE_SLOTS;
@@ -96,11 +89,6 @@ export class Transfer {
     this.slots.dispose();
     if (!this.schedule.complete) throw this.failure();
     return { transferred: this.transferred, usedSources: [...this.used] };
-  }
-
-  /** Verifying by prefix hashes, once complete: the SHA-256 of the whole file as received. */
-  wholeDigest(): string | undefined {
-    return this.chainAt?.copy().digest('hex');
   }
 
   /** Why the file is not complete, in one sentence that says what is kept. */
@@ -186,7 +174,7 @@ export class Transfer {
         fileSize: size,
         version: this.expected.version,
         slots: this.slots,
-        chain: this.chainFrom(run.first),
+        chain: this.chain?.from(run.first),
         signal: this.finished.signal,
         prefill,
         answerChallenge: this.options.answerChallenge,
@@ -248,34 +236,12 @@ export class Transfer {
     if (prefilled > 0) this.partialBytes = 0;
     this.used.add(source);
     this.schedule.markHeld(index);
-    if (chain) this.advanceChain(index, chain);
+    if (chain) this.chain?.verified(index, chain);
     // The last piece is in: stop the other sources' ranges still under way.
     if (this.schedule.complete) this.finished.abort(FILE_COMPLETE);
     counted.bytes -= data.length - prefilled;
     this.arriving -= data.length - prefilled;
     this.report();
-  }
-
-  /** The running hash to start a range at piece `first` with (verifying by prefix hashes). */
-  private chainFrom(first: number): Hash | undefined {
-    if (this.expected.kind !== 'prefixes') return undefined;
-    // One source fetches the missing pieces in order, so a range starts where the held ones end.
-    if (first !== this.chainEnd || !this.chainAt)
-      throw new NapError(
-        'PROTOCOL',
-        `Piece ${first} cannot be checked by prefix hashes before piece ${this.chainEnd}.`,
-      );
-    return this.chainAt.copy();
-  }
-
-  /** Piece `index` is held: the running hash moves past every held piece in order. */
-  private advanceChain(index: number, chain: Hash): void {
-    this.chainAhead.set(index, chain);
-    for (let next = this.chainAhead.get(this.chainEnd); next; next = this.chainAhead.get(this.chainEnd)) {
-      this.chainAhead.delete(this.chainEnd);
-      this.chainAt = next;
-      this.chainEnd++;
-    }
   }
 
   private report(): void {
