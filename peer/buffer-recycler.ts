@@ -12,8 +12,11 @@ export const BUFFER_ALIGNMENT = 4096;
 /** WebAssembly memory comes in 64 KiB pages, and V8 maps it page-aligned. */
 const WASM_PAGE_BYTES = 64 * 1024;
 
-/** Idle bytes kept at most: one transfer's worth (2 x 4 MiB). */
-const MAX_IDLE_BYTES = 8 * 1024 * 1024;
+/**
+ * Idle bytes kept at most: one transfer's worth (a download's 4 x 1 MiB units, an upload's
+ * 2 x 2 MiB chunks, a multi-source piece); more would sit in the peak RSS of the next one.
+ */
+const MAX_IDLE_BYTES = 4 * 1024 * 1024;
 
 const idle: Buffer[] = [];
 /** The memories allocateAligned made (weakly held: they go with their buffers). */

@@ -4,7 +4,6 @@
  * hashed as it lands and kept only if it matches. A source that fails is retried after a pause or
  * dropped, and gives its pieces back to the others.
  */
-import type { Hash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isNapError, NapError } from '../../shared/errors.ts';
@@ -16,16 +15,20 @@ import { isLocalError, localFailure } from './local-errors.ts';
 import type { PartFile, PartScan } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { PrefixChain } from './prefix-chain.ts';
-import { receiveRange, type Source } from './range-receiver.ts';
+import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
 
 /**
- * Piece buffers of a one-source download: one filling while the previous one is written (a 4 MiB
- * write to the page cache takes a few ms, the next piece as long to arrive); a third bought no
- * speed and cost 4 MiB of the 100 MiB budget (docs/performance.md).
+ * Buffers of a one-source download: units of 1 MiB written as they fill, one filling while up to
+ * three are written (O_DIRECT writes wait for the disk): 4 MiB in all, whatever the piece size,
+ * where whole pieces took 8 MiB of the 100 MiB budget, and more for files with larger pieces.
  */
-const SINGLE_SOURCE_SLOTS = 2;
-/** Piece buffers per source when there are several, and in all (the download's memory bound). */
+const SINGLE_SOURCE_UNIT_BYTES = 1024 * 1024;
+const SINGLE_SOURCE_SLOTS = 4;
+/**
+ * Piece buffers per source when there are several, and in all (the download's memory bound):
+ * whole pieces, each checked before it is written.
+ */
 const SLOTS_PER_SOURCE = 2;
 const MAX_SLOTS = 12;
 /** Consecutive failures (connection lost, refused as BUSY) before a source is given up. */
@@ -57,6 +60,8 @@ export class Transfer {
   private readonly partialPiece: number;
   /** Verifying by prefix hashes: the running SHA-256 at the end of the verified pieces. */
   private readonly chain: PrefixChain | undefined;
+  /** One source: the writes of each piece's units so far, awaited before the piece counts. */
+  private readonly unitWrites = new Map<number, Promise<void>[]>();
 
   constructor(
     private readonly options: DownloadOptions,
@@ -78,8 +83,11 @@ export class Transfer {
     const slotCount = this.multi
       ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
       : SINGLE_SOURCE_SLOTS;
-    // A small file needs no piece-sized buffers.
-    this.slots = new SlotPool(Math.max(1, Math.min(expected.pieceSize, expected.size)), slotCount);
+    const slotBytes = this.multi
+      ? expected.pieceSize
+      : Math.min(SINGLE_SOURCE_UNIT_BYTES, expected.pieceSize);
+    // A small file needs no large buffers.
+    this.slots = new SlotPool(Math.max(1, Math.min(slotBytes, expected.size)), slotCount);
   }
 
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
@@ -162,6 +170,8 @@ export class Transfer {
       offset += prefill.length;
     }
     const counted = { bytes: 0 };
+    // Writes of a range that failed are settled (it waits for them): they do not count now.
+    this.unitWrites.clear();
     this.active++;
     this.report();
     try {
@@ -184,15 +194,15 @@ export class Transfer {
           this.transferred += bytes;
           this.report();
         },
-        onPiece: (index, data, digest, chain) =>
+        onUnit: (index, position, data, pieceEnd) =>
           this.store(
             source,
             index,
+            position,
             data,
-            digest,
+            pieceEnd,
             index === this.partialPiece ? (prefill?.length ?? 0) : 0,
             counted,
-            chain,
           ),
       });
     } catch (error) {
@@ -212,36 +222,58 @@ export class Transfer {
     }
   }
 
-  /** Keeps a piece whose hash is the expected one: written to the .part, then counted as held. */
+  /**
+   * One source: each unit goes to the .part as it comes (nothing there is trusted: a resume checks
+   * every piece again), and the piece counts as held once its last unit brings a SHA-256 that
+   * matches and every unit of it is written. Several sources: units are whole pieces, checked
+   * before they are written, so an endgame copy from a lying source never lands over a piece
+   * another source brought.
+   */
   private async store(
     source: Source,
     index: number,
+    position: number,
     data: Buffer,
-    digest: string,
+    pieceEnd: PieceEnd | undefined,
     prefilled: number,
     counted: { bytes: number },
-    chain: Hash | undefined,
   ): Promise<void> {
-    // In the endgame two sources may bring the same piece: the first verified copy is kept.
-    if (this.schedule.isHeld(index)) return;
-    if (digest !== (await this.expected.hashOf(index))) {
-      throw new NapError(
-        'INTEGRITY',
-        prefilled > 0
-          ? `Piece ${index} of ${this.options.file}, resumed from the .part, did not verify.`
-          : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
-      );
+    if (this.multi) {
+      // In the endgame two sources may bring the same piece: the first verified copy is kept.
+      if (this.schedule.isHeld(index)) return;
+      await this.verify(source, index, pieceEnd as PieceEnd, prefilled);
+      await this.part.write(data, position);
+    } else {
+      const write = this.part.write(data, position);
+      const writes = this.unitWrites.get(index) ?? [];
+      writes.push(write);
+      this.unitWrites.set(index, writes);
+      if (!pieceEnd) return write;
+      this.unitWrites.delete(index);
+      await Promise.all(writes);
+      await this.verify(source, index, pieceEnd, prefilled);
     }
-    await this.part.write(data, index * this.expected.pieceSize);
     if (prefilled > 0) this.partialBytes = 0;
     this.used.add(source);
     this.schedule.markHeld(index);
-    if (chain) this.chain?.verified(index, chain);
+    if (pieceEnd?.chain) this.chain?.verified(index, pieceEnd.chain);
     // The last piece is in: stop the other sources' ranges still under way.
     if (this.schedule.complete) this.finished.abort(FILE_COMPLETE);
-    counted.bytes -= data.length - prefilled;
-    this.arriving -= data.length - prefilled;
+    const { start, end } = pieceRange(index, this.expected.size, this.expected.pieceSize);
+    counted.bytes -= end - start - prefilled;
+    this.arriving -= end - start - prefilled;
     this.report();
+  }
+
+  /** Throws INTEGRITY unless piece `index` has the hash it must have. */
+  private async verify(source: Source, index: number, pieceEnd: PieceEnd, prefilled: number): Promise<void> {
+    if (pieceEnd.sha256 === (await this.expected.hashOf(index))) return;
+    throw new NapError(
+      'INTEGRITY',
+      prefilled > 0
+        ? `Piece ${index} of ${this.options.file}, resumed from the .part, did not verify.`
+        : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
+    );
   }
 
   private report(): void {
