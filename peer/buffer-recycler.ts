@@ -13,7 +13,7 @@ export const BUFFER_ALIGNMENT = 4096;
 const WASM_PAGE_BYTES = 64 * 1024;
 
 /**
- * Idle bytes kept at most: one transfer's worth (a download's 4 x 1 MiB units, an upload's
+ * Idle bytes kept at most: one transfer's worth (a download's 2 x 2 MiB units, an upload's
  * 2 x 2 MiB chunks, a multi-source piece); more would sit in the peak RSS of the next one.
  */
 const MAX_IDLE_BYTES = 4 * 1024 * 1024;

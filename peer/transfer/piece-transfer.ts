@@ -19,12 +19,13 @@ import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
 
 /**
- * Buffers of a one-source download: units of 1 MiB written as they fill, one filling while up to
- * three are written (O_DIRECT writes wait for the disk): 4 MiB in all, whatever the piece size,
- * where whole pieces took 8 MiB of the 100 MiB budget, and more for files with larger pieces.
+ * Buffers of a one-source download: units of 2 MiB written as they fill, one filling while the
+ * other is written (O_DIRECT: the write waits for the disk). 4 MiB in all, whatever the piece
+ * size, where two whole pieces took 8 MiB of the 100 MiB budget (more for files with larger
+ * pieces); 1 MiB units cost 8% more CPU in writes, 4 MiB ones 8% less (docs/performance.md).
  */
-const SINGLE_SOURCE_UNIT_BYTES = 1024 * 1024;
-const SINGLE_SOURCE_SLOTS = 4;
+const SINGLE_SOURCE_UNIT_BYTES = 2 * 1024 * 1024;
+const SINGLE_SOURCE_SLOTS = 2;
 /**
  * Piece buffers per source when there are several, and in all (the download's memory bound):
  * whole pieces, each checked before it is written.
