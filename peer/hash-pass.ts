@@ -9,7 +9,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type fs from 'node:fs/promises';
 import { NapError } from '../shared/errors.ts';
 
-/** Read size: sequential reads of 1 MiB hash as fast as larger ones, in less memory. */
+/** Read size: sequential reads of 1 MiB hash as fast as larger ones, in less memory (two of them). */
 const HASH_CHUNK_BYTES = 1024 * 1024;
 
 export function changedWhileHashing(): NapError {
@@ -76,29 +76,44 @@ export class HashPass {
 
   private async read(handle: fs.FileHandle, stillVersion: () => Promise<boolean>): Promise<void> {
     const whole = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, Math.max(1, this.pieceSize)));
+    const chunk = Math.min(HASH_CHUNK_BYTES, Math.max(1, this.pieceSize));
+    // Two buffers: the next chunk is read (thread pool) while this one is hashed (here).
+    const buffers = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)] as const;
     let piece: Hash | undefined = this.pieces ? createHash('sha256') : undefined;
     let inPiece = 0;
-    for (let position = 0; position < this.size; ) {
-      const want = Math.min(buffer.length, this.size - position, this.pieceSize - inPiece);
-      const { bytesRead } = await handle.read(buffer, 0, want, position);
-      if (bytesRead === 0) throw changedWhileHashing();
-      const data = buffer.subarray(0, bytesRead);
-      whole.update(data);
-      piece?.update(data);
-      position += bytesRead;
-      inPiece += bytesRead;
-      if (inPiece === this.pieceSize || position === this.size) {
-        if (!(await stillVersion())) throw changedWhileHashing();
-        // The running hash goes on; a copy is finished into this piece's prefix hash.
-        this.prefixes.push(whole.copy().digest('hex'));
-        if (piece) {
-          this.pieces?.push(piece.digest('hex'));
-          piece = createHash('sha256');
+    let readAt = 0;
+    // Reads stop at piece ends, so a chunk never spans two pieces.
+    const readNext = (buffer: Buffer) => {
+      const want = Math.min(chunk, this.size - readAt, this.pieceSize - (readAt % this.pieceSize));
+      return handle.read(buffer, 0, want, readAt);
+    };
+    let next = this.size > 0 ? readNext(buffers[0]) : undefined;
+    try {
+      for (let turn = 1, position = 0; position < this.size; turn++) {
+        const { bytesRead, buffer } = await (next as ReturnType<typeof readNext>);
+        if (bytesRead === 0) throw changedWhileHashing();
+        readAt += bytesRead;
+        next = readAt < this.size ? readNext(buffers[turn % 2] as Buffer) : undefined;
+        const data = buffer.subarray(0, bytesRead);
+        whole.update(data);
+        piece?.update(data);
+        position += bytesRead;
+        inPiece += bytesRead;
+        if (inPiece === this.pieceSize || position === this.size) {
+          if (!(await stillVersion())) throw changedWhileHashing();
+          // The running hash goes on; a copy is finished into this piece's prefix hash.
+          this.prefixes.push(whole.copy().digest('hex'));
+          if (piece) {
+            this.pieces?.push(piece.digest('hex'));
+            piece = createHash('sha256');
+          }
+          inPiece = 0;
+          this.publish();
         }
-        inPiece = 0;
-        this.publish();
       }
+    } finally {
+      // A read still under way must end before its buffer is let go (and its error is ours).
+      await next?.catch(() => undefined);
     }
   }
 
