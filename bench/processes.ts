@@ -61,11 +61,8 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
-/** Peak RSS (VmHWM) of a running process, in bytes. */
-export async function peakRssOf(pid: number): Promise<number> {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? 0) * 1024;
-}
+/** Peak RSS (VmHWM) of a running process, in bytes: the tests measure the same way. */
+export { peakRssOf } from '../test/helpers/peak-rss.ts';
 
 /** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux, `getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_S = 100;

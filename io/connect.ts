@@ -9,6 +9,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Read into caller-provided buffers (net.connect's `onread`): no copy, reads of any size. */
   onread?: net.OnReadOpts;
+  /** Gives up the attempt (a cancelled download): rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 /** `options` may be a bare timeout in milliseconds. */
@@ -20,11 +22,14 @@ export function connectTcp(
 ): Promise<net.Socket> {
   if (typeof options === 'number') options = { timeoutMs: options };
   const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
+  const { signal } = options;
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const socket = options.onread
       ? net.connect({ host, port, onread: options.onread })
       : net.connect({ host, port });
     const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       reject(
         new NapError(
@@ -33,13 +38,21 @@ export function connectTcp(
         ),
       );
     }, timeoutMs);
+    const onAbort = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       const reason =
         error.code === 'ECONNREFUSED' ? 'connection refused (is it running?)' : (error.code ?? error.message);
       reject(

@@ -2,23 +2,17 @@
  * One client of a line-based JSON server: reads `\n`-terminated lines with a bound, hands them to
  * a handler one at a time (so replies go out in request order), and writes replies. Reading
  * pauses while requests pile up or the client does not read its replies, so a fast or stuck
- * client costs bounded memory and never disturbs the others.
+ * client costs bounded memory and never disturbs the others. The connection's guard
+ * (connection-guard.ts) sees its input (unfinished-line deadline, the server's input budget) and
+ * bounds its unread output.
  */
-import type { Socket } from 'node:net';
 import { NapError } from '../shared/errors.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { LineSplitter } from '../shared/line-splitter.ts';
+import type { GuardedConnection } from './connection-guard.ts';
 
 /** Lines read ahead of the handler before reading pauses: enough to pipeline, bounded memory. */
 const MAX_QUEUED_LINES = 64;
-/**
- * Reply bytes a client may leave unread before it is cut off: a SEARCH/LIST reply or a burst of
- * pushed messages fits many times over; past this the client is not reading at all.
- */
-const MAX_UNREAD_REPLY_BYTES = 16 * 1024 * 1024;
-
-/** How long a client cut off for an oversized line may take to close its side. */
-const LINGER_AFTER_ERROR_MS = 5000;
 
 export interface LineConnectionOptions {
   maxLineBytes: number;
@@ -32,15 +26,24 @@ export interface LineConnectionOptions {
 export class LineConnection {
   private readonly splitter: LineSplitter;
   private readonly queue: string[] = [];
+  // Characters of the queued lines: with the splitter's bytes, this client's unhandled input.
+  private queuedLength = 0;
   private working = false;
   private closed = false;
   private overflow: NapError | undefined;
 
   constructor(
-    readonly socket: Socket,
+    readonly connection: GuardedConnection,
     private readonly options: LineConnectionOptions,
   ) {
+    const socket = connection.socket;
     this.splitter = new LineSplitter(options.maxLineBytes);
+    // Dismissed or cut: what was buffered for this client goes now.
+    connection.onStop(() => {
+      this.splitter.takeRest();
+      this.queue.length = 0;
+      this.queuedLength = 0;
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resumeIfIdle());
     // A reset or a write to a vanished client is that client's end, nobody else's.
@@ -51,15 +54,19 @@ export class LineConnection {
     });
   }
 
-  /** Sends one message (a reply, or a message the server pushes). */
+  get socket() {
+    return this.connection.socket;
+  }
+
+  /**
+   * Sends one message (a reply, or a message the server pushes). A client that leaves more than
+   * the guard's bound unread is cut off instead.
+   */
   send(message: object): void {
-    if (this.closed || this.socket.destroyed) return;
-    if (this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
-      this.close();
-      return;
-    }
+    if (this.closed || this.connection.done) return;
+    if (!this.connection.write(encodeLine(message))) return;
     // The client reads slower than it asks: stop reading its requests until it catches up.
-    if (!this.socket.write(encodeLine(message))) this.socket.pause();
+    if (this.socket.writableNeedDrain) this.socket.pause();
   }
 
   /** Closes the connection at once. Idempotent. */
@@ -69,11 +76,13 @@ export class LineConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed || this.overflow !== undefined) return;
+    if (this.closed || this.connection.done || this.overflow !== undefined) return;
+    const before = this.queue.length;
     try {
       let line = this.splitter.shift(chunk);
       while (line !== null) {
         this.queue.push(line);
+        this.queuedLength += line.length;
         line = this.splitter.shift();
       }
     } catch (error) {
@@ -82,6 +91,11 @@ export class LineConnection {
       this.overflow = error;
       this.socket.pause();
     }
+    const completed = this.queue.length > before;
+    if (completed) this.connection.requestSeen();
+    const partial = this.overflow === undefined ? this.splitter.bufferedBytes : 0;
+    this.connection.input(partial + this.queuedLength, partial > 0, completed);
+    if (this.connection.done) return;
     if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
     void this.work();
   }
@@ -90,19 +104,21 @@ export class LineConnection {
     if (this.working) return;
     this.working = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
-        const reply = await this.options.onLine(this.queue.shift() as string);
+      while (this.queue.length > 0 && !this.closed && !this.connection.done) {
+        // Replies wait for the client to read the previous ones: what it leaves unread stays
+        // one reply deep, however many requests it pipelines.
+        if (this.socket.writableNeedDrain) await this.connection.drained();
+        if (this.closed || this.connection.done) break;
+        const line = this.queue.shift() as string;
+        this.queuedLength -= line.length;
+        const reply = await this.options.onLine(line);
         if (reply !== undefined) this.send(reply);
+        const partial = this.overflow === undefined ? this.splitter.bufferedBytes : 0;
+        this.connection.input(partial + this.queuedLength, partial > 0, false);
       }
-      if (this.overflow !== undefined && !this.closed) {
-        this.send(this.options.onOverflow(this.overflow));
+      if (this.overflow !== undefined && !this.closed && !this.connection.done) {
         this.closed = true;
-        this.socket.end();
-        // Keep reading (and dropping) what the client still sends: closing with unread bytes
-        // would reset the connection and could destroy the error reply before it is read.
-        this.socket.resume();
-        const linger = setTimeout(() => this.socket.destroy(), LINGER_AFTER_ERROR_MS).unref();
-        this.socket.once('close', () => clearTimeout(linger));
+        this.connection.dismissWith(encodeLine(this.options.onOverflow(this.overflow)));
       }
     } finally {
       this.working = false;
@@ -111,7 +127,7 @@ export class LineConnection {
   }
 
   private resumeIfIdle(): void {
-    if (this.closed || this.working || this.overflow !== undefined) return;
+    if (this.closed || this.connection.done || this.working || this.overflow !== undefined) return;
     if (this.queue.length < MAX_QUEUED_LINES && !this.socket.writableNeedDrain) this.socket.resume();
   }
 }

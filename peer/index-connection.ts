@@ -116,6 +116,17 @@ export class IndexConnection {
   private beat(): void {
     this.request({ type: 'PING' }).then(
       (reply) => {
+        // PING is refused only when the server refuses the connection itself (its caps, a
+        // deadline): it closes next, and the requests waiting fail with its reason.
+        if (reply.type === 'ERROR') {
+          this.lose(
+            new NapError(
+              'CONNECTION_CLOSED',
+              `The index server at ${this.options.where} refused the connection: ${reply.message}`,
+            ),
+          );
+          return;
+        }
         if (reply.type !== 'PONG' || this.closedError) return; // a server without heartbeats
         const every = reply.timeoutMs === undefined ? DEFAULT_HEARTBEAT_INTERVAL_MS : reply.timeoutMs / 3;
         this.heartbeatTimer = setTimeout(() => this.beat(), Math.max(MIN_HEARTBEAT_INTERVAL_MS, every));

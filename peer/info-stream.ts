@@ -4,20 +4,27 @@
  * with the file's SHA-256 — or DOWNLOAD_REJECTED CHANGED if the file changed meanwhile. A
  * downloader can so fetch and verify the first pieces while the uploader still reads the rest.
  */
-import type net from 'node:net';
+import type { GuardedConnection } from '../io/connection-guard.ts';
 import { describeError, isNapError } from '../shared/errors.ts';
 import { encodeLine } from '../shared/json-line.ts';
 import { MAX_PREFIXES_PER_LINE, rejection } from '../shared/transfer-protocol.ts';
 import type { HashPass } from './hash-pass.ts';
 
 /**
- * Sends `pass`'s results on `socket` as they come, then ends the socket. Writes wait while the
+ * Sends `pass`'s results on `connection` as they come, then ends it. Writes wait while the
  * socket's buffer is not drained: a downloader that does not read holds at most one line of
- * ours (the hashes themselves are the pass's, shared by every reader).
+ * ours (the hashes themselves are the pass's, shared by every reader), and one that reads
+ * nothing for `stallMs` is cut off. The last line gets `stallMs` to be read (finish).
  */
-export async function streamInfo(socket: net.Socket, file: string, pass: HashPass): Promise<void> {
+export async function streamInfo(
+  connection: GuardedConnection,
+  file: string,
+  pass: HashPass,
+  stallMs: number,
+): Promise<void> {
+  const socket = connection.socket;
   const head = { type: 'INFO_HEAD', size: pass.size, pieceSize: pass.pieceSize, version: pass.version };
-  let writable = socket.write(encodeLine(head));
+  socket.write(encodeLine(head));
   let sent = 0;
   let wake: (() => void) | undefined;
   const signal = () => {
@@ -26,18 +33,17 @@ export async function streamInfo(socket: net.Socket, file: string, pass: HashPas
     resume?.();
   };
   const stop = pass.watch(signal);
-  socket.on('drain', signal);
   socket.once('close', signal);
   try {
     for (;;) {
-      if (socket.destroyed) return;
-      if (!writable && socket.writableNeedDrain) {
-        await new Promise<void>((resolve) => (wake = resolve));
+      if (connection.done) return;
+      if (socket.writableNeedDrain) {
+        await connection.drained(stallMs);
         continue;
       }
       if (sent < pass.prefixes.length) {
         const hashes = pass.prefixes.slice(sent, sent + MAX_PREFIXES_PER_LINE);
-        writable = socket.write(encodeLine({ type: 'PREFIXES', first: sent, hashes }));
+        socket.write(encodeLine({ type: 'PREFIXES', first: sent, hashes }));
         sent += hashes.length;
         continue;
       }
@@ -45,18 +51,17 @@ export async function streamInfo(socket: net.Socket, file: string, pass: HashPas
         const refusal = isNapError(pass.failure, 'CHANGED')
           ? rejection('CHANGED', `${file} changed while it was being hashed; ask INFO again.`)
           : rejection('IO_ERROR', `${file} could not be read: ${describeError(pass.failure)}`);
-        socket.end(encodeLine(refusal));
+        connection.finish(encodeLine(refusal), stallMs);
         return;
       }
       if (pass.sha256 !== undefined) {
-        socket.end(encodeLine({ type: 'INFO_END', sha256: pass.sha256 }));
+        connection.finish(encodeLine({ type: 'INFO_END', sha256: pass.sha256 }), stallMs);
         return;
       }
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
     stop();
-    socket.off('drain', signal);
     socket.off('close', signal);
   }
 }

@@ -1,15 +1,15 @@
 /**
  * `npm run peer` — the course peer (seed 003): an inquirer menu on a terminal, line commands
- * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip.
+ * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip, web.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
 import { parseArgs } from 'node:util';
 import { parseHostPort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, isPromptExit, NapError } from '../shared/errors.ts';
+import { describeError, isPromptExit } from '../shared/errors.ts';
 import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
 import { parseByteSize } from '../shared/units.ts';
-import { DEFAULT_MAX_UPLOADS } from './file-server.ts';
+import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from './file-server-flags.ts';
 import { runLineMode } from './line-mode.ts';
 import { NoticeBoard } from './notice-board.ts';
 import type { ProgressSink } from './progress-bar.ts';
@@ -27,10 +27,11 @@ const SUBCOMMANDS: Record<string, () => Promise<SubcommandMain>> = {
   dht: async () => (await import('./dht/main.ts')).main,
   'dht-client': async () => (await import('./dht/client-main.ts')).main,
   gossip: async () => (await import('./gossip/main.ts')).main,
+  web: async () => (await import('./web/main.ts')).main,
 };
 
 const USAGE = `Usage: npm run -s peer -- [options]
-       npm run -s peer -- chat|lan|dht|dht-client|gossip ... (see README.md)
+       npm run -s peer -- chat|lan|dht|dht-client|gossip|web ... (see README.md)
 
 The course peer. On a terminal: a menu with JOIN, SEARCH, DOWNLOAD. Otherwise it reads one command
 a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port | DOWNLOAD (from every
@@ -38,13 +39,14 @@ peer of the last SEARCH).
 
 Options:
   --server HOST:PORT        index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
-  --max-uploads N           uploads served at once, more get BUSY (default ${DEFAULT_MAX_UPLOADS})
   --max-upload-rate RATE    cap on this peer's total upload rate, e.g. 50MB (per second)
   --keep-sharing            line mode: keep serving the folder after stdin ends, until Ctrl+C
   --extended                menu: add "DOWNLOAD from all peers" (multi-source); line mode has
                             it always, as DOWNLOAD with no address
   --verbose                 log to stderr
-  -h, --help                this text`;
+  -h, --help                this text
+
+${FILE_SERVER_FLAGS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
@@ -57,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
-      'max-uploads': { type: 'string' },
+      ...FILE_SERVER_FLAGS,
       'max-upload-rate': { type: 'string' },
       'keep-sharing': { type: 'boolean', default: false },
       extended: { type: 'boolean', default: false },
@@ -70,10 +72,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const maxUploads =
-    values['max-uploads'] === undefined
-      ? DEFAULT_MAX_UPLOADS
-      : parseCount(values['max-uploads'], '--max-uploads');
+  const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const rate = values['max-upload-rate'];
   // Red only on a terminal; chalk is not even loaded for pipes (memory, docs/performance.md).
   const red = process.stderr.isTTY ? (await import('chalk')).chalkStderr.red : (text: string) => text;
@@ -89,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
     print: (line) => process.stdout.write(terminalLine(line)),
     log: values.verbose ? (message) => process.stderr.write(terminalLine(`[peer] ${message}`)) : undefined,
     maxUploads,
+    fileServerLimits,
     limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
     // The bar is for people: only on a terminal, never in a pipe or a log file.
     progress: process.stderr.isTTY ? await loadProgressBar() : undefined,
@@ -141,13 +141,6 @@ async function runScripted(
 async function loadProgressBar(): Promise<ProgressSink> {
   const { ProgressBar } = await import('./progress-bar.ts');
   return new ProgressBar();
-}
-
-function parseCount(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new NapError('BAD_ARGUMENT', `${flag} needs a positive integer, not ${JSON.stringify(text)}.`);
-  return value;
 }
 
 main(process.argv.slice(2)).then(exit, (error: unknown) => {

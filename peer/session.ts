@@ -7,15 +7,16 @@ import type { HostPort } from '../shared/address.ts';
 import { formatAddress, parseHostPort } from '../shared/address.ts';
 import { CAP_INFO, type HolderCaps, hasCap, NAPSHARE_CAPS } from '../shared/capabilities.ts';
 import { NapError } from '../shared/errors.ts';
+import type { MemberPush } from '../shared/index-protocol.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { peerDownloadLine, peerJoinLine, peerSearchLine } from '../shared/messages.ts';
 import { terminalLine } from '../shared/terminal-text.ts';
-import { FileServer } from './file-server.ts';
+import { FileServer, type FileServerLimits } from './file-server.ts';
 import { IndexClient } from './index-client.ts';
 import type { ProgressSink } from './progress-bar.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { FolderCatalog, listSharedFiles, requireFolder } from './shared-folder.ts';
-import { type DownloadResult, download, unverifiedNotice } from './transfer/download.ts';
+import { type DownloadResult, download, type Progress, unverifiedNotice } from './transfer/download.ts';
 import type { Source } from './transfer/range-receiver.ts';
 
 export interface PeerSessionOptions {
@@ -24,11 +25,29 @@ export interface PeerSessionOptions {
   print: (line: string) => void;
   log?: Log;
   maxUploads?: number;
+  /** The file server's connection caps and timeouts (defaults: file-server.ts). */
+  fileServerLimits?: Partial<FileServerLimits>;
   limiter?: RateLimiter | undefined;
   /** Shows download progress (a bar on a terminal); nothing when absent. */
   progress?: ProgressSink | undefined;
   /** Notices about the index session (lost, re-joined by itself); default: stderr. */
   notice?: (message: string) => void;
+  /** Messages the index server pushes (seed 002's CHAT, PEER_LEFT), once this peer has an alias. */
+  onPush?: (push: MemberPush) => void;
+}
+
+/** A SEARCH's answer: the file, its holders, and the capabilities the index knows of them. */
+export interface Found {
+  file: string;
+  peers: string[];
+  caps: HolderCaps;
+}
+
+/** How one download is watched and stopped (the web page's progress and Cancel). */
+export interface DownloadControl {
+  onProgress?: (progress: Progress) => void;
+  /** Aborting it cancels the download (CANCELLED); the verified pieces stay in the `.part`. */
+  signal?: AbortSignal;
 }
 
 export interface Joined {
@@ -43,7 +62,7 @@ export class PeerSession {
   private client: IndexClient | undefined;
   private fileServer: FileServer | undefined;
   private joinedAs: Joined | undefined;
-  private lastSearch: { file: string; peers: string[]; caps: HolderCaps } | undefined;
+  private lastSearch: Found | undefined;
   private readonly log: Log;
 
   constructor(private readonly options: PeerSessionOptions) {
@@ -54,7 +73,7 @@ export class PeerSession {
     return this.joinedAs;
   }
 
-  get lastSearchResult(): { file: string; peers: string[] } | undefined {
+  get lastSearchResult(): Found | undefined {
     return this.lastSearch;
   }
 
@@ -75,6 +94,7 @@ export class PeerSession {
       port,
       catalog: new FolderCatalog(folder),
       maxUploads: this.options.maxUploads,
+      limits: this.options.fileServerLimits,
       limiter: this.options.limiter,
       log: this.log,
     });
@@ -106,7 +126,7 @@ export class PeerSession {
    * An address the last SEARCH did not list is treated as a napshare peer: it must be verified.
    */
   async download(ip: string, port: number): Promise<void> {
-    await this.fetch([{ host: ip, port }]);
+    await this.fetch([{ host: ip, port }], this.lastSearch);
   }
 
   /**
@@ -114,22 +134,38 @@ export class PeerSession {
    * taken from all of them in parallel (never part of the course menu).
    */
   async downloadFromAll(): Promise<void> {
-    const own = this.joinedAs && formatAddress(this.joinedAs.ip, this.joinedAs.port);
-    const peers = (this.lastSearch?.peers ?? []).filter((peer) => peer !== own);
-    if (this.lastSearch && peers.length === 0) {
-      throw new NapError(
-        'NOT_FOUND',
-        `No other peer has ${this.lastSearch.file}: SEARCH found nobody to download it from.`,
-      );
-    }
-    await this.fetch(peers.map((peer) => parseHostPort(peer)));
+    await this.fetch(this.othersHolding(this.lastSearch), this.lastSearch);
   }
 
-  private async fetch(addresses: HostPort[]): Promise<DownloadResult> {
+  /**
+   * DOWNLOAD of a SEARCH's file (`found`, which need not be the last one) from one of its holders,
+   * or from all of them but this peer when `from` is undefined, watched and stoppable by `control`.
+   */
+  downloadFound(found: Found, from: HostPort | undefined, control: DownloadControl): Promise<DownloadResult> {
+    return this.fetch(from ? [from] : this.othersHolding(found), found, control);
+  }
+
+  /** Every holder of `found` but this peer; NOT_FOUND when there is none. */
+  private othersHolding(found: Found | undefined): HostPort[] {
+    const own = this.joinedAs && formatAddress(this.joinedAs.ip, this.joinedAs.port);
+    const peers = (found?.peers ?? []).filter((peer) => peer !== own);
+    if (found && peers.length === 0) {
+      throw new NapError(
+        'NOT_FOUND',
+        `No other peer has ${found.file}: SEARCH found nobody to download it from.`,
+      );
+    }
+    return peers.map((peer) => parseHostPort(peer));
+  }
+
+  private async fetch(
+    addresses: HostPort[],
+    wanted: Found | undefined,
+    control: DownloadControl = {},
+  ): Promise<DownloadResult> {
     const joined = this.joinedAs;
     if (!joined)
       throw new NapError('NOT_JOINED', 'JOIN first: downloads are saved into the folder given at JOIN.');
-    const wanted = this.lastSearch;
     if (!wanted)
       throw new NapError('NO_SEARCH', 'SEARCH a file first: DOWNLOAD fetches the file of the last SEARCH.');
     const sources = addresses.map((address) => this.policyOf(address, wanted));
@@ -141,7 +177,11 @@ export class PeerSession {
         file: wanted.file,
         folder: joined.folder,
         log: this.log,
-        onProgress: progress && ((state) => progress.update(wanted.file, state)),
+        signal: control.signal,
+        onProgress: (state) => {
+          progress?.update(wanted.file, state);
+          control.onProgress?.(state);
+        },
       });
     } finally {
       progress?.stop();
@@ -185,7 +225,8 @@ export class PeerSession {
     else process.stderr.write(terminalLine(message));
   }
 
-  private async indexClient(): Promise<IndexClient> {
+  /** The session with the index server (seed 002's requests ride on it), connected if need be. */
+  async indexClient(): Promise<IndexClient> {
     if (this.client && !this.client.closed) return this.client;
     if (this.client) {
       this.log('the index session was lost; connecting again');
@@ -198,6 +239,8 @@ export class PeerSession {
       log: this.log,
       notice: (message) => this.notice(message),
     });
+    const onPush = this.options.onPush;
+    if (onPush) this.client.on('push', onPush);
     return this.client;
   }
 }

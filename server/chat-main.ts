@@ -4,9 +4,18 @@
  */
 import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../shared/address.ts';
-import { NapError } from '../shared/errors.ts';
+import { describeTimeout, parseCountFlag, parseSizeFlag, parseTimeoutFlag } from '../shared/limit-flags.ts';
 import { terminalLine } from '../shared/terminal-text.ts';
-import { ChatServer, DEFAULT_MAX_CHAT_CLIENTS, MAX_CHAT_LINE_BYTES } from './chat-server.ts';
+import {
+  CHAT_IDLE_TIMEOUT_MS,
+  CHAT_LINE_TIMEOUT_MS,
+  ChatServer,
+  DEFAULT_CHAT_LINES_PER_SECOND,
+  DEFAULT_MAX_CHAT_CLIENTS,
+  DEFAULT_MAX_CHAT_CLIENTS_PER_IP,
+  MAX_CHAT_LINE_BYTES,
+  MAX_UNREAD_BYTES,
+} from './chat-server.ts';
 
 /** Like the seed's reactor.listenTCP(port): every interface, so a whole room can join. */
 const DEFAULT_CHAT_HOST = '0.0.0.0';
@@ -14,10 +23,16 @@ const DEFAULT_CHAT_HOST = '0.0.0.0';
 const USAGE = `Usage: npm run -s server -- chat --port PORT [--host IP] [--max-clients N] [--verbose]
 
 A line chat server for netcat: each line a client sends goes to every other client.
-  --port PORT       TCP port (0: any free port, printed on stderr); required
-  --host IP         address to listen on (default ${DEFAULT_CHAT_HOST}: every interface)
-  --max-clients N   clients at once (default ${DEFAULT_MAX_CHAT_CLIENTS}); lines longer than ${MAX_CHAT_LINE_BYTES / 1024} KiB are refused
-  --verbose         log joins and leaves to stderr
+  --port PORT              TCP port (0: any free port, printed on stderr); required
+  --host IP                address to listen on (default ${DEFAULT_CHAT_HOST}: every interface)
+  --max-clients N          clients at once (default ${DEFAULT_MAX_CHAT_CLIENTS}); lines longer than ${MAX_CHAT_LINE_BYTES / 1024} KiB are refused
+  --max-clients-per-ip N   clients from one IP address (default ${DEFAULT_MAX_CHAT_CLIENTS_PER_IP})
+  --idle-timeout T         a client that sends nothing this long is disconnected (default ${describeTimeout(CHAT_IDLE_TIMEOUT_MS)}; 0 never)
+  --line-timeout T         a line left unfinished this long disconnects its client (default ${describeTimeout(CHAT_LINE_TIMEOUT_MS)})
+  --max-unread SIZE        relayed bytes a client may leave unread (default ${MAX_UNREAD_BYTES / 1024 / 1024}MiB)
+  --chat-rate N            lines a second per client; more are dropped with a notice (default ${DEFAULT_CHAT_LINES_PER_SECOND})
+  --verbose                log joins and leaves to stderr
+  (T: seconds, or 500ms, 10m. SIZE: 512KiB, 1MiB, a number of bytes)
 Then, in other terminals: nc HOST PORT`;
 
 export async function runChatServer(argv: string[]): Promise<number> {
@@ -27,6 +42,11 @@ export async function runChatServer(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string', default: DEFAULT_CHAT_HOST },
       'max-clients': { type: 'string' },
+      'max-clients-per-ip': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'line-timeout': { type: 'string' },
+      'max-unread': { type: 'string' },
+      'chat-rate': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -41,11 +61,22 @@ export async function runChatServer(argv: string[]): Promise<number> {
     return 2;
   }
   const host = parseIPv4(values.host);
-  const maxClients = values['max-clients'] === undefined ? undefined : parseCount(values['max-clients']);
+  const given = <T>(text: string | undefined, flag: string, parse: (text: string, flag: string) => T) =>
+    text === undefined ? undefined : parse(text, flag);
   const log = values.verbose
     ? (message: string) => process.stderr.write(terminalLine(`[chat] ${message}`))
     : undefined;
-  const chat = await ChatServer.start({ host, port: parsePort(values.port, true), maxClients, log });
+  const chat = await ChatServer.start({
+    host,
+    port: parsePort(values.port, true),
+    maxClients: given(values['max-clients'], '--max-clients', parseCountFlag),
+    maxClientsPerIp: given(values['max-clients-per-ip'], '--max-clients-per-ip', parseCountFlag),
+    idleTimeoutMs: given(values['idle-timeout'], '--idle-timeout', parseTimeoutFlag),
+    lineTimeoutMs: given(values['line-timeout'], '--line-timeout', parseTimeoutFlag),
+    maxUnreadBytes: given(values['max-unread'], '--max-unread', parseSizeFlag),
+    linesPerSecond: given(values['chat-rate'], '--chat-rate', parseCountFlag),
+    log,
+  });
   process.stderr.write(`chat server listening on ${host}:${chat.port}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -53,14 +84,4 @@ export async function runChatServer(argv: string[]): Promise<number> {
   });
   await chat.close();
   return 0;
-}
-
-function parseCount(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new NapError(
-      'BAD_ARGUMENT',
-      `--max-clients needs a positive integer, not ${JSON.stringify(text)}.`,
-    );
-  return value;
 }

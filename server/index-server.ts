@@ -8,6 +8,12 @@
  * `trustAnnouncedIp`), and an address or alias held by a live connection cannot be taken over.
  */
 import net from 'node:net';
+import {
+  ConnectionGuard,
+  type DismissCause,
+  type GuardedConnection,
+  type GuardLimits,
+} from '../io/connection-guard.ts';
 import { LineConnection } from '../io/line-connection.ts';
 import { listen } from '../io/listen.ts';
 import { describeError, NapError } from '../shared/errors.ts';
@@ -29,19 +35,63 @@ import {
   withAlias,
   withCaps,
 } from '../shared/index-protocol.ts';
+import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
 import { assertAnnouncedIp } from '../shared/peer-address.ts';
+import { chatBucket, type TokenBucket } from '../shared/token-bucket.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
 import { HolderProbe } from './holder-probe.ts';
 import type { IndexBudgets } from './index-budgets.ts';
 import { type ConnectionId, HeldError, type PeerEntry, Registry } from './registry.ts';
 
 /**
- * Connections served at once. Each costs a socket and at most a 1 MiB line buffer; past this the
- * kernel's backlog holds newcomers instead of the server running out of memory or descriptors.
+ * Connections served at once: above the 10,000 peers of one machine's load test, each a socket of
+ * a few KiB (lines are bounded by INDEX_MAX_PENDING_INPUT_BYTES, not by this), and below the
+ * 20,000 descriptors a process gets here. Past it a newcomer gets SERVER_BUSY.
  */
-export const MAX_CONNECTIONS = 4096;
+export const INDEX_MAX_CONNECTIONS = 16_384;
+/**
+ * Connections from one IP address: a machine runs a few peers and a classroom behind one NAT
+ * fits; an attacker's address holds 64 connections and leaves the rest to everyone else.
+ */
+export const INDEX_MAX_CONNECTIONS_PER_IP = 64;
+/** A connection that has not JOINed and sends no request for this long is closed (IDLE_TIMEOUT). */
+export const INDEX_IDLE_TIMEOUT_MS = 30_000;
+/** A line left unfinished this long closes its connection (LINE_TIMEOUT): slowloris. */
+export const INDEX_LINE_TIMEOUT_MS = 30_000;
+/**
+ * Reply and pushed bytes a client may leave unread in the server (beyond the kernel's buffers)
+ * before it is cut off: 100 KiB, as OpenNap. One larger reply still goes to a client that read
+ * everything before it; replies wait for the client to read, so only pushes pile up.
+ */
+export const INDEX_MAX_UNREAD_BYTES = 100 * 1024;
+/**
+ * Bytes of unfinished (and queued) lines, all connections together: 64 JOINs of the largest line
+ * (1 MiB) at once. Past it the connection holding the oldest unfinished line is closed
+ * (SERVER_BUSY), so 1,000 connections each holding a partial line cost 64 MiB, not 1 GiB.
+ */
+export const INDEX_MAX_PENDING_INPUT_BYTES = 64 * 1024 * 1024;
+/** CHAT messages a second per member (bursts of 4 s of it); past it the sender gets RATE_LIMITED. */
+export const DEFAULT_CHAT_RATE_PER_SECOND = 5;
+
+export const DEFAULT_INDEX_LIMITS: Readonly<Required<GuardLimits>> = {
+  maxConnections: INDEX_MAX_CONNECTIONS,
+  maxConnectionsPerIp: INDEX_MAX_CONNECTIONS_PER_IP,
+  idleTimeoutMs: INDEX_IDLE_TIMEOUT_MS,
+  lineTimeoutMs: INDEX_LINE_TIMEOUT_MS,
+  maxUnreadBytes: INDEX_MAX_UNREAD_BYTES,
+  maxPendingInputBytes: INDEX_MAX_PENDING_INPUT_BYTES,
+};
+
+/** The ERROR code each refusal of the connection guard carries on the index protocol. */
+const REFUSAL_CODES = {
+  SERVER_BUSY: 'SERVER_BUSY',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  IDLE_TIMEOUT: 'IDLE_TIMEOUT',
+  LINE_TIMEOUT: 'LINE_TIMEOUT',
+  INPUT_BUDGET: 'SERVER_BUSY',
+} as const satisfies Record<DismissCause, string>;
 
 /**
  * Holders a JOIN may find gone before it gives up: the address's and the alias's. More would let
@@ -57,6 +107,10 @@ export interface IndexServerOptions extends Partial<IndexBudgets> {
   log?: Log;
   /** Silence after which a peer that has sent PING is dropped; default 45 s. */
   heartbeatTimeoutMs?: number;
+  /** Connection caps, timeouts and buffer bounds; each defaults to DEFAULT_INDEX_LIMITS'. */
+  limits?: Partial<GuardLimits>;
+  /** CHAT messages a second per member; default DEFAULT_CHAT_RATE_PER_SECOND. */
+  chatRatePerSecond?: number;
   /** Accept any announced IP, not only the connection's own (a server behind a proxy). */
   trustAnnouncedIp?: boolean;
   /** How long a holder has to answer a PROBE; default PROBE_TIMEOUT_MS. */
@@ -66,6 +120,10 @@ export interface IndexServerOptions extends Partial<IndexBudgets> {
 export class IndexServer {
   readonly registry: Registry;
   private readonly connections = new Map<ConnectionId, LineConnection>();
+  private readonly guard: ConnectionGuard;
+  // One bucket per connection that has chatted; gone with its connection.
+  private readonly chatBuckets = new Map<ConnectionId, TokenBucket>();
+  private readonly chatRate: number;
   private readonly heartbeats: HeartbeatWatch<ConnectionId>;
   private readonly probes: HolderProbe<ConnectionId>;
   // Connections cut for silence, so their departure is announced as a timeout.
@@ -80,6 +138,13 @@ export class IndexServer {
   ) {
     this.registry = new Registry(options);
     this.probes = new HolderProbe(options.probeTimeoutMs);
+    this.chatRate = options.chatRatePerSecond ?? DEFAULT_CHAT_RATE_PER_SECOND;
+    this.guard = new ConnectionGuard({
+      name: 'index',
+      limits: { ...DEFAULT_INDEX_LIMITS, ...options.limits },
+      format: (cause, message) => encodeLine(errorReply(REFUSAL_CODES[cause], message)),
+      log,
+    });
     this.heartbeats = new HeartbeatWatch(options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS, (id) =>
       this.onSilent(id),
     );
@@ -88,9 +153,8 @@ export class IndexServer {
   /** Binds host:port (port 0: any free port). Rejects with ADDRESS_IN_USE when it is taken. */
   static async start(options: IndexServerOptions): Promise<IndexServer> {
     const server = net.createServer();
-    server.maxConnections = MAX_CONNECTIONS;
     const index = new IndexServer(server, options, options.log ?? silentLog);
-    server.on('connection', (socket) => index.onConnection(socket));
+    index.guard.attach(server, (connection) => index.onConnection(connection));
     await listen(server, options.host, options.port);
     const { host, port } = index.address();
     index.log(`index server listening on ${host}:${port}`);
@@ -102,25 +166,36 @@ export class IndexServer {
     return { host: address.address, port: address.port };
   }
 
+  /** Connections open now (joined or not). */
+  get connectionCount(): number {
+    return this.guard.size;
+  }
+
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {
       this.heartbeats.close();
       this.server.close(() => resolve());
-      for (const connection of this.connections.values()) connection.close();
+      this.guard.closeAll();
     });
     return this.closing;
   }
 
   // (seed 003, 4a) receives the requests of every peer, each on its own connection.
-  private onConnection(socket: net.Socket): void {
+  private onConnection(guarded: GuardedConnection): void {
     const id = this.nextConnectionId++;
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.log(`connection #${id} from ${remote}`);
-    socket.setNoDelay(true);
-    const connection = new LineConnection(socket, {
+    this.log(`connection #${id} from ${guarded.name}`);
+    guarded.socket.setNoDelay(true);
+    // Until it JOINs, a connection must keep asking (IDLE_TIMEOUT); a joined peer may stay silent.
+    guarded.expectRequest();
+    const connection = new LineConnection(guarded, {
       maxLineBytes: MAX_INDEX_LINE_BYTES,
-      onLine: (line) => this.onLine(id, line),
+      onLine: async (line) => {
+        const reply = await this.onLine(id, line);
+        if (reply.type === 'JOIN_OK') guarded.stopExpecting();
+        else if (reply.type === 'LEAVE_OK') guarded.expectRequest();
+        return reply;
+      },
       onOverflow: (error) => {
         this.log(`connection #${id}: ${error.message} Closing it.`);
         return errorReply(error.code, `${error.message} The connection is closed.`);
@@ -224,6 +299,13 @@ export class IndexServer {
 
   // CHAT request (seed 002 `sendToAll`): relay to every other member, never back to the sender.
   private async onChat(id: ConnectionId, request: ChatRequest): Promise<IndexReply> {
+    // Flood control before any work: a member past its rate is told, and nothing is relayed.
+    if (!this.takeChatToken(id)) {
+      return errorReply(
+        'RATE_LIMITED',
+        `Too many chat messages: at most ${this.chatRate} a second; this one was not sent.`,
+      );
+    }
     const { sender, recipients } = await this.registry.chatRecipients(id);
     this.push(recipients, { type: 'CHAT', alias: sender.alias, from: sender.address, text: request.text });
     return { type: 'CHAT_OK', delivered: recipients.length };
@@ -254,9 +336,20 @@ export class IndexServer {
     connection.close();
   }
 
+  private takeChatToken(id: ConnectionId): boolean {
+    const now = performance.now();
+    let bucket = this.chatBuckets.get(id);
+    if (bucket === undefined) {
+      bucket = chatBucket(this.chatRate, now);
+      this.chatBuckets.set(id, bucket);
+    }
+    return bucket.take(now);
+  }
+
   // A peer's connection closed: its entries leave the index and the members hear of it.
   private async onClose(id: ConnectionId): Promise<void> {
     this.connections.delete(id);
+    this.chatBuckets.delete(id);
     this.heartbeats.forget(id);
     this.probes.forget(id);
     const reason = this.timedOut.delete(id) ? 'timeout' : 'closed';
@@ -310,8 +403,8 @@ export class IndexServer {
   }
 
   /**
-   * Sends a pushed message. A member that does not read is cut off by LineConnection past
-   * 16 MiB unread, so a relay to it costs bounded memory and never slows the others.
+   * Sends a pushed message. A member that does not read is cut off by its guard past
+   * INDEX_MAX_UNREAD_BYTES unread, so a relay to it costs bounded memory and never slows the others.
    */
   private push(recipients: readonly ConnectionId[], message: IndexPush): void {
     for (const id of recipients) this.connections.get(id)?.send(message);

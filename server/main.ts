@@ -16,6 +16,7 @@ import {
   DEFAULT_MAX_NAME_BYTES_PER_PEER,
   DEFAULT_MAX_PEERS,
 } from './index-budgets.ts';
+import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './index-limit-flags.ts';
 import { IndexServer } from './index-server.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
@@ -34,7 +35,9 @@ dropped only when their connection closes. A JOIN must announce the IP its conne
 from; --trust-announced-ip accepts any (behind a proxy). Budgets: --max-files-per-peer (default
 ${DEFAULT_MAX_FILES_PER_PEER}, TOO_MANY_FILES), --max-name-bytes-per-peer (default ${DEFAULT_MAX_NAME_BYTES_PER_PEER},
 TOO_MANY_NAME_BYTES), --max-entries (file entries in the whole index, default ${DEFAULT_MAX_ENTRIES},
-INDEX_FULL). --verbose logs to stderr.`;
+INDEX_FULL). --verbose logs to stderr.
+
+${INDEX_LIMIT_FLAGS_USAGE}`;
 
 /** Shortest heartbeat timeout accepted: below this a busy machine would drop healthy peers. */
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       'max-files-per-peer': { type: 'string' },
       'max-name-bytes-per-peer': { type: 'string' },
       'max-entries': { type: 'string' },
+      ...INDEX_LIMIT_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -85,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
     values['heartbeat-timeout'] === undefined
       ? DEFAULT_HEARTBEAT_TIMEOUT_MS
       : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
+  const limitFlags = indexLimitFlags(values);
   // Prompts render on stderr so stdout stays exactly the console contract.
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const context = { output: process.stderr, clearPromptOnDone: true };
@@ -132,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
     maxFilesPerPeer,
     maxNameBytesPerPeer,
     maxEntries,
+    ...limitFlags,
   });
   if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
 

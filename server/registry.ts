@@ -252,6 +252,14 @@ export class Registry {
     return this.peers.size;
   }
 
+  /**
+   * Distinct file names in the index. A name leaves with its last holder, so this stays bounded
+   * by what the joined peers announce now, however many came and went.
+   */
+  get indexedNames(): number {
+    return this.holders.names;
+  }
+
   /** (peer, file) entries, the unit of the `maxEntries` budget. */
   get entries(): number {
     return this.entryCount;

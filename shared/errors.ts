@@ -9,6 +9,12 @@ export type ErrorCode =
   | 'LINE_TOO_LONG'
   | 'UNSAFE_NAME'
   | 'SERVER_FULL'
+  // Connection limits every TCP server applies (io/connection-guard.ts) and chat flood control.
+  | 'SERVER_BUSY'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'IDLE_TIMEOUT'
+  | 'LINE_TIMEOUT'
+  | 'RATE_LIMITED'
   // Index protocol: what the index refuses to believe or to hold (docs/protocol.md).
   | 'BAD_ADDRESS'
   | 'ADDRESS_MISMATCH'
@@ -25,6 +31,8 @@ export type ErrorCode =
   | 'INTEGRITY'
   | 'EXISTS'
   | 'CHANGED'
+  // The user stopped a download (the web page's Cancel); its verified pieces are kept.
+  | 'CANCELLED'
   // The downloader's own folder (README, "Downloads").
   | 'IN_PROGRESS'
   | 'DISK_FULL'

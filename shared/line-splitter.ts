@@ -10,6 +10,15 @@ import { decodeUtf8 } from './utf8-text.ts';
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+/**
+ * Chunks under this size (that hold no newline) are copied into one growing piece instead of
+ * being kept each as its own Buffer: a line sent a few bytes per TCP segment would otherwise cost
+ * a Buffer object (about 100 bytes) per chunk, 100 times its own size, whatever the line bound.
+ */
+const SMALL_CHUNK_BYTES = 4096;
+/** Sizes of that growing piece: it doubles with the line, from the first to the last. */
+const MIN_PIECE_BYTES = 256;
+const MAX_PIECE_BYTES = 64 * 1024;
 
 export class LineSplitter {
   private pending: Buffer[] = [];
@@ -18,6 +27,12 @@ export class LineSplitter {
   // byte at a time is scanned once, not once per byte.
   private scannedChunks = 0;
   private scannedBytes = 0;
+  // The growing piece small chunks are copied into: `piece` is the last pending Buffer, a view of
+  // `pieceStore` from `pieceStart` to `pieceEnd`.
+  private piece: Buffer | undefined;
+  private pieceStore: Buffer | undefined;
+  private pieceStart = 0;
+  private pieceEnd = 0;
 
   /** @param maxLineBytes longest line accepted, newline excluded; past it LINE_TOO_LONG is thrown. */
   constructor(readonly maxLineBytes: number) {}
@@ -50,7 +65,7 @@ export class LineSplitter {
    */
   shiftBytes(chunk?: Buffer): Buffer | null {
     if (chunk && chunk.length > 0) {
-      this.pending.push(chunk);
+      if (!this.appendSmall(chunk)) this.pending.push(chunk);
       this.pendingBytes += chunk.length;
     }
     for (let i = this.scannedChunks; i < this.pending.length; i++) {
@@ -72,15 +87,76 @@ export class LineSplitter {
       const tail = part.subarray(at + 1);
       this.pending = tail.length > 0 ? [tail, ...this.pending.slice(i + 1)] : this.pending.slice(i + 1);
       this.pendingBytes -= lineBytes + 1;
+      // The growing piece is kept only while it is the last pending Buffer (no idle store held).
+      if (this.pending[this.pending.length - 1] !== this.piece) this.dropPiece();
       return head;
     }
     if (this.pendingBytes > this.maxLineBytes) throw this.tooLong();
     return null;
   }
 
+  /**
+   * Copies a small chunk without a newline into the last pending piece, when everything pending
+   * is scanned already (then the copy needs no scan either). False: the caller keeps it as it is.
+   */
+  private appendSmall(chunk: Buffer): boolean {
+    const last = this.pending[this.pending.length - 1];
+    if (
+      last === undefined ||
+      chunk.length >= SMALL_CHUNK_BYTES ||
+      this.scannedChunks !== this.pending.length ||
+      chunk.indexOf(NEWLINE) !== -1
+    )
+      return false;
+    const store = this.pieceStore;
+    if (last === this.piece && store && this.pieceEnd + chunk.length <= store.length) {
+      chunk.copy(store, this.pieceEnd);
+      this.pieceEnd += chunk.length;
+    } else if (last.length < SMALL_CHUNK_BYTES) {
+      // A new piece for the last pending Buffer and the chunk, room to double.
+      const size = Math.min(MAX_PIECE_BYTES, Math.max(MIN_PIECE_BYTES, 2 * (last.length + chunk.length)));
+      const fresh = Buffer.allocUnsafe(Math.max(size, last.length + chunk.length));
+      last.copy(fresh, 0);
+      chunk.copy(fresh, last.length);
+      this.pieceStore = fresh;
+      this.pieceStart = 0;
+      this.pieceEnd = last.length + chunk.length;
+    } else if (last === this.piece && store) {
+      // The piece is full: the next one starts with this chunk, twice the size of the last.
+      const fresh = Buffer.allocUnsafe(Math.min(MAX_PIECE_BYTES, 2 * store.length));
+      chunk.copy(fresh, 0);
+      this.pieceStore = fresh;
+      this.pieceStart = 0;
+      this.pieceEnd = chunk.length;
+      this.piece = fresh.subarray(0, chunk.length);
+      this.pending.push(this.piece);
+      this.scannedChunks++;
+      this.scannedBytes += chunk.length;
+      return true;
+    } else {
+      return false;
+    }
+    const grown = (this.pieceStore as Buffer).subarray(this.pieceStart, this.pieceEnd);
+    this.scannedBytes += grown.length - last.length;
+    this.pending[this.pending.length - 1] = grown;
+    this.piece = grown;
+    return true;
+  }
+
+  private dropPiece(): void {
+    this.piece = undefined;
+    this.pieceStore = undefined;
+  }
+
+  /** Buffers held for the unfinished line (for tests: small chunks share pieces). */
+  get pieceCount(): number {
+    return this.pending.length;
+  }
+
   /** Bytes received after the last line returned (and clears them). */
   takeRest(): Buffer {
     const rest = Buffer.concat(this.pending, this.pendingBytes);
+    this.dropPiece();
     this.pending = [];
     this.pendingBytes = 0;
     this.scannedChunks = 0;

@@ -36,7 +36,9 @@ export type RejectReason =
   | 'BAD_RANGE'
   | 'AUTH_FAILED'
   | 'CHANGED'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  // No request (or no answer to a password challenge) within the file server's request timeout.
+  | 'TIMEOUT';
 
 /** Ask for `length` bytes (default: to the end) of `file` starting at `offset` (default 0). */
 export interface DownloadRequest {

@@ -10,7 +10,7 @@ import { describeError } from '../../shared/errors.ts';
 import { assertAlias } from '../../shared/index-protocol.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { downloadFile } from '../downloader.ts';
-import { FileServer } from '../file-server.ts';
+import { FileServer, type FileServerLimits } from '../file-server.ts';
 import { IndexClient } from '../index-client.ts';
 import { FolderCatalog, listSharedFiles, requireFolder } from '../shared-folder.ts';
 import { unverifiedNotice } from '../transfer/download.ts';
@@ -36,6 +36,8 @@ export interface ChatPeerOptions {
   print: (line: string) => void;
   notice: (line: string) => void;
   log?: Log;
+  maxUploads?: number;
+  fileServerLimits?: Partial<FileServerLimits>;
 }
 
 export class ChatPeer {
@@ -62,6 +64,8 @@ export class ChatPeer {
       host: options.host,
       port: options.port,
       catalog: new FolderCatalog(folder),
+      maxUploads: options.maxUploads,
+      limits: options.fileServerLimits,
       log,
     });
     try {

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../shared/defaults.ts';
 import { describeError, NapError } from '../../shared/errors.ts';
+import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
 import { type ChatCommand, parseChatLine } from './chat-commands.ts';
 import { ChatConsole } from './chat-console.ts';
 import { ChatPeer } from './chat-peer.ts';
@@ -26,7 +27,9 @@ Options:
   --host IP             your file server's address, announced to the others (default 127.0.0.1)
   --server HOST:PORT    index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
   --verbose             log to stderr
-  -h, --help            this text`;
+  -h, --help            this text
+
+${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -37,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string', default: DEFAULT_SERVER_HOST },
       server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
+      ...FILE_SERVER_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -56,7 +60,10 @@ export async function main(argv: string[]): Promise<number> {
 
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const io = new ChatConsole(process.stdin, process.stdout, process.stderr, terminal);
+  const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const peer = await ChatPeer.start({
+    maxUploads,
+    fileServerLimits,
     alias: values.alias as string,
     folder: values.dir as string,
     host: parseIPv4(values.host),

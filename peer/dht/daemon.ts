@@ -8,7 +8,7 @@ import { formatAddress, type HostPort } from '../../shared/address.ts';
 import { describeError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { downloadFile, isFolderError } from '../downloader.ts';
-import { FileServer } from '../file-server.ts';
+import { FileServer, type FileServerLimits } from '../file-server.ts';
 import { listSharedFiles, requireFolder } from '../shared-folder.ts';
 import type { Bootstrap } from './bootstrap.ts';
 import {
@@ -19,7 +19,7 @@ import {
   formatStatus,
 } from './control-answers.ts';
 import { type ControlCommand, HELP_LINES, parseControlCommand } from './control-commands.ts';
-import { type ControlAnswer, ControlServer } from './control-server.ts';
+import { type ControlAnswer, type ControlLimits, ControlServer } from './control-server.ts';
 import { DhtNode } from './dht-node.ts';
 import { PublishedCatalog } from './published-catalog.ts';
 import { Publisher, RETRY_MAX_MS } from './publisher.ts';
@@ -50,6 +50,10 @@ export interface DhtDaemonOptions {
   peerMaxAgeMs?: number;
   confirmTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /** The file server's and the control socket's caps and timeouts. */
+  maxUploads?: number;
+  fileServerLimits?: Partial<FileServerLimits>;
+  controlLimits?: Partial<ControlLimits>;
   /** Holders kept per lookup (--max-results). */
   maxResults?: number;
   /** DHT lookups in flight at once (--max-lookups). */
@@ -83,7 +87,14 @@ export class DhtDaemon {
     const catalog = new PublishedCatalog(options.maxFiles);
     const opened: { close(): unknown }[] = [];
     try {
-      const fileServer = await FileServer.start({ host: options.host, port: options.port, catalog, log });
+      const fileServer = await FileServer.start({
+        host: options.host,
+        port: options.port,
+        catalog,
+        maxUploads: options.maxUploads,
+        limits: options.fileServerLimits,
+        log,
+      });
       opened.push(fileServer);
       const node = await DhtNode.start({
         host: options.host,
@@ -113,6 +124,7 @@ export class DhtDaemon {
               host: CONTROL_HOST,
               port: options.controlPort,
               handle: (line) => (daemon as DhtDaemon).run(line),
+              limits: options.controlLimits,
               log,
             });
       daemon = new DhtDaemon(node, fileServer, publisher, control, options);

@@ -8,9 +8,12 @@ import { parseArgs } from 'node:util';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { parseCount } from '../../shared/counts.ts';
 import { describeError } from '../../shared/errors.ts';
+import { describeTimeout, parseCountFlag, parseTimeoutFlag } from '../../shared/limit-flags.ts';
 import { terminalLine } from '../../shared/terminal-text.ts';
+import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
 import { requireFolder } from '../shared-folder.ts';
 import { assertReachable, describeBootstrap, parseBootstrap } from './bootstrap.ts';
+import { type ControlLimits, DEFAULT_CONTROL_LIMITS } from './control-server.ts';
 import { CONTROL_HOST, DEFAULT_CONTROL_PORT, DEFAULT_DHT_PORT, DhtDaemon } from './daemon.ts';
 import { DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RESULTS, DEFAULT_PEER_MAX_AGE_MS } from './dht-node.ts';
 import { formatDuration, parseDuration } from './durations.ts';
@@ -53,7 +56,15 @@ Options:
   -h, --help                this text
 Durations: 500ms, 30s, 10m, 2h (a bare number is seconds). Port 0 picks a free port; the bound
 ports are printed on stderr. Relative folders (--dir, publish DIR) are taken from the folder the
-daemon was started in.`;
+daemon was started in.
+
+Control socket limits:
+  --control-max-clients N         clients at once (default ${DEFAULT_CONTROL_LIMITS.maxClients})
+  --control-max-clients-per-ip N  clients from one address (default ${DEFAULT_CONTROL_LIMITS.maxClientsPerIp})
+  --control-idle-timeout T        a client that sends no command this long is closed (default ${describeTimeout(DEFAULT_CONTROL_LIMITS.idleTimeoutMs)})
+  --control-line-timeout T        a line left unfinished this long closes its client (default ${describeTimeout(DEFAULT_CONTROL_LIMITS.lineTimeoutMs)})
+
+${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -72,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
       'max-lookups': { type: 'string' },
       'max-files': { type: 'string' },
       'max-keys': { type: 'string' },
+      'control-max-clients': { type: 'string' },
+      'control-max-clients-per-ip': { type: 'string' },
+      'control-idle-timeout': { type: 'string' },
+      'control-line-timeout': { type: 'string' },
+      ...FILE_SERVER_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -104,7 +120,11 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const daemon = await DhtDaemon.start({
+    maxUploads,
+    fileServerLimits,
+    controlLimits: controlLimits(values),
     dir: await requireFolder(path.resolve(startedIn, values.dir)),
     cwd: startedIn,
     host,
@@ -130,4 +150,19 @@ export async function main(argv: string[]): Promise<number> {
     .close()
     .catch((error) => process.stderr.write(terminalLine(`napshare peer dht: ${describeError(error)}`)));
   return 0;
+}
+
+/** The control socket's limits given on the command line (the others keep their defaults). */
+function controlLimits(values: Record<string, string | boolean | undefined>): Partial<ControlLimits> {
+  const limits: Partial<ControlLimits> = {};
+  const text = (flag: string) => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+  const count = text('control-max-clients');
+  if (count !== undefined) limits.maxClients = parseCountFlag(count, '--control-max-clients');
+  const perIp = text('control-max-clients-per-ip');
+  if (perIp !== undefined) limits.maxClientsPerIp = parseCountFlag(perIp, '--control-max-clients-per-ip');
+  const idle = text('control-idle-timeout');
+  if (idle !== undefined) limits.idleTimeoutMs = parseTimeoutFlag(idle, '--control-idle-timeout');
+  const line = text('control-line-timeout');
+  if (line !== undefined) limits.lineTimeoutMs = parseTimeoutFlag(line, '--control-line-timeout');
+  return limits;
 }

@@ -138,7 +138,7 @@ function encodedSize(tlv: GossipTlv): number {
     case 'peer-address':
       return PEER_ADDRESS_BYTES;
     default:
-      throw new NapError('PROTOCOL', `Cannot encode a ${tlv.type} TLV.`);
+      throw new NapError('PROTOCOL', `Cannot encode a TLV of type "${tlv.type}" (it is only ever decoded).`);
   }
 }
 
@@ -161,7 +161,7 @@ function writeTlv(out: Buffer, at: number, tlv: GossipTlv): number {
       });
       return at + PEER_ADDRESS_BYTES;
     default:
-      throw new NapError('PROTOCOL', `Cannot encode a ${tlv.type} TLV.`);
+      throw new NapError('PROTOCOL', `Cannot encode a TLV of type "${tlv.type}" (it is only ever decoded).`);
   }
 }
 

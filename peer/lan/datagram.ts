@@ -100,18 +100,18 @@ export function decodeDatagram(data: Buffer): LanDatagram {
  * blank lines are dropped, a trailing CR is tolerated.
  */
 function decodeChat(data: Buffer): LanDatagram {
-  if (data.length > MAX_CHAT_BYTES) throw malformed(`chat datagram longer than ${MAX_CHAT_BYTES} bytes`);
+  if (data.length > MAX_CHAT_BYTES) throw malformed(`a chat datagram longer than ${MAX_CHAT_BYTES} bytes`);
   let text: string;
   try {
     text = UTF8.decode(data);
   } catch {
-    throw malformed('chat datagram that is not UTF-8 text');
+    throw malformed('a chat datagram that is not UTF-8 text');
   }
   const lines = text
     .split('\n')
     .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
     .filter((line) => line.trim().length > 0);
-  if (lines.length === 0) throw malformed('empty chat datagram');
+  if (lines.length === 0) throw malformed('an empty chat datagram');
   if (lines.some((line) => CONTROL_CHARACTER.test(line)))
     throw malformed('chat text with control characters');
   return { type: 'CHAT', lines };
@@ -119,14 +119,14 @@ function decodeChat(data: Buffer): LanDatagram {
 
 function decodeControl(data: Buffer): LanDatagram {
   if (data.length > MAX_CONTROL_BYTES)
-    throw malformed(`control datagram longer than ${MAX_CONTROL_BYTES} bytes`);
+    throw malformed(`a control datagram longer than ${MAX_CONTROL_BYTES} bytes`);
   if (data.length < CONTROL_MAGIC.length || !data.subarray(0, CONTROL_MAGIC.length).equals(CONTROL_MAGIC))
-    throw malformed('datagram starting with NUL that is not a napshare announcement');
+    throw malformed('a datagram starting with NUL that is not a napshare announcement');
   let body: string;
   try {
     body = UTF8.decode(data.subarray(CONTROL_MAGIC.length));
   } catch {
-    throw malformed('announcement that is not UTF-8');
+    throw malformed('an announcement that is not UTF-8');
   }
   const message = parseMessage(body);
   switch (message.type) {
@@ -135,24 +135,25 @@ function decodeControl(data: Buffer): LanDatagram {
       const size = requireCount(message, 'size');
       const ip = message.ip;
       const port = message.port;
-      if (!isSafeFileName(file)) throw malformed('offer of an unsafe file name');
-      if (!isIPv4(ip) || !isPort(port)) throw malformed('offer without a valid IPv4 address and port');
+      if (!isSafeFileName(file)) throw malformed('an offer of an unsafe file name');
+      if (!isIPv4(ip) || !isPort(port)) throw malformed('an offer without a valid IPv4 address and port');
       // A scheme we do not know (a later version) cannot be answered: ignore the offer.
-      if (message.auth !== AUTH_SCHEME) throw malformed('offer with an unknown authentication scheme');
+      if (message.auth !== AUTH_SCHEME) throw malformed('an offer with an unknown authentication scheme');
       return { type: 'OFFER', offer: { file, size, ip, port } };
     }
     case 'WITHDRAW': {
       const { ip, port } = message;
-      if (!isIPv4(ip) || !isPort(port)) throw malformed('withdrawal without a valid IPv4 address and port');
+      if (!isIPv4(ip) || !isPort(port)) throw malformed('a withdrawal without a valid IPv4 address and port');
       return { type: 'WITHDRAW', ip, port };
     }
     case 'QUERY':
       return { type: 'QUERY' };
     default:
-      throw malformed(`announcement of unknown type ${JSON.stringify(message.type)}`);
+      throw malformed(`an announcement of unknown type ${JSON.stringify(message.type)}`);
   }
 }
 
+/** `what` says what was ignored, with its article: "an empty chat datagram". */
 function malformed(what: string): NapError {
-  return new NapError('BAD_REQUEST', `Ignored a ${what}.`);
+  return new NapError('BAD_REQUEST', `Ignored ${what}.`);
 }

@@ -7,7 +7,7 @@ import { formatAddress, type HostPort } from '../../shared/address.ts';
 import { describeError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
 import { type DownloadResult, downloadFile } from '../downloader.ts';
-import { FileServer } from '../file-server.ts';
+import { FileServer, type FileServerLimits } from '../file-server.ts';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import {
   decodeDatagram,
@@ -49,6 +49,10 @@ export interface LanPeerOptions {
   /** Bounds of the table of offers heard (--max-offers, --max-offers-per-host). */
   offerTable?: OfferTableOptions;
   throttle?: AuthThrottleOptions;
+  /** Uploads at once (default DEFAULT_MAX_UPLOADS). */
+  maxUploads?: number;
+  /** The file server's caps and timeouts: an unauthenticated client has requestTimeoutMs. */
+  fileServerLimits?: Partial<FileServerLimits>;
 }
 
 export interface GetTarget {
@@ -86,6 +90,8 @@ export class LanPeer {
       port: options.port,
       catalog: offered,
       guard: createPasswordGuard({ passwordFor: (file) => offered.passwordFor(file), throttle, log }),
+      maxUploads: options.maxUploads,
+      limits: options.fileServerLimits,
       log,
     });
     const peer = new LanPeer(options, offered, throttle, fileServer, undefined);

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { formatAddress, type HostPort, parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
 import { parseCount } from '../../shared/counts.ts';
 import { NapError } from '../../shared/errors.ts';
+import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
 import { LineBudget } from '../line-budget.ts';
 import { requireFolder } from '../shared-folder.ts';
 import { ConsoleGate } from './console-gate.ts';
@@ -48,7 +49,9 @@ Options:
   --max-offers-per-host N
                     offers heard kept per member machine (default ${DEFAULT_MAX_OFFERS_PER_HOST})
   --verbose         log to stderr
-  -h, --help        this text`;
+  -h, --help        this text
+
+${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -58,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       iface: { type: 'string', default: DEFAULT_IFACE },
       port: { type: 'string', default: '0' },
       dir: { type: 'string', default: '.' },
+      ...FILE_SERVER_FLAGS,
       'max-offers': { type: 'string' },
       'max-offers-per-host': { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -73,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   const iface = parseIface(values.iface);
   const port = parsePort(values.port, true);
   const folder = await requireFolder(values.dir);
+  const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const offerTable = {
     maxOffers: countFlag(values['max-offers'], '--max-offers', DEFAULT_MAX_OFFERS),
     maxPerHost: countFlag(
@@ -101,6 +106,8 @@ export async function main(argv: string[]): Promise<number> {
     iface,
     port,
     folder,
+    maxUploads,
+    fileServerLimits,
     offerTable,
     events: {
       chat: (fromIp, text) => gate.stdout(chatLine(fromIp, text)),

@@ -13,6 +13,9 @@ export interface Progress {
   total: number;
   /** Sources currently sending. */
   sources: number;
+  /** Pieces verified and held, of `pieceCount` (absent for a download without piece hashes). */
+  verifiedPieces?: number;
+  pieceCount?: number;
 }
 
 export interface DownloadOptions {
@@ -30,4 +33,9 @@ export interface DownloadOptions {
   infoRetryDelayMs?: number;
   /** How the final name is claimed: fs.link, or a stand-in for a file system without hard links. */
   link?: LinkFunction;
+  /**
+   * Cancels the download: every connection is cut at once, the verified pieces stay in the
+   * `.part` (the next download resumes from them), and it rejects with CANCELLED.
+   */
+  signal?: AbortSignal | undefined;
 }

@@ -55,7 +55,15 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     lock = await DownloadLock.acquire(partPath, options.file);
     return await fetchVersion(options, finalPath, partPath);
   } catch (error) {
-    throw localFailure(error, options.folder, await keptNow(partPath, options.file)) ?? error;
+    const kept = await keptNow(partPath, options.file);
+    // Whatever the cut connections made of it, a download stopped by its signal was cancelled.
+    if (options.signal?.aborted)
+      throw new NapError(
+        'CANCELLED',
+        `The download of ${options.file} was cancelled; ${kept}, DOWNLOAD again to resume.`,
+        { cause: error },
+      );
+    throw localFailure(error, options.folder, kept) ?? error;
   } finally {
     await lock?.release();
   }
@@ -81,6 +89,7 @@ async function fetchVersion(
 ): Promise<DownloadResult> {
   const log = options.log ?? silentLog;
   for (let round = 1; ; round++) {
+    options.signal?.throwIfAborted();
     // A .part to resume from may hold good pieces after a bad one: only piece hashes can tell.
     const resuming = ((await fs.stat(partPath).catch(() => null))?.size ?? 0) > 0;
     const choice = await chooseVersion(options.sources, options.file, {
@@ -89,6 +98,7 @@ async function fetchVersion(
       timeoutMs: options.infoTimeoutMs,
       retryDelayMs: options.infoRetryDelayMs,
       log,
+      signal: options.signal,
     });
     for (const { source, reason } of choice.dropped)
       log(`not using ${source.host}:${source.port}: ${reason}`);
@@ -164,6 +174,7 @@ async function fetchPlain(
     partPath,
     answerChallenge: options.answerChallenge,
     onProgress: (done, total) => options.onProgress?.({ done, total, sources: 1 }),
+    signal: options.signal,
   });
   return { path: finalPath, ...plain, usedSources: [source], verified: false };
 }

@@ -92,8 +92,16 @@ export class Transfer {
   }
 
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
+    // Cancelled (DownloadOptions.signal): every range under way is cut, as when the file completes.
+    const cancel = () => this.finished.abort(this.options.signal?.reason);
+    if (this.options.signal?.aborted) cancel();
+    this.options.signal?.addEventListener('abort', cancel, { once: true });
     this.report();
-    await Promise.all(this.sources.map((source) => this.work(source)));
+    try {
+      await Promise.all(this.sources.map((source) => this.work(source)));
+    } finally {
+      this.options.signal?.removeEventListener('abort', cancel);
+    }
     this.finished.abort(FILE_COMPLETE);
     this.slots.dispose();
     if (!this.schedule.complete) throw this.failure();
@@ -123,6 +131,7 @@ export class Transfer {
   private async work(source: Source): Promise<void> {
     let failures = 0;
     for (;;) {
+      if (this.options.signal?.aborted) return;
       const run = this.schedule.take(this.multi);
       if (!run) {
         if (this.schedule.complete || !(await this.schedule.changed())) return;
@@ -136,7 +145,7 @@ export class Transfer {
         // Cut short because the file is complete (an endgame copy won): not a failure.
         if (this.schedule.complete) return;
         // Not the source's fault, and no other source can help: stop everything.
-        if (this.localError !== undefined) return;
+        if (this.localError !== undefined || this.options.signal?.aborted) return;
         // The hashes stopped coming (their stream broke, the file changed): asking again is vain.
         if (this.expected.failure !== undefined) {
           if (isNapError(this.expected.failure, 'CHANGED')) this.sawChanged ??= this.expected.failure;
@@ -155,7 +164,10 @@ export class Transfer {
           `${source.host}:${source.port}: ${describeError(error)}${retry ? '' : ' Not asking it again.'}`,
         );
         if (!retry || ++failures >= MAX_SOURCE_FAILURES) return;
-        await sleep(RETRY_DELAY_MS * 2 ** (failures - 1));
+        // A cancel during the pause ends it; the loop's first check then returns.
+        await sleep(RETRY_DELAY_MS * 2 ** (failures - 1), undefined, { signal: this.options.signal }).catch(
+          () => undefined,
+        );
       }
     }
   }
@@ -183,7 +195,8 @@ export class Transfer {
         length: end - offset,
         pieceSize,
         fileSize: size,
-        version: this.expected.version,
+        // Each holder's own version token: holders of the same content name different ones.
+        version: source.version ?? this.expected.version,
         slots: this.slots,
         chain: this.chain?.from(run.first),
         signal: this.finished.signal,
@@ -284,6 +297,8 @@ export class Transfer {
       done: Math.min(this.expected.size, done),
       total: this.expected.size,
       sources: this.active,
+      verifiedPieces: this.schedule.heldCount,
+      pieceCount: this.expected.pieceCount,
     });
   }
 }

@@ -33,13 +33,18 @@ export interface PlainDownload {
   partPath: string;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
   onProgress?: (done: number, total: number) => void;
+  /** Cuts the connection (a cancelled download); what arrived stays in the `.part`. */
+  signal?: AbortSignal | undefined;
 }
 
 export async function plainDownload(
   job: PlainDownload,
 ): Promise<{ size: number; sha256: string; transferred: number }> {
   const offset = (await fs.stat(job.partPath).catch(() => null))?.size ?? 0;
-  const socket = await connectTcp(job.source.host, job.source.port, 'the peer');
+  const socket = await connectTcp(job.source.host, job.source.port, 'the peer', { signal: job.signal });
+  // Cut, the body ends like a closed connection: the bytes received are flushed into the .part.
+  const cut = () => socket.destroy();
+  job.signal?.addEventListener('abort', cut, { once: true });
   try {
     socket.write(
       encodeLine(
@@ -94,6 +99,7 @@ export async function plainDownload(
     await claimFinalName(job.partPath, job.finalPath, { verified: false });
     return { size: total, sha256: hash.digest('hex'), transferred: reply.size };
   } finally {
+    job.signal?.removeEventListener('abort', cut);
     socket.destroy();
   }
 }

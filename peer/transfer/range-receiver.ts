@@ -36,6 +36,12 @@ export interface Source {
    * Absent, the source must be verified, whatever it answers.
    */
   plain?: boolean;
+  /**
+   * The version token this source's own INFO_OK named (set by chooseVersion): two holders of the
+   * same bytes have different tokens (each its own file's size, mtime and inode), so each is
+   * asked with its own, never another holder's.
+   */
+  version?: string | undefined;
 }
 
 export interface RangeRequest {

@@ -51,6 +51,8 @@ export interface InfoOptions {
   /** First pause between attempts (default INFO_RETRY_DELAY_MS). */
   retryDelayMs?: number | undefined;
   log?: Log | undefined;
+  /** Stops asking (a cancelled download): the connection is cut, no attempt follows. */
+  signal?: AbortSignal | undefined;
 }
 
 /** One INFO request to `source`. A reply that is not a valid INFO_OK is a PROTOCOL error. */
@@ -81,7 +83,11 @@ async function askInfo(
 ): Promise<FileInfo | PrefixStream> {
   const peer = `peer ${source.host}:${source.port}`;
   const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
-  const socket = await connectTcp(source.host, source.port, 'the peer');
+  const { signal } = options;
+  const socket = await connectTcp(source.host, source.port, 'the peer', { signal });
+  // Cut, the connection fails the wait for an answer (or the stream's next line) at once.
+  const cut = () => socket.destroy();
+  signal?.addEventListener('abort', cut, { once: true });
   let streaming = false;
   try {
     socket.write(encodeLine(prefixes ? { type: 'INFO', file, prefixes: true } : { type: 'INFO', file }));
@@ -104,7 +110,12 @@ async function askInfo(
     const { type: _type, ...info } = reply;
     return info;
   } finally {
-    if (!streaming) socket.destroy();
+    // A stream keeps the socket (and the cut) until it closes.
+    if (streaming) socket.once('close', () => signal?.removeEventListener('abort', cut));
+    else {
+      signal?.removeEventListener('abort', cut);
+      socket.destroy();
+    }
   }
 }
 
@@ -150,12 +161,13 @@ async function retrying<T>(source: Source, options: InfoOptions, ask: () => Prom
     } catch (error) {
       if (isNapError(error, 'TIMEOUT')) timeouts++;
       const last = attempt >= INFO_ATTEMPTS || timeouts >= INFO_TIMEOUT_ATTEMPTS;
+      if (options.signal?.aborted) throw error;
       if (!infoRetryable(error) || last) throw infoFailure(error, attempt);
       const pause = delay * 2 ** (attempt - 1);
       log(
         `${source.host}:${source.port}: INFO attempt ${attempt} failed (${describeError(error)}); again in ${pause} ms`,
       );
-      await sleep(pause);
+      await sleep(pause, undefined, { signal: options.signal });
     }
   }
 }
@@ -222,7 +234,7 @@ export async function chooseVersion(
     }
     const key = `${answer.value.size}:${answer.value.sha256}:${answer.value.pieceSize}`;
     const group = groups.get(key) ?? { info: answer.value, sources: [] };
-    group.sources.push(source);
+    group.sources.push({ ...source, version: answer.value.version });
     groups.set(key, group);
   });
   let best: { info: FileInfo; sources: Source[] } | undefined;

@@ -15,17 +15,34 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 
 const running = new Set<CliProcess>();
 
+/**
+ * How long a wait on a process's output lasts by default: well under vitest's 60 s test timeout,
+ * so a failure says what was awaited and what the process printed instead of a bare timeout.
+ */
+export const WAIT_TIMEOUT_MS = 30_000;
+/** Lines of each stream a failed wait shows (the latest ones). */
+const SHOWN_LINES = 40;
+
+type Stream = 'stdout' | 'stderr';
+
+interface Waiter {
+  stream: Stream;
+  /** What is awaited, for the error message. */
+  what: string;
+  test: (line: string) => boolean;
+  resolve: (line: string) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 export class CliProcess {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   /** Every byte written to each stream, exactly as written (the lines above are decoded). */
   private readonly raw: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] };
   readonly exited: Promise<number | null>;
-  private waiters: {
-    stream: 'stdout' | 'stderr';
-    test: (line: string) => boolean;
-    resolve: (line: string) => void;
-  }[] = [];
+  private waiters: Waiter[] = [];
+  private exitCode: number | null | undefined;
 
   constructor(readonly child: ChildProcessWithoutNullStreams) {
     running.add(this);
@@ -34,6 +51,11 @@ export class CliProcess {
     this.exited = new Promise((resolve) => {
       child.on('close', (code) => {
         running.delete(this);
+        this.exitCode = code;
+        for (const waiter of this.waiters.splice(0)) {
+          clearTimeout(waiter.timer);
+          waiter.reject(new Error(`process exited (code ${code}) ${this.describeWait(waiter)}`));
+        }
         resolve(code);
       });
     });
@@ -55,27 +77,35 @@ export class CliProcess {
     return this.exited;
   }
 
-  /** Resolves with the first line (already seen or future) matching `pattern`. */
-  waitFor(pattern: RegExp | string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
+  /**
+   * Resolves with the first line (already seen or future) matching `pattern`; rejects when the
+   * process exits first or after `timeoutMs`, with what was awaited and the output so far.
+   */
+  waitFor(pattern: RegExp | string, stream: Stream = 'stdout', timeoutMs = WAIT_TIMEOUT_MS): Promise<string> {
     const test = (line: string) =>
       typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line);
     const seen = this[stream].find(test);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ stream, test, resolve });
-      void this.exited.then(() =>
-        reject(
-          new Error(
-            `process exited before printing ${pattern} on ${stream}; stdout: ${this.stdout.join(' | ')}; stderr: ${this.stderr.join(' | ')}`,
-          ),
-        ),
-      );
-    });
+    return this.wait(stream, test, `${pattern} on ${stream}`, timeoutMs);
   }
 
-  /** Resolves once `stream` holds at least `count` lines. */
-  async waitForLines(count: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string[]> {
-    while (this[stream].length < count) await this.nextLine(stream);
+  /** Resolves once `stream` holds at least `count` lines (same deadline as waitFor). */
+  async waitForLines(
+    count: number,
+    stream: Stream = 'stdout',
+    timeoutMs = WAIT_TIMEOUT_MS,
+  ): Promise<string[]> {
+    const deadline = performance.now() + timeoutMs;
+    while (this[stream].length < count) {
+      const index = this[stream].length;
+      let seen = index;
+      await this.wait(
+        stream,
+        () => ++seen > index,
+        `${count} lines on ${stream} (${index} so far)`,
+        Math.max(0, deadline - performance.now()),
+      );
+    }
     return this[stream].slice(0, count);
   }
 
@@ -83,26 +113,49 @@ export class CliProcess {
     this.child.kill(signal);
   }
 
-  private nextLine(stream: 'stdout' | 'stderr'): Promise<string> {
-    return this.waitForAfter(stream, this[stream].length);
+  private wait(
+    stream: Stream,
+    test: (line: string) => boolean,
+    what: string,
+    timeoutMs: number,
+  ): Promise<string> {
+    return new Promise((resolve, reject) => {
+      if (this.exitCode !== undefined) {
+        reject(new Error(`process exited (code ${this.exitCode}) before printing ${what}${this.output()}`));
+        return;
+      }
+      const waiter: Waiter = {
+        stream,
+        what,
+        test,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((other) => other !== waiter);
+          reject(
+            new Error(`timed out after ${(timeoutMs / 1000).toFixed(1)} s ${this.describeWait(waiter)}`),
+          );
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
   }
 
-  private waitForAfter(stream: 'stdout' | 'stderr', index: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let seen = index;
-      this.waiters.push({
-        stream,
-        test: () => ++seen > index,
-        resolve,
-      });
-      void this.exited.then(() =>
-        reject(
-          new Error(
-            `process exited with ${stream}: ${this[stream].join(' | ')}; stderr: ${this.stderr.join(' | ')}`,
-          ),
-        ),
-      );
-    });
+  private describeWait(waiter: Waiter): string {
+    return `waiting for ${waiter.what}${this.output()}`;
+  }
+
+  /** The latest lines of both streams, for an error message. */
+  private output(): string {
+    const show = (stream: Stream) => {
+      const lines = this[stream];
+      const skipped = lines.length > SHOWN_LINES ? `  (${lines.length - SHOWN_LINES} earlier lines)\n` : '';
+      return `${skipped}${lines
+        .slice(-SHOWN_LINES)
+        .map((line) => `  ${line}`)
+        .join('\n')}`;
+    };
+    return `\n${this.child.spawnargs.slice(3).join(' ')}\nstdout so far:\n${show('stdout')}\nstderr so far:\n${show('stderr')}`;
   }
 
   private collect(stream: 'stdout' | 'stderr'): void {
@@ -113,10 +166,12 @@ export class CliProcess {
     });
     lines.on('line', (line) => {
       this[stream].push(line);
-      const keep: typeof this.waiters = [];
+      const keep: Waiter[] = [];
       for (const waiter of this.waiters) {
-        if (waiter.stream === stream && waiter.test(line)) waiter.resolve(line);
-        else keep.push(waiter);
+        if (waiter.stream === stream && waiter.test(line)) {
+          clearTimeout(waiter.timer);
+          waiter.resolve(line);
+        } else keep.push(waiter);
       }
       this.waiters = keep;
     });

@@ -2,6 +2,9 @@
 import net from 'node:net';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 
+/** A reply line that takes longer than this is a failure, reported with the lines received. */
+const LINE_TIMEOUT_MS = 30_000;
+
 export class LineClient {
   readonly lines: string[] = [];
   readonly closed: Promise<void>;
@@ -39,12 +42,27 @@ export class LineClient {
     );
   }
 
-  /** The `index`-th line received (0-based), waiting for it; rejects if the connection closes first. */
-  async line(index: number): Promise<string> {
+  /**
+   * The `index`-th line received (0-based), waiting for it; rejects if the connection closes first
+   * or after `timeoutMs`.
+   */
+  async line(index: number, timeoutMs = LINE_TIMEOUT_MS): Promise<string> {
+    const deadline = performance.now() + timeoutMs;
     while (this.lines.length <= index) {
       if (this.ended)
         throw new Error(`connection closed after ${this.lines.length} lines: ${this.lines.join(' | ')}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      const left = deadline - performance.now();
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for line ${index} after ${this.lines.length} lines: ${this.lines.slice(-10).join(' | ')}`,
+        );
+      let wake = () => {};
+      const timer = setTimeout(() => wake(), left);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        this.waiters.push(resolve);
+      });
+      clearTimeout(timer);
     }
     return this.lines[index] as string;
   }

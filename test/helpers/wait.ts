@@ -15,6 +15,21 @@ export async function waitUntil(
 }
 
 /**
+ * `promise`, or a rejection after `timeoutMs` saying what was awaited: an event that never comes
+ * fails the test with its own message instead of the test runner's bare timeout.
+ */
+export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${what}`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Waits until `ms` milliseconds have passed since `since` (a performance.now() reading): for
  * rules that are spans of time themselves (a probe's freshness window), which no event marks.
  */

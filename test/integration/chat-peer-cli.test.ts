@@ -166,16 +166,26 @@ describe('chat peers', () => {
 
   it('a peer without heartbeats is announced as timed out; live chat peers stay', async () => {
     const dir = await makeTempDir();
-    const { port } = await startServer(['--heartbeat-timeout', '1']);
+    // 3 s: the chat peers beat every second (a third of it), so a loaded machine may hold a
+    // process back two whole seconds before a live peer is wrongly dropped.
+    const timeoutMs = 3000;
+    const { port } = await startServer(['--heartbeat-timeout', String(timeoutMs / 1000)]);
     const ana = await chatPeer('ana', dir, port);
     const bob = await chatPeer('bob', dir, port);
     const ghost = await LineClient.connect(port);
     try {
       await ghost.request({ type: 'JOIN', ip: '127.0.0.1', port: 9, files: [], alias: 'ghost' });
-      await ghost.request({ type: 'PING' }); // opts in, then never speaks again
+      const pinged = performance.now();
+      // Opts in, then never speaks again; the PONG carries the server's timeout from the flag.
+      expect(await ghost.request({ type: 'PING' })).toEqual({ type: 'PONG', timeoutMs });
       await printed(ana, '* ghost timed out (127.0.0.1:9)');
+      // Not before the timeout (counted from the PING, which the server got after we sent it);
+      // the upper bound is generous for a loaded machine, yet fails a timeout read in the wrong unit.
+      const after = performance.now() - pinged;
+      expect(after).toBeGreaterThanOrEqual(timeoutMs);
+      expect(after).toBeLessThan(timeoutMs + 10_000);
       await printed(bob, '* ghost timed out (127.0.0.1:9)');
-      // The chat peers themselves kept beating (a third of 1 s): still online, still chatting.
+      // The chat peers opted in before the ghost and kept beating: still online, still chatting.
       ana.cli.send('/showall');
       await printed(ana, `bob -> ${bob.address} (0 files)`);
       ana.cli.send('still here');

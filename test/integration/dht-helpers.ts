@@ -3,6 +3,10 @@ import net from 'node:net';
 import { DhtDaemon, type DhtDaemonOptions } from '../../peer/dht/daemon.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import { makeTempDir } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
+
+/** A control answer that takes longer than this is a failure (a get or search has its own, shorter, timeouts). */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 /**
  * Starts `count` daemons on 127.0.0.1, every port 0: the first with `--bootstrap none`, each other
@@ -71,12 +75,17 @@ export class ControlClient {
   next(): Promise<string[]> {
     const ready = this.answers.shift();
     if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
+    const answer = new Promise<string[]>((resolve, reject) => {
       this.waiters.push(resolve);
       void this.closed.then(() =>
         reject(new Error(`connection closed; partial answer: ${this.current.join(' | ')}`)),
       );
     });
+    return withDeadline(
+      answer,
+      ANSWER_TIMEOUT_MS,
+      `an answer of the control socket (so far: ${this.current.join(' | ')})`,
+    );
   }
 
   /** Sends one command and resolves with its answer. */

@@ -8,9 +8,13 @@ import { IndexClient, type IndexClientOptions } from '../../peer/index-client.ts
 import { IndexServer, type IndexServerOptions } from '../../server/index-server.ts';
 import { isNapError } from '../../shared/errors.ts';
 import type { IndexPush } from '../../shared/index-protocol.ts';
+import { LineClient } from '../helpers/line-client.ts';
+import { withDeadline } from '../helpers/wait.ts';
+import { RecordingRelay } from './lan-group.ts';
 
 const servers: IndexServer[] = [];
 const clients: IndexClient[] = [];
+const closers: (() => unknown)[] = [];
 
 async function startServer(options: Partial<IndexServerOptions> = {}): Promise<IndexServer> {
   const server = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {}, ...options });
@@ -18,8 +22,12 @@ async function startServer(options: Partial<IndexServerOptions> = {}): Promise<I
   return server;
 }
 
-async function connect(server: IndexServer, options: IndexClientOptions = {}): Promise<IndexClient> {
-  const client = await IndexClient.connect('127.0.0.1', server.address().port, {
+async function connect(
+  server: IndexServer,
+  options: IndexClientOptions = {},
+  port = server.address().port,
+): Promise<IndexClient> {
+  const client = await IndexClient.connect('127.0.0.1', port, {
     reconnectMinMs: 20,
     reconnectMaxMs: 200,
     ...options,
@@ -29,10 +37,15 @@ async function connect(server: IndexServer, options: IndexClientOptions = {}): P
 }
 
 function next<T extends unknown[]>(client: IndexClient, event: 'push' | 'rejoined' | 'lost'): Promise<T> {
-  return new Promise((resolve) => client.once(event, (...args: unknown[]) => resolve(args as T)));
+  return withDeadline(
+    new Promise((resolve) => client.once(event, (...args: unknown[]) => resolve(args as T))),
+    10_000,
+    `the client's next ${event} event`,
+  );
 }
 
 afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
   for (const client of clients.splice(0)) client.close();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
@@ -65,14 +78,43 @@ describe('IndexClient (discovery)', () => {
     });
   });
 
-  it('heartbeats keep a quiet peer joined under a short server timeout', async () => {
-    const server = await startServer({ heartbeatTimeoutMs: 500 });
-    const quiet = await connect(server);
+  it('heartbeats keep a quiet peer joined past the server timeout, while a peer that fell silent is dropped', async () => {
+    // 1.5 s: the client beats every 0.5 s, so a loaded machine may stall it a whole second.
+    const timeoutMs = 1500;
+    const server = await startServer({ heartbeatTimeoutMs: timeoutMs });
+    // Every byte the client sends crosses this relay: the test sees the PINGs themselves.
+    const relay = await RecordingRelay.start(server.address().port);
+    closers.push(() => relay.close());
+    const quiet = await connect(server, {}, relay.port);
+    // The client PINGs as it connects; the JOIN's reply comes after the PONG: it has opted in.
     await quiet.join('127.0.0.1', 8776, ['a'], 'quiet');
-    // Time is the subject here: several timeouts pass with no request from the peer.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    let onLost = (_error: Error) => {};
+    const lost = new Promise<never>((_, reject) => {
+      onLost = (error) => reject(new Error(`the quiet peer was dropped: ${error.message}`));
+    });
+    quiet.once('lost', onLost);
+    // A peer that opts in after the quiet one, then says nothing: the server's clock for it starts
+    // later, so if the quiet peer stopped beating it would be dropped first.
+    const ghost = await LineClient.connect(server.address().port);
+    closers.push(() => ghost.close());
+    await ghost.request({ type: 'JOIN', ip: '127.0.0.1', port: 8777, files: [], alias: 'ghost' });
+    const pinged = performance.now();
+    expect(await ghost.request({ type: 'PING' })).toEqual({ type: 'PONG', timeoutMs });
+    const ghostLeft = withDeadline(
+      new Promise<IndexPush>((resolve) =>
+        quiet.on('push', (push) => push.type === 'PEER_LEFT' && push.alias === 'ghost' && resolve(push)),
+      ),
+      10 * timeoutMs,
+      'the ghost to be announced gone',
+    );
+    expect(await Promise.race([ghostLeft, lost])).toMatchObject({ type: 'PEER_LEFT', reason: 'timeout' });
+    quiet.off('lost', onLost);
+    expect(performance.now() - pinged).toBeGreaterThanOrEqual(timeoutMs);
     expect(quiet.connected).toBe(true);
-    expect(server.registry.size).toBe(1);
+    expect((await server.registry.snapshot()).map((entry) => entry.alias)).toEqual(['quiet']);
+    // What kept it: PINGs on the wire, more than the one it sent when connecting.
+    const sent = Buffer.concat(relay.fromClients).toString().split('\n');
+    expect(sent.filter((line) => line === '{"type":"PING"}').length).toBeGreaterThanOrEqual(2);
   });
 
   it('re-joins a restarted server by itself, with its alias and files as they are now', async () => {

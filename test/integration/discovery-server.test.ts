@@ -191,7 +191,8 @@ describe('discovery server', () => {
   });
 
   it('cuts off a member that never reads its pushes; the others keep chatting', async () => {
-    await start();
+    // The flood comes from one talker: lift its chat rate, this test is about the unread bound.
+    await start({ chatRatePerSecond: 1_000_000 });
     const talker = await joined(8776, [], 'talker');
     const reader = await joined(8777, [], 'reader');
     // A member that joins and then never reads anything.
@@ -206,8 +207,15 @@ describe('discovery server', () => {
     deaf.pause();
     await nextOfType(talker, 'JOIN_OK'); // (the talker's own JOIN_OK is line 0)
     const text = 'x'.repeat(4000);
-    const count = 6000; // 24 MB in all: more than the 16 MiB a member may leave unread
-    talker.send(`${JSON.stringify({ type: 'CHAT', text })}\n`.repeat(count));
+    // 24 MB in all: more than the kernel's buffers plus the 100 KiB a member may leave unread.
+    const count = 6000;
+    const batch = 100;
+    for (let sent = 0; sent < count; sent += batch) {
+      talker.send(`${JSON.stringify({ type: 'CHAT', text })}\n`.repeat(batch));
+      // A member that reads keeps up with the chat: the next 400 KB go once it has these (line 0
+      // is its JOIN_OK). Unpaced, a reader in a busy test process could fall 100 KiB behind too.
+      await reader.line(sent + batch);
+    }
     const left = await nextOfType(reader, 'PEER_LEFT', 1);
     expect(left).toEqual({ type: 'PEER_LEFT', address: '127.0.0.1:8778', reason: 'closed', alias: 'deaf' });
     await talker.line(count); // every CHAT answered

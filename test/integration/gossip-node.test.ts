@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GossipNode, type GossipNodeOptions } from '../../peer/gossip/gossip-node.ts';
+import { expectSeedIntervals, measureGossipIntervals } from '../helpers/gossip-intervals.ts';
 
 const HELLO = [104, 1, 1, 2];
 const PEER_REQUEST = [104, 1, 2, 2];
@@ -118,6 +119,23 @@ async function greetUntil<T>(raw: Raw, port: number, done: Promise<T>): Promise<
 
 const isHello = (data: Buffer) => data.subarray(0, 4).equals(Buffer.from(HELLO));
 const hasPeerAddress = (data: Buffer) => data[2] === 3;
+
+describe("gossip node: the seed's intervals are the defaults (seed 004, 1)", () => {
+  it('with no interval options, greets every 1 s, asks every 10 s and drops a peer silent for 4 s', async () => {
+    const { node, until } = await startNode({
+      helloIntervalMs: undefined,
+      requestIntervalMs: undefined,
+      timeoutMs: undefined,
+      // One active peer is enough: the node stops seeking, so Peer Requests keep to schedule.
+      targetPeers: 1,
+    });
+    const measured = await measureGossipIntervals(node.address.port, (address) =>
+      until((states) => !states.has(address)),
+    );
+    console.log(`gossip node defaults measured: ${JSON.stringify(measured)}`);
+    expectSeedIntervals(measured);
+  }, 45_000);
+});
 
 describe('gossip node: a foreign implementation is understood', () => {
   it('adds a peer that sends a hand-written Hello, and says Hello back with a Peer Request', async () => {

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GossipNode } from '../../peer/gossip/gossip-node.ts';
 import { DEFAULT_MAX_PEERS, defaultTargetPeers } from '../../peer/gossip/peer-table.ts';
+import { seededRandom } from '../helpers/seed.ts';
 
 const NODES = 200;
 const SCALE = 4;
@@ -21,17 +22,6 @@ const nodes: GossipNode[] = [];
 afterAll(async () => {
   await Promise.all(nodes.map((node) => node.close()));
 });
-
-/** A small deterministic generator (mulberry32), so every run builds the same bootstrap tree. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function connected(): boolean {
   const index = new Map(nodes.map((node, i) => [node.name, i]));
@@ -51,7 +41,8 @@ function connected(): boolean {
 
 describe('gossip: a 200-node simulation', () => {
   it('converges to a connected overlay with bounded tables, and reports datagrams per second per node', async () => {
-    const pick = random(2024);
+    // A fixed seed: every run builds the same bootstrap tree.
+    const pick = seededRandom(2024);
     const activeCounts = new Array<number>(NODES).fill(0);
     let satisfied = 0;
     let onConverged: () => void = () => {};

@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { type CliProcess, runCli } from '../helpers/cli.ts';
 import { makeTempDir } from '../helpers/files.ts';
+import { withDeadline } from '../helpers/wait.ts';
 
 /** A UDP port free right now on this machine (bind port 0, read it, close). */
 export async function freeUdpPort(): Promise<number> {
@@ -100,11 +101,15 @@ export class GroupTap {
     );
   }
 
-  /** The first datagram (seen or to come) whose bytes pass `test`. */
+  /** The first datagram (seen or to come) whose bytes pass `test`; fails after 10 s. */
   waitFor(test: (data: Buffer) => boolean): Promise<Buffer> {
     const seen = this.datagrams.find((datagram) => test(datagram.data));
     if (seen) return Promise.resolve(seen.data);
-    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+    return withDeadline(
+      new Promise((resolve) => this.waiters.push({ test, resolve })),
+      10_000,
+      `a datagram on ${this.group.text} passing ${test} (${this.datagrams.length} heard)`,
+    );
   }
 
   async close(): Promise<void> {

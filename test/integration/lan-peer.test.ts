@@ -10,12 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { downloadFile } from '../../peer/downloader.ts';
 import { CONTROL_MAGIC, encodeOffer } from '../../peer/lan/datagram.ts';
 import { LanPeer, type LanPeerOptions } from '../../peer/lan/lan-peer.ts';
+import { chatLine } from '../../peer/lan/messages.ts';
 import type { HeardOffer } from '../../peer/lan/offer-table.ts';
 import { authProof } from '../../peer/lan/password-guard.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
-import { waitUntil } from '../helpers/wait.ts';
+import { waitUntil, withDeadline } from '../helpers/wait.ts';
 import { GroupTap, RecordingRelay, randomGroup, type TestGroup } from './lan-group.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -24,7 +25,10 @@ afterEach(async () => {
   await removeTempDirs();
 });
 
-/** A LAN member with what it heard, and ways to wait for it. */
+/**
+ * A LAN member with what it heard, and ways to wait for it. Chat is kept as the line the CLI prints
+ * (napshare's own chatLine), so every expected line below is seed 001's literal `IP :> text`.
+ */
 class Member {
   readonly chats: string[] = [];
   readonly offers: HeardOffer[] = [];
@@ -48,7 +52,7 @@ class Member {
       folder: dir,
       events: {
         chat: (from, text) => {
-          member?.chats.push(`${from} :> ${text}`);
+          member?.chats.push(chatLine(from, text));
           notify();
         },
         offerHeard: (offer) => {
@@ -63,24 +67,28 @@ class Member {
     return member;
   }
 
-  /** Resolves once `condition` holds (checked now and after every event). */
-  until(condition: () => boolean): Promise<void> {
+  /** Resolves once `condition` holds (checked now and after every event); fails after 10 s. */
+  until(condition: () => boolean, what: string): Promise<void> {
     if (condition()) return Promise.resolve();
-    return new Promise((resolve) =>
-      this.waiters.push(() => {
-        if (!condition()) return false;
-        resolve();
-        return true;
-      }),
+    return withDeadline(
+      new Promise((resolve) =>
+        this.waiters.push(() => {
+          if (!condition()) return false;
+          resolve();
+          return true;
+        }),
+      ),
+      10_000,
+      `${what} (chat heard: ${JSON.stringify(this.chats)})`,
     );
   }
 
   heard(line: string): Promise<void> {
-    return this.until(() => this.chats.includes(line));
+    return this.until(() => this.chats.includes(line), `the line ${JSON.stringify(line)}`);
   }
 
   heardOffer(file: string): Promise<HeardOffer> {
-    return this.until(() => this.offers.some((offer) => offer.file === file)).then(
+    return this.until(() => this.offers.some((offer) => offer.file === file), `an offer of ${file}`).then(
       () => this.offers.find((offer) => offer.file === file) as HeardOffer,
     );
   }
@@ -216,14 +224,10 @@ describe('LAN offers', () => {
     const isOffer = (data: Buffer) => data[0] === 0 && data.includes('"OFFER"');
     await tap.waitFor(isOffer);
     const first = tap.datagrams.filter((d) => isOffer(d.data)).length;
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (tap.datagrams.filter((d) => isOffer(d.data)).length >= first + 2) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-    });
+    await waitUntil(
+      () => tap.datagrams.filter((d) => isOffer(d.data)).length >= first + 2,
+      'two more offers on the group',
+    );
   });
 
   it('that name another host than their sender are ignored', async () => {

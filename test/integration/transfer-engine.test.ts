@@ -191,7 +191,30 @@ describe('file server refusals', () => {
     await client.closed;
   });
 
-  it('serves a range and refuses with BUSY above its upload limit', async () => {
+  it('serves exactly the bytes of a range asked: its reply line, then those bytes, then the end', async () => {
+    const { dir } = await folderWith('a.bin', 9 * MiB + 7);
+    const file = await fs.readFile(path.join(dir, 'a.bin'));
+    const server = await serve(dir);
+    // Across a 4 MiB send chunk, starting and ending off any boundary.
+    const offset = MiB + 3;
+    const length = 5 * MiB + 11;
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: server.port }, () =>
+        socket.write(`{"type":"DOWNLOAD","file":"a.bin","offset":${offset},"length":${length}}\n`),
+      );
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    const header = `{"type":"DOWNLOAD_OK","size":${length}}\n`;
+    expect(received.subarray(0, header.length).toString()).toBe(header);
+    const body = received.subarray(header.length);
+    expect(body.length).toBe(length);
+    expect(body.equals(file.subarray(offset, offset + length))).toBe(true);
+  });
+
+  it('refuses with BUSY above its upload limit', async () => {
     const { dir } = await folderWith('a.bin', 32 * MiB);
     const server = await serve(dir, { maxUploads: 1 });
     const holder = await LineClient.connect(server.port);
@@ -257,6 +280,31 @@ describe('multi-source', () => {
     const ports = result.usedSources.map((source) => source.port);
     expect(ports).toContain(peers[0]?.port);
     expect(ports).toContain(peers[2]?.port);
+  });
+
+  it('uses every holder of the same bytes, each with its own copy (its own version token)', async () => {
+    const size = 24 * MiB + 7;
+    const { dir, sha } = await folderWith('c.bin', size);
+    // Two more holders with their own copies: same bytes, other files (inode, mtime), so each
+    // names another version in INFO_OK and must be asked with its own, not the first one's.
+    const copies = [dir];
+    for (const _ of [1, 2]) {
+      const copy = await makeTempDir();
+      await fs.copyFile(path.join(dir, 'c.bin'), path.join(copy, 'c.bin'));
+      copies.push(copy);
+    }
+    // Capped so that no holder alone finishes before the others have sent a piece.
+    const peers = await Promise.all(copies.map((folder) => serve(folder, { rate: 20e6 })));
+    const into = await makeTempDir();
+    const result = await download({
+      sources: peers.map((peer) => ({ host: '127.0.0.1', port: peer.port })),
+      file: 'c.bin',
+      folder: into,
+    });
+    expect(await sha256File(path.join(into, 'c.bin'))).toBe(sha);
+    expect(result.usedSources.map((source) => source.port).sort()).toEqual(
+      peers.map((peer) => peer.port).sort(),
+    );
   });
 
   it('a very slow source does not hold the download back (endgame: the fast ones fetch its pieces too)', async () => {

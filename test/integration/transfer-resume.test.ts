@@ -15,41 +15,40 @@ import { download } from '../../peer/transfer/download.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { runSeed, seededRandom } from '../helpers/seed.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const children = new Set<ReturnType<typeof spawn>>();
+/** Where the kill points fall: fixed for this run, printed, replayable (NAPSHARE_TEST_SEED). */
+const SEED = runSeed('transfer-resume');
+/** What the uploader processes wrote on stderr (warnings included): nothing, in a good run. */
+const uploaderStderr: string[] = [];
 
-/** Starts test/helpers/uploader.ts serving `folder` (capped at `rate` B/s); resolves with it and its port. */
+/**
+ * Starts test/helpers/uploader.ts serving `folder` (capped at `rate` B/s, 0 for no cap); resolves
+ * with it and its port.
+ */
 async function startUploader(folder: string, rate: number) {
   const child = spawn(
     process.execPath,
     ['--import', TSX, path.join(HERE, '..', 'helpers', 'uploader.ts'), folder, String(rate)],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   children.add(child);
   child.on('exit', () => children.delete(child));
+  child.stderr.on('data', (chunk: Buffer) => uploaderStderr.push(chunk.toString()));
   const firstLine = await new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`uploader exited with ${code}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`uploader exited with ${code}: ${uploaderStderr.join('')}`)),
+    );
   });
   return { child, port: Number(firstLine) };
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 afterAll(async () => {
@@ -63,8 +62,8 @@ describe('resume after a crash', () => {
     const size = 24 * MiB + 4321;
     const source = await makeTempDir();
     const sha = await writeRandomFile(path.join(source, 'video.mp4'), size);
-    const seed = Date.now() % 100_000;
-    const next = random(seed);
+    const seed = SEED;
+    const next = seededRandom(seed);
     let interrupted = 0;
     for (let round = 0; round < 10; round++) {
       const into = await makeTempDir();
@@ -105,6 +104,8 @@ describe('resume after a crash', () => {
       expect(await fs.readdir(into)).toEqual(['video.mp4']);
     }
     expect(interrupted, `seed ${seed}`).toBeGreaterThanOrEqual(8);
+    // Capped and uncapped uploaders alike ran without a warning (an uncapped one has no limiter).
+    expect(uploaderStderr.join('')).toBe('');
   });
 
   it('a killed downloader process is resumed by the next one, from another peer', async () => {

@@ -7,6 +7,7 @@ import {
   decodeIndexReply,
   decodeIndexRequest,
   MAX_CHAT_TEXT_BYTES,
+  withAlias,
 } from '../../shared/index-protocol.ts';
 import { encodeLine } from '../../shared/json-line.ts';
 import { errorCode } from '../helpers/error-code.ts';
@@ -119,18 +120,13 @@ describe('discovery replies and pushed messages', () => {
     );
   });
 
-  it('golden bytes of the pushed messages (docs/protocol.md)', () => {
-    expect(encodeLine({ type: 'CHAT', alias: 'tina', from: '127.0.0.1:8776', text: 'hi' })).toBe(
-      '{"type":"CHAT","alias":"tina","from":"127.0.0.1:8776","text":"hi"}\n',
-    );
+  it('builds PEER_LEFT as the golden bytes of docs/protocol.md, alias last and only when there is one', () => {
+    // Written out from the documented lines, never from napshare's encoder.
     expect(
-      Buffer.from(
-        encodeLine({ type: 'PEER_LEFT', address: '127.0.0.1:8776', reason: 'closed', alias: 'tina' }),
-      ).toString('hex'),
-    ).toBe(
-      Buffer.from(
-        '{"type":"PEER_LEFT","address":"127.0.0.1:8776","reason":"closed","alias":"tina"}\n',
-      ).toString('hex'),
-    );
+      encodeLine(withAlias({ type: 'PEER_LEFT', address: '127.0.0.1:40002', reason: 'left' }, 'bobby')),
+    ).toBe('{"type":"PEER_LEFT","address":"127.0.0.1:40002","reason":"left","alias":"bobby"}\n');
+    expect(
+      encodeLine(withAlias({ type: 'PEER_LEFT', address: '127.0.0.1:8776', reason: 'closed' }, undefined)),
+    ).toBe('{"type":"PEER_LEFT","address":"127.0.0.1:8776","reason":"closed"}\n');
   });
 });

@@ -3,12 +3,24 @@ import { assertSafeFileName, isSafeFileName, unsafeNameReason } from '../../shar
 import { consoleProblem, FORBIDDEN_CHARACTERS } from '../helpers/forbidden-text.ts';
 
 describe('file-name safety', () => {
-  it.each(['aula1.mp4', 'Aula 2 - Redes.mkv', 'ação.mp4', '日本語.txt', '.hidden', 'a.b.c', 'x'.repeat(255)])(
-    'accepts %j',
-    (name) => {
-      expect(isSafeFileName(name)).toBe(true);
-    },
-  );
+  it.each([
+    'aula1.mp4',
+    'Aula 2 - Redes.mkv',
+    'ação.mp4',
+    '日本語.txt',
+    '.hidden',
+    'a.b.c',
+    'x'.repeat(255),
+    // Device names only as the whole name (before any extension): these merely contain one.
+    'icon.png',
+    'falcon.mp4',
+    'console.txt',
+    'nullable.ts',
+    'com10.txt',
+    'lpt.txt',
+  ])('accepts %j', (name) => {
+    expect(isSafeFileName(name)).toBe(true);
+  });
 
   it.each([
     ['', 'empty'],
@@ -25,6 +37,9 @@ describe('file-name safety', () => {
     ['line\nbreak', 'control'],
     ['CON', 'reserved'],
     ['com1.txt', 'reserved'],
+    ['LPT1', 'reserved'],
+    ['lpt9.tar.gz', 'reserved'],
+    ['Aux.h', 'reserved'],
     ['trailing.', 'ends with'],
     ['trailing ', 'ends with'],
     ['x'.repeat(256), 'longer'],

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isUsableAddress, PeerTable, type PeerTableOptions } from '../../peer/gossip/peer-table.ts';
+import {
+  defaultMaxPending,
+  defaultTargetPeers,
+  isUsableAddress,
+  PeerTable,
+  type PeerTableOptions,
+} from '../../peer/gossip/peer-table.ts';
 import { selfAddressTest } from '../../peer/gossip/self-address.ts';
 import { formatPeerTable, parsePeerTable } from '../../peer/gossip/table-format.ts';
 
@@ -257,5 +263,163 @@ describe('gossip peer table: printed format', () => {
       ]),
     });
     expect(formatPeerTable('127.0.0.1:5', [])).toEqual(['peers of 127.0.0.1:5: 0 (0 active)']);
+  });
+});
+
+describe('gossip peer table: defaults, order and change tracking in detail', () => {
+  it('targets half the table and caps pending addresses at a quarter, at least one each', () => {
+    expect([32, 7, 3, 1].map(defaultTargetPeers)).toEqual([16, 3, 1, 1]);
+    expect([32, 7, 3, 1].map(defaultMaxPending)).toEqual([8, 1, 1, 1]);
+  });
+
+  it('an address never heard from is pending for the timeout, then inactive', () => {
+    const { clock, table, states } = makeTable();
+    clock.now = 1000;
+    table.onPeerAddress('10.0.0.1', 1);
+    clock.now = 5000;
+    expect(states()).toEqual({ '10.0.0.1:1': 'pending' });
+    clock.now = 5001;
+    expect(states()).toEqual({ '10.0.0.1:1': 'inactive' });
+  });
+
+  it('a known address is "known": its entry, and its state, stay as they are', () => {
+    const { table, states } = makeTable();
+    expect(table.addBootstrap('127.0.0.1', 4200)).toBe('added');
+    table.onHello('127.0.0.1', 4200);
+    expect(table.addBootstrap('127.0.0.1', 4200)).toBe('known');
+    expect(table.onPeerAddress('127.0.0.1', 4200)).toBe('known');
+    expect(table.size).toBe(1);
+    expect(states()).toEqual({ '127.0.0.1:4200': 'active' });
+  });
+
+  it('its version only ever grows: on each peer added, evicted, removed or changing state', () => {
+    const { clock, table } = makeTable({ maxPeers: 2, maxPending: 2 });
+    const versions = [table.version];
+    const step = () => versions.push(table.version);
+    table.onPeerAddress('10.0.0.1', 1); // added
+    step();
+    table.onPeerAddress('10.0.0.1', 2); // added
+    step();
+    table.onHello('10.0.0.1', 1); // pending -> active
+    step();
+    table.onHello('10.0.0.2', 9); // evicts 10.0.0.1:2, then added
+    step();
+    clock.now = 5000; // both silent: inactive, kept (nothing active)
+    table.expire();
+    step();
+    table.onHello('10.0.0.2', 9); // revived
+    step();
+    table.expire(); // 10.0.0.1:1 removed, 10.0.0.2:9 active
+    step();
+    for (let i = 1; i < versions.length; i++)
+      expect(versions[i] as number, `step ${i}`).toBeGreaterThan(versions[i - 1] as number);
+    expect(table.view().map((row) => row.port)).toEqual([9]);
+  });
+
+  it('a peer added by its Hello does not count as a change again when nothing changes', () => {
+    const { table } = makeTable();
+    table.onHello('10.0.0.1', 1);
+    const version = table.version;
+    table.expire();
+    expect(table.version).toBe(version);
+  });
+
+  it('lists entries best first: active by longest run, then heard by latest Hello, the bootstrap, then the newest address', () => {
+    const { clock, table } = makeTable({ maxPending: 4 });
+    // Insertion order differs from worth everywhere, so the order below comes from the ranking.
+    table.onPeerAddress('10.0.0.9', 1); // unheard, learned at 0
+    table.addBootstrap('10.0.0.8', 1); // the bootstrap, at 0
+    clock.now = 5;
+    table.onPeerAddress('10.0.0.7', 1); // unheard, learned later
+    clock.now = 10;
+    table.onHello('10.0.0.6', 1); // heard at 10, then silent
+    clock.now = 20;
+    table.onHello('10.0.0.5', 1); // heard at 20, then silent
+    clock.now = 1000;
+    table.onHello('10.0.0.4', 1); // active since 1000
+    clock.now = 4100;
+    table.onHello('10.0.0.3', 1); // active since 4100
+    table.onHello('10.0.0.4', 1);
+    clock.now = 4200;
+    expect(table.entries().map((entry) => entry.host)).toEqual([
+      '10.0.0.4',
+      '10.0.0.3',
+      '10.0.0.5',
+      '10.0.0.6',
+      '10.0.0.8',
+      '10.0.0.7',
+      '10.0.0.9',
+    ]);
+    expect(table.activePeers().map((entry) => entry.host)).toEqual(['10.0.0.4', '10.0.0.3']);
+  });
+
+  it('keeps, when none is active, the peers heard most recently even if learned first', () => {
+    const { clock, table } = makeTable({ minPeers: 1 });
+    table.onHello('10.0.0.1', 1);
+    clock.now = 100;
+    table.onHello('10.0.0.2', 1);
+    clock.now = 200;
+    table.onHello('10.0.0.1', 1); // heard last
+    clock.now = 10_000;
+    expect(table.expire().map((entry) => entry.host)).toEqual(['10.0.0.2']);
+  });
+
+  it('evicts, among equals, the address learned first', () => {
+    const { table } = makeTable({ maxPeers: 2, maxPending: 2 });
+    table.onPeerAddress('10.0.0.1', 1);
+    table.onPeerAddress('10.0.0.2', 1);
+    expect(table.onHello('10.0.0.3', 1)).toBe('added');
+    expect(table.get('10.0.0.1', 1)).toBeUndefined();
+    expect(table.get('10.0.0.2', 1)).toBeDefined();
+  });
+
+  it('counts a peer gone silent as no longer active: the node looks for peers again', () => {
+    const { clock, table } = makeTable({ targetPeers: 1, minPeers: 1 });
+    table.onHello('10.0.0.1', 1);
+    expect(table.seeking()).toBe(false);
+    expect(table.onPeerAddress('10.0.0.2', 1)).toBe('refused');
+    clock.now = 5000;
+    table.expire(); // kept, inactive
+    expect(table.seeking()).toBe(true);
+    expect(table.onPeerAddress('10.0.0.2', 1)).toBe('added');
+  });
+
+  it('takes ports 1 to 65535 and first bytes 1 to 223', () => {
+    expect(isUsableAddress('1.0.0.0', 65535)).toBe(true);
+    expect(isUsableAddress('127.0.0.1', 65536)).toBe(false);
+    expect(isUsableAddress('127.0.0.1', 1.5)).toBe(false);
+    expect(isUsableAddress('224.0.0.1', 1)).toBe(false);
+  });
+});
+
+describe('gossip peer table: the most stable peers first', () => {
+  it('orders active peers by the start of their unbroken run, whatever the order they came in', () => {
+    const { clock, table } = makeTable({ maxPending: 8 });
+    // Learned in one order, active since times in another (one of them since 0).
+    for (const host of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) table.onPeerAddress(host, 1);
+    const activeSince: [string, number][] = [
+      ['10.0.0.3', 0],
+      ['10.0.0.1', 300],
+      ['10.0.0.4', 600],
+      ['10.0.0.2', 900],
+    ];
+    for (const [host, at] of activeSince) {
+      clock.now = at;
+      table.onHello(host, 1);
+    }
+    clock.now = 3000;
+    for (const [host] of activeSince) table.onHello(host, 1);
+    expect(table.activePeers().map((entry) => entry.host)).toEqual([
+      '10.0.0.3',
+      '10.0.0.1',
+      '10.0.0.4',
+      '10.0.0.2',
+    ]);
+    expect(table.entries().map((entry) => entry.host)).toEqual([
+      '10.0.0.3',
+      '10.0.0.1',
+      '10.0.0.4',
+      '10.0.0.2',
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import {
   MAX_DATAGRAM_BYTES,
 } from '../../peer/gossip/tlv-codec.ts';
 import { isNapError } from '../../shared/errors.ts';
+import { refusalOf } from '../helpers/error-code.ts';
 
 /** Hex without spaces, from a spaced string such as '68 01 01 02'. */
 const hex = (spaced: string) => Buffer.from(spaced.replace(/\s+/g, ''), 'hex');
@@ -213,3 +214,67 @@ function isBoundary(tlvs: GossipTlv[], length: number): boolean {
   }
   return at === length;
 }
+
+describe('gossip TLV codec: exact bounds and refusals', () => {
+  const address = (host: string, port = 1): GossipTlv => ({ type: 'peer-address', host, port });
+
+  it('builds a datagram of exactly 1400 bytes, and not one byte more', () => {
+    const full = [
+      ...Array.from({ length: 174 }, () => address('10.0.0.1')),
+      ...Array(3).fill({ type: 'hello' }),
+    ];
+    expect(encodeDatagram(full)).toHaveLength(1400);
+    expect(refusalOf(() => encodeDatagram([...full, { type: 'hello' }]))).toBe(
+      'PROTOCOL: A gossip datagram of 1402 bytes exceeds 1400 bytes.',
+    );
+  });
+
+  it('says which header it ignored', () => {
+    expect(refusalOf(() => decodeDatagram(hex('')))).toBe(
+      'PROTOCOL: Not a gossip datagram (header nothing, expected 6801).',
+    );
+    expect(refusalOf(() => decodeDatagram(hex('68')))).toBe(
+      'PROTOCOL: Not a gossip datagram (header 68, expected 6801).',
+    );
+    expect(refusalOf(() => decodeDatagram(hex('68 02 01 02')))).toBe(
+      'PROTOCOL: Not a gossip datagram (header 6802, expected 6801).',
+    );
+  });
+
+  it('writes ports 0 to 65535 and refuses any other', () => {
+    expect(encodeDatagram([address('1.2.3.4', 0)])).toEqual(hex('68 01 03 08 00 00 01 02 03 04'));
+    for (const port of [-1, 1.5, 65536, Number.NaN])
+      expect(
+        refusalOf(() => encodeDatagram([address('1.2.3.4', port)])),
+        String(port),
+      ).toBe(`PROTOCOL: Port ${port} does not fit a Peer Address TLV.`);
+  });
+
+  it('writes only a plain dotted IPv4 address', () => {
+    expect(encodeDatagram([address('0.0.0.0')])).toEqual(hex('68 01 03 08 00 01 00 00 00 00'));
+    for (const host of [
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.0x1',
+      '1.2.3.1234',
+      '1.2.3.256',
+      '-1.2.3.4',
+      '',
+    ])
+      expect(
+        refusalOf(() => encodeDatagram([address(host)])),
+        host,
+      ).toBe(`PROTOCOL: ${JSON.stringify(host)} is not a dotted IPv4 address.`);
+  });
+
+  it('never encodes what it only decodes (a short or unknown TLV)', () => {
+    expect(refusalOf(() => encodeDatagram([{ type: 'unknown', code: 9, length: 5 }]))).toBe(
+      'PROTOCOL: Cannot encode a TLV of type "unknown" (it is only ever decoded).',
+    );
+    expect(refusalOf(() => encodeDatagram([{ type: 'short', code: 3, length: 4 }]))).toBe(
+      'PROTOCOL: Cannot encode a TLV of type "short" (it is only ever decoded).',
+    );
+  });
+});

@@ -7,9 +7,12 @@ import {
   encodeOffer,
   encodeQuery,
   encodeWithdraw,
+  isControlDatagram,
   MAX_CHAT_BYTES,
+  MAX_CONTROL_BYTES,
 } from '../../peer/lan/datagram.ts';
 import { NapError } from '../../shared/errors.ts';
+import { refusalOf } from '../helpers/error-code.ts';
 
 const OFFER = { file: 'a.bin', size: 1234, ip: '127.0.0.1', port: 40123 };
 
@@ -143,5 +146,113 @@ describe('LAN control datagrams', () => {
         }
       }),
     );
+  });
+});
+
+describe('LAN datagrams: bounds and refusals, each in its own words', () => {
+  it('chat: up to MAX_CHAT_BYTES on the wire, both ways', () => {
+    expect(MAX_CHAT_BYTES).toBe(8192);
+    expect(refusalOf(() => decodeDatagram(Buffer.alloc(MAX_CHAT_BYTES, 0x41)))).toBe('accepted');
+    expect(refusalOf(() => decodeDatagram(Buffer.alloc(MAX_CHAT_BYTES + 1, 0x41)))).toBe(
+      'BAD_REQUEST: Ignored a chat datagram longer than 8192 bytes.',
+    );
+    expect(refusalOf(() => encodeChat('x'.repeat(MAX_CHAT_BYTES)))).toBe(
+      'BAD_ARGUMENT: The message is longer than 8191 bytes.',
+    );
+  });
+
+  it.each([
+    ['   ', 'BAD_ARGUMENT: The message is empty.'],
+    ['two\nlines', 'BAD_ARGUMENT: A message is one line of text without control characters.'],
+  ])('refuses to send %j', (text, sentence) => {
+    expect(refusalOf(() => encodeChat(text))).toBe(sentence);
+  });
+
+  // Datagrams built by napshare's encoders are built inside the test (a thunk), not when the table
+  // is collected: a mutant that breaks an encoder must fail a test, not the loading of the file.
+  it.each<[string, Buffer | (() => Buffer), string]>([
+    ['not UTF-8', Buffer.from([0x41, 0xff]), 'BAD_REQUEST: Ignored a chat datagram that is not UTF-8 text.'],
+    ['blank lines only', Buffer.from(' \r\n\n'), 'BAD_REQUEST: Ignored an empty chat datagram.'],
+    [
+      'one clean line and one with a bell',
+      Buffer.from('fine\nring \u0007'),
+      'BAD_REQUEST: Ignored chat text with control characters.',
+    ],
+    [
+      'NUL then anything else',
+      Buffer.from('\u0000napshark\u0001{"type":"QUERY"}'),
+      'BAD_REQUEST: Ignored a datagram starting with NUL that is not a napshare announcement.',
+    ],
+    [
+      'the magic of another version',
+      Buffer.from('\u0000napshare\u0002{"type":"QUERY"}'),
+      'BAD_REQUEST: Ignored a datagram starting with NUL that is not a napshare announcement.',
+    ],
+    ['the magic alone', CONTROL_MAGIC, 'BAD_REQUEST: The line is not valid JSON.'],
+    [
+      'a body that is not UTF-8',
+      Buffer.concat([CONTROL_MAGIC, Buffer.from([0x7b, 0xff, 0x7d])]),
+      'BAD_REQUEST: Ignored an announcement that is not UTF-8.',
+    ],
+    [
+      'an unknown type',
+      Buffer.concat([CONTROL_MAGIC, Buffer.from('{"type":"PASSWORD"}')]),
+      'BAD_REQUEST: Ignored an announcement of unknown type "PASSWORD".',
+    ],
+    [
+      'an offer of an unsafe name',
+      () => encodeOffer({ ...OFFER, file: '../x' }),
+      'BAD_REQUEST: Ignored an offer of an unsafe file name.',
+    ],
+    [
+      'an offer without a port',
+      () => encodeOffer({ ...OFFER, port: 0 }),
+      'BAD_REQUEST: Ignored an offer without a valid IPv4 address and port.',
+    ],
+    [
+      'an offer with a host name',
+      () => encodeOffer({ ...OFFER, ip: 'example.org' }),
+      'BAD_REQUEST: Ignored an offer without a valid IPv4 address and port.',
+    ],
+    [
+      'an offer of another scheme',
+      Buffer.concat([CONTROL_MAGIC, Buffer.from(JSON.stringify({ type: 'OFFER', ...OFFER, auth: 'none' }))]),
+      'BAD_REQUEST: Ignored an offer with an unknown authentication scheme.',
+    ],
+    [
+      'a withdrawal without an address',
+      () => encodeWithdraw('nowhere', 5000),
+      'BAD_REQUEST: Ignored a withdrawal without a valid IPv4 address and port.',
+    ],
+    [
+      'a withdrawal with port 0',
+      () => encodeWithdraw('10.0.0.7', 0),
+      'BAD_REQUEST: Ignored a withdrawal without a valid IPv4 address and port.',
+    ],
+  ])('ignores %s', (_what, data, sentence) => {
+    expect(refusalOf(() => decodeDatagram(typeof data === 'function' ? data() : data))).toBe(sentence);
+  });
+
+  it('control: up to MAX_CONTROL_BYTES on the wire, both ways', () => {
+    expect(MAX_CONTROL_BYTES).toBe(1024);
+    const padded = (bytes: number) =>
+      Buffer.concat([encodeQuery(), Buffer.alloc(bytes - encodeQuery().length, 0x20)]);
+    expect(decodeDatagram(padded(MAX_CONTROL_BYTES))).toEqual({ type: 'QUERY' });
+    expect(refusalOf(() => decodeDatagram(padded(MAX_CONTROL_BYTES + 1)))).toBe(
+      'BAD_REQUEST: Ignored a control datagram longer than 1024 bytes.',
+    );
+    // An offer whose name makes it exactly 1024 bytes is sent; one byte more is refused.
+    const base = encodeOffer({ ...OFFER, file: '' }).length;
+    const named = (length: number) => encodeOffer({ ...OFFER, file: 'x'.repeat(length) });
+    expect(named(MAX_CONTROL_BYTES - base)).toHaveLength(MAX_CONTROL_BYTES);
+    expect(refusalOf(() => named(MAX_CONTROL_BYTES - base + 1))).toBe(
+      'BAD_ARGUMENT: The announcement is too long.',
+    );
+  });
+
+  it('tells control datagrams by their first byte alone', () => {
+    expect(isControlDatagram(Buffer.from([0]))).toBe(true);
+    expect(isControlDatagram(Buffer.from([1, 0]))).toBe(false);
+    expect(isControlDatagram(Buffer.alloc(0))).toBe(false);
   });
 });

@@ -85,3 +85,64 @@ describe('LineSplitter', () => {
     expect(performance.now() - started).toBeLessThan(20_000);
   });
 });
+
+describe('LineSplitter memory', () => {
+  it('keeps a line sent a byte at a time in a few growing pieces, not one Buffer per byte', () => {
+    const splitter = new LineSplitter(2 * 1024 * 1024);
+    const one = Buffer.from('b');
+    for (let i = 0; i < 1024 * 1024; i++) splitter.push(one);
+    // 1 MiB in pieces of up to 64 KiB: about 16, plus the first few small ones.
+    expect(splitter.pieceCount).toBeLessThan(30);
+    expect(splitter.bufferedBytes).toBe(1024 * 1024);
+    const [line] = splitter.push(Buffer.from('\n'));
+    expect(line).toBe('b'.repeat(1024 * 1024));
+    expect(splitter.pieceCount).toBe(0);
+  });
+
+  it('splits any mix of small and large chunks, and shift/takeRest, like the whole stream', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 4096, maxLength: 9000 })),
+          {
+            maxLength: 30,
+          },
+        ),
+        fc.integer({ min: 0, max: 255 }),
+        (chunks, newlineEvery) => {
+          // Newlines sprinkled in: the byte value newlineEvery becomes \n wherever it occurs.
+          const parts = chunks.map((chunk) =>
+            Buffer.from(chunk.map((byte) => (byte === newlineEvery ? 0x0a : byte))),
+          );
+          const whole = Buffer.concat(parts);
+          const expected: Buffer[] = [];
+          let start = 0;
+          for (let at = whole.indexOf(0x0a); at !== -1; at = whole.indexOf(0x0a, start)) {
+            expected.push(whole.subarray(start, at));
+            start = at + 1;
+          }
+          const splitter = new LineSplitter(1 << 20);
+          const got: Buffer[] = [];
+          for (const part of parts) {
+            for (let line = splitter.shiftBytes(part); line !== null; line = splitter.shiftBytes())
+              got.push(Buffer.from(line));
+          }
+          expect(got).toEqual(expected);
+          expect(splitter.takeRest()).toEqual(whole.subarray(start));
+        },
+      ),
+    );
+  });
+});
+
+describe('LineSplitter after takeRest', () => {
+  it('starts clean: the next bytes make lines of their own', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.push(Buffer.from('one\ntw'))).toEqual(['one']);
+    expect(splitter.takeRest().toString()).toBe('tw');
+    expect(splitter.bufferedBytes).toBe(0);
+    expect(splitter.push(Buffer.from('three\nfo'))).toEqual(['three']);
+    expect(splitter.push(Buffer.from('ur\n'))).toEqual(['four']);
+    expect(splitter.takeRest()).toEqual(Buffer.alloc(0));
+  });
+});

@@ -94,3 +94,73 @@ describe('piece sizes', () => {
     expect(pieceRange(2, 10, 4)).toEqual({ start: 8, end: 10 });
   });
 });
+
+/** Whether `promise` settled before the event loop's next turn (resolved with what). */
+async function settledAtOnce<T>(promise: Promise<T>): Promise<{ settled: boolean; value?: T }> {
+  let result: { settled: boolean; value?: T } = { settled: false };
+  void promise.then((value) => {
+    result = { settled: true, value };
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return result;
+}
+
+describe('PieceSchedule in detail', () => {
+  it('knows which pieces are held, each counted once', () => {
+    const schedule = new PieceSchedule([true, false, false]);
+    expect([0, 1, 2].map((i) => schedule.isHeld(i))).toEqual([true, false, false]);
+    schedule.markHeld(1);
+    schedule.markHeld(1);
+    expect(schedule.heldCount).toBe(2);
+    expect(schedule.complete).toBe(false);
+    expect(schedule.isHeld(1)).toBe(true);
+  });
+
+  it('counts held bytes: a short last piece only when it is held', () => {
+    expect(new PieceSchedule([true, true, false]).heldBytes(25, 10)).toBe(20);
+    expect(new PieceSchedule([false, false, true]).heldBytes(25, 10)).toBe(5);
+    expect(new PieceSchedule([true]).heldBytes(7, 10)).toBe(7);
+    expect(new PieceSchedule([true, true]).heldBytes(20, 10)).toBe(20);
+    expect(new PieceSchedule([]).heldBytes(0, 10)).toBe(0);
+  });
+
+  it('wakes waiting sources only when pieces come back or the file is complete', async () => {
+    const schedule = new PieceSchedule([false, false]);
+    const run = schedule.take(false);
+    if (!run) throw new Error('expected a run');
+    const waiting = schedule.changed();
+    schedule.markHeld(0);
+    expect((await settledAtOnce(waiting)).settled).toBe(false);
+    schedule.markHeld(1);
+    expect(await settledAtOnce(waiting)).toEqual({ settled: true, value: false });
+  });
+
+  it('does not keep a source waiting when no piece is on its way', async () => {
+    const schedule = new PieceSchedule([false, false, true]);
+    // Nothing is being fetched: whatever is missing is for the taking now.
+    expect(await settledAtOnce(schedule.changed())).toEqual({ settled: true, value: true });
+    const run = schedule.take(true);
+    expect(run).toEqual({ first: 0, last: 1 });
+    // Pieces are on their way: wait for them (or for them to come back).
+    expect((await settledAtOnce(schedule.changed())).settled).toBe(false);
+  });
+
+  it('waits while one piece is on its way even if another is missing and free', async () => {
+    const schedule = new PieceSchedule([false, false]);
+    const run = schedule.take(true);
+    if (!run) throw new Error('expected a run');
+    // Piece 0 in flight, piece 1 missing but in flight too; give back only what is past piece 0.
+    schedule.giveBack({ first: 1, last: 1 });
+    expect((await settledAtOnce(schedule.changed())).settled).toBe(false);
+  });
+
+  it('a run given back twice is free once, not "less than free"', () => {
+    const schedule = new PieceSchedule([false]);
+    const run = schedule.take(false);
+    if (!run) throw new Error('expected a run');
+    schedule.giveBack(run);
+    schedule.giveBack(run);
+    expect(schedule.take(false)).toEqual({ first: 0, last: 0 });
+    expect(schedule.take(false)).toBeUndefined();
+  });
+});

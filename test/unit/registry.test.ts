@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeldError, Registry } from '../../server/registry.ts';
 import { isNapError } from '../../shared/errors.ts';
+import { asyncRefusalOf } from '../helpers/error-code.ts';
 
 describe('Registry', () => {
   it('JOIN, SEARCH (exact name, join order) and UPDATE', async () => {
@@ -119,5 +120,91 @@ describe('Registry', () => {
         },
       ),
     );
+  });
+});
+
+describe('Registry: what each operation returns, and its refusals in words', () => {
+  it('JOIN returns a copy of the entry, with alias and caps keys only when given', async () => {
+    const registry = new Registry();
+    const first = await registry.join(1, '127.0.0.1', 8776, ['a', 'a', 'b']);
+    expect(first).toStrictEqual({
+      address: '127.0.0.1:8776',
+      ip: '127.0.0.1',
+      port: 8776,
+      files: ['a', 'b'],
+      nameBytes: 2,
+      connection: 1,
+    });
+    first.files.push('not really');
+    const again = await registry.join(1, '127.0.0.1', 8776, [], 'tina', ['INFO']);
+    expect(again).toStrictEqual({
+      address: '127.0.0.1:8776',
+      ip: '127.0.0.1',
+      port: 8776,
+      files: [],
+      nameBytes: 0,
+      connection: 1,
+      alias: 'tina',
+      caps: ['INFO'],
+    });
+    expect((await registry.search(1, 'a')).peers).toEqual([]);
+  });
+
+  it('ALIAS, UPDATE and SET_FILES answer with the address (and the new count)', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a']);
+    expect(await registry.setAlias(1, 'bob')).toBe('127.0.0.1:8776');
+    expect(await registry.update(1, 'b')).toBe('127.0.0.1:8776');
+    expect(await registry.setFiles(1, ['x', 'y', 'x'])).toStrictEqual({
+      address: '127.0.0.1:8776',
+      fileCount: 2,
+    });
+    expect((await registry.snapshot())[0]).toMatchObject({ alias: 'bob', files: ['x', 'y'] });
+  });
+
+  it("CHAT's sender is its alias and address", async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a'], 'tina');
+    expect((await registry.chatRecipients(1)).sender).toStrictEqual({
+      alias: 'tina',
+      address: '127.0.0.1:8776',
+    });
+  });
+
+  it('refuses in one sentence each: full, not joined, chat without an alias', async () => {
+    const registry = new Registry({ maxPeers: 2 });
+    await registry.join(1, '127.0.0.1', 8776, []);
+    await registry.join(2, '127.0.0.1', 8777, []);
+    expect(await asyncRefusalOf(() => registry.join(3, '127.0.0.1', 8778, []))).toMatch(/^SERVER_FULL: /);
+    expect(await asyncRefusalOf(() => registry.search(9, 'a'))).toBe(
+      'NOT_JOINED: JOIN first: this connection has not joined the index.',
+    );
+    expect(await asyncRefusalOf(() => registry.chatRecipients(1))).toBe(
+      'BAD_REQUEST: CHAT needs an alias: send ALIAS (or JOIN with one) first.',
+    );
+  });
+});
+
+describe('Registry: bounded by who is joined now', () => {
+  it('forgets a file name with its last holder: by leave, re-JOIN or SET_FILES', async () => {
+    const registry = new Registry();
+    const names = (prefix: string) => Array.from({ length: 100 }, (_, i) => `${prefix}-${i}.bin`);
+    for (let round = 0; round < 5; round++) {
+      await registry.join(1, '127.0.0.1', 8776, names(`left${round}`));
+      await registry.leave(1);
+    }
+    expect(registry.indexedNames).toBe(0);
+    await registry.join(1, '127.0.0.1', 8776, names('first'));
+    await registry.join(1, '127.0.0.1', 8776, names('second'));
+    expect(registry.indexedNames).toBe(100);
+    await registry.setFiles(1, ['only.bin']);
+    expect(registry.indexedNames).toBe(1);
+    await registry.join(2, '127.0.0.1', 8777, ['only.bin', 'other.bin']);
+    await registry.leave(1); // only.bin stays, held by 8777
+    expect(registry.indexedNames).toBe(2);
+    expect((await registry.search(2, 'only.bin')).peers).toEqual(['127.0.0.1:8777']);
+    await registry.leave(2);
+    expect(registry.indexedNames).toBe(0);
+    expect(registry.entries).toBe(0);
   });
 });
