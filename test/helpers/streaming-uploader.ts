@@ -25,6 +25,8 @@ export interface StreamingUploader {
   changed(): void;
   /** Resolves once an INFO stream is open (its INFO_HEAD sent). */
   streaming: Promise<void>;
+  /** INFO streams whose connection is still open (the downloader has not closed it). */
+  readonly openStreams: number;
   close(): void;
 }
 
@@ -43,6 +45,7 @@ export async function startStreamingUploader(
   const sockets = new Set<net.Socket>();
   const streams: { socket: net.Socket; sent: number }[] = [];
   let released = 0;
+  let openStreams = 0;
   let opened!: () => void;
   const streaming = new Promise<void>((resolve) => (opened = resolve));
   const flush = () => {
@@ -80,6 +83,8 @@ export async function startStreamingUploader(
       if (request.type === 'INFO') {
         socket.write(`${JSON.stringify({ type: 'INFO_HEAD', size: hashed.length, pieceSize })}\n`);
         streams.push({ socket, sent: 0 });
+        openStreams++;
+        socket.once('close', () => openStreams--);
         flush();
         opened();
         return;
@@ -96,6 +101,9 @@ export async function startStreamingUploader(
     requests,
     prefixes,
     streaming,
+    get openStreams() {
+      return openStreams;
+    },
     release: (count) => {
       released = Math.max(released, Math.min(count, prefixes.length));
       flush();

@@ -17,7 +17,7 @@ import { exists, makeTempDir, removeTempDirs, sha256File } from '../helpers/file
 import { LineClient } from '../helpers/line-client.ts';
 import { startLyingPeer } from '../helpers/lying-peer.ts';
 import { type StreamingUploader, startStreamingUploader } from '../helpers/streaming-uploader.ts';
-import { waitUntil } from '../helpers/wait.ts';
+import { waitUntil, withDeadline } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 /** Small pieces for the hand-written uploaders: five of them and a short one. */
@@ -201,6 +201,30 @@ describe('a fresh download from one source', () => {
     expect(logs).toContain('f.bin changed at its source during the download; asking INFO again');
     expect(done.sha256).toBe(sha256(content));
     expect(await sha256File(path.join(into, 'f.bin'))).toBe(sha256(content));
+  });
+
+  it('cancelled while it waits for prefix hashes: CANCELLED at once, the stream closed, the verified pieces kept', async () => {
+    const content = randomBytes(4 * PIECE);
+    const uploader = await streaming(content);
+    const into = await makeTempDir();
+    const controller = new AbortController();
+    const result = download({
+      sources: [source(uploader)],
+      file: 'f.bin',
+      folder: into,
+      signal: controller.signal,
+    });
+    await uploader.streaming;
+    uploader.release(1);
+    await waitUntil(async () => (await partSize(into, 'f.bin')) >= PIECE, 'a verified piece written');
+    // No more hashes come: the download waits on the stream when it is cancelled.
+    controller.abort();
+    await expect(withDeadline(result, 10_000, 'the cancelled download to end')).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    await waitUntil(() => uploader.openStreams === 0, 'the cancelled download closing its INFO stream');
+    expect(await exists(path.join(into, 'f.bin'))).toBe(false);
+    expect(await partSize(into, 'f.bin')).toBeGreaterThanOrEqual(PIECE);
   });
 
   it('from an uploader that does not stream (INFO_OK to a streamed INFO) is verified by piece hashes', async () => {
