@@ -98,14 +98,20 @@ export class NapshareRig {
   }
 }
 
+/**
+ * How long one command may take: a download of several GiB on a loaded 2-core machine runs for
+ * minutes (an 8 GiB file at 50 MB/s: 3 minutes), far past the tests' 30 s.
+ */
+const COMMAND_TIMEOUT_MS = 15 * 60_000;
+
 /** Sends one line command and resolves with its stdout line, or rejects with its stderr line. */
 async function command(cli: CliProcess, line: string): Promise<string> {
   const out = cli.stdout.length;
   const err = cli.stderr.length;
   cli.send(line);
   const result = await Promise.race([
-    cli.waitForLines(out + 1, 'stdout').then((lines) => lines[out] as string),
-    cli.waitForLines(err + 1, 'stderr').then((lines) => `error: ${lines[err]}`),
+    cli.waitForLines(out + 1, 'stdout', COMMAND_TIMEOUT_MS).then((lines) => lines[out] as string),
+    cli.waitForLines(err + 1, 'stderr', COMMAND_TIMEOUT_MS).then((lines) => `error: ${lines[err]}`),
   ]);
   if (result.startsWith('error: ')) throw new Error(result);
   return result;
