@@ -118,7 +118,7 @@ export async function transferBench(options: {
     ...durableRows.map((row) => `${napWarm.name} / ${row.name}: ${ratio(napWarm, row)}`),
     `cold / warm uploader: ${ratio(napCold, napWarm)}`,
     '',
-    'napshare: SHA-256 of every piece checked against the hashes before it is written, the whole file flushed to disk',
+    'napshare: SHA-256 of every piece checked before it counts, the whole file flushed to disk',
     `before it takes its name; times from the DOWNLOAD line to the "Arquivo ... baixado" line of a fresh peer.`,
     'The tools verify nothing; "+ fdatasync" rows include an fdatasync of the copy after the tool exits.',
     `CPU: user + system seconds of each process (all threads) per GB moved; ${pageCacheRows.length > 0 ? 'the page-cache rows are the same runs as the fdatasync rows.' : ''}`,
