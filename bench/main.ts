@@ -7,16 +7,25 @@ import { parseArgs } from 'node:util';
 import { parseByteSize } from '../shared/units.ts';
 import { killAll } from '../test/helpers/cli.ts';
 import { removeTempDirs } from '../test/helpers/files.ts';
+import { indexBench } from './index-bench.ts';
 import { memoryBench } from './memory-bench.ts';
 import { multiSourceBench } from './multi-source-bench.ts';
 import { transferBench } from './transfer-bench.ts';
 
-const BENCHES = ['transfer', 'multi', 'memory'] as const;
+const BENCHES = ['transfer', 'multi', 'memory', 'index'] as const;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
-    options: { runs: { type: 'string', default: '5' }, size: { type: 'string' } },
+    options: {
+      runs: { type: 'string' },
+      size: { type: 'string' },
+      // index: the population, the seconds of each SEARCH run, a folder for CPU profiles.
+      peers: { type: 'string', default: '10000' },
+      files: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '5' },
+      profile: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const chosen = positionals.length > 0 ? positionals : [...BENCHES];
@@ -24,20 +33,30 @@ async function main(): Promise<void> {
     if (!(BENCHES as readonly string[]).includes(name))
       throw new Error(`unknown benchmark ${name}; choose from ${BENCHES.join(', ')}`);
   }
-  const runs = Number(values.runs);
+  // Rounds: 5 for the transfer benchmarks, 3 for the index one (each round runs 6 rows).
+  const runs = values.runs === undefined ? undefined : Number(values.runs);
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
   for (const name of chosen) {
     let report: string;
     if (name === 'transfer') {
       report = await transferBench({
-        runs,
+        runs: runs ?? 5,
         size: values.size ? parseByteSize(values.size) : 2 * 1024 ** 3,
         log,
       });
     } else if (name === 'multi') {
       report = await multiSourceBench({
-        runs,
+        runs: runs ?? 5,
         size: values.size ? parseByteSize(values.size) : 512 * 1024 ** 2,
+        log,
+      });
+    } else if (name === 'index') {
+      report = await indexBench({
+        runs: runs ?? 3,
+        peers: Number(values.peers),
+        filesPerPeer: Number(values.files),
+        seconds: Number(values.seconds),
+        profileDir: values.profile,
         log,
       });
     } else {

@@ -203,6 +203,8 @@ export class GuardedConnection {
   private lineTimer: NodeJS.Timeout | undefined;
   private over = false;
   private readonly onStopped: (() => void)[] = [];
+  // Characters written since cork(): still in the socket, not yet offered to the kernel.
+  private corked: number | undefined;
 
   constructor(
     private readonly guard: ConnectionGuard,
@@ -280,13 +282,31 @@ export class GuardedConnection {
   write(data: string | Uint8Array): boolean {
     if (this.done) return false;
     const max = this.guard.limits.maxUnreadBytes ?? 0;
-    const queued = this.socket.writableLength;
+    // What the kernel would not take: corked replies are not unread, they were not sent yet.
+    const queued = this.socket.writableLength - (this.corked ?? 0);
     if (max > 0 && queued > 0 && queued + data.length > max) {
       this.cut(`leaves ${queued} bytes unread`);
       return false;
     }
     this.socket.write(data);
+    if (this.corked !== undefined) this.corked += data.length;
     return true;
+  }
+
+  /**
+   * Holds what is written from now on until `uncork()`, which sends it in one write. The caller
+   * bounds how much it writes meanwhile (line-connection.ts: until the socket needs draining).
+   */
+  cork(): void {
+    if (this.corked !== undefined) return;
+    this.corked = 0;
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    if (this.corked === undefined) return;
+    this.corked = undefined;
+    this.socket.uncork();
   }
 
   /**

@@ -5,6 +5,9 @@
  * client costs bounded memory and never disturbs the others. The connection's guard
  * (connection-guard.ts) sees its input (unfinished-line deadline, the server's input budget) and
  * bounds its unread output.
+ * A handler may answer at once (a value) or later (a promise): the replies a client's pipelined
+ * lines get at once go out in one write (the socket is corked while they are made), and only a
+ * promise costs a turn of the event loop.
  */
 import { NapError } from '../shared/errors.ts';
 import { encodeLine } from '../shared/json-line.ts';
@@ -14,10 +17,13 @@ import type { GuardedConnection } from './connection-guard.ts';
 /** Lines read ahead of the handler before reading pauses: enough to pipeline, bounded memory. */
 const MAX_QUEUED_LINES = 64;
 
+/** A reply: a message to encode, or a line already encoded (with its `\n`); undefined: none. */
+export type LineReply = object | string | Uint8Array | undefined;
+
 export interface LineConnectionOptions {
   maxLineBytes: number;
-  /** Handles one line; the returned message (if any) is the reply. Throwing is not expected. */
-  onLine: (line: string) => Promise<object | undefined>;
+  /** Handles one line; what it returns (at once or as a promise) is the reply. Throwing is not expected. */
+  onLine: (line: string) => LineReply | Promise<LineReply>;
   /** The reply to a line over the bound; the connection closes after it. */
   onOverflow: (error: NapError) => object;
   onClose?: () => void;
@@ -25,7 +31,9 @@ export interface LineConnectionOptions {
 
 export class LineConnection {
   private readonly splitter: LineSplitter;
-  private readonly queue: string[] = [];
+  // Lines read and not handled yet: queue[head..], at most a chunk's worth past MAX_QUEUED_LINES.
+  private queue: string[] = [];
+  private head = 0;
   // Characters of the queued lines: with the splitter's bytes, this client's unhandled input.
   private queuedLength = 0;
   private working = false;
@@ -41,7 +49,8 @@ export class LineConnection {
     // Dismissed or cut: what was buffered for this client goes now.
     connection.onStop(() => {
       this.splitter.takeRest();
-      this.queue.length = 0;
+      this.queue = [];
+      this.head = 0;
       this.queuedLength = 0;
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -62,9 +71,10 @@ export class LineConnection {
    * Sends one message (a reply, or a message the server pushes). A client that leaves more than
    * the guard's bound unread is cut off instead.
    */
-  send(message: object): void {
-    if (this.closed || this.connection.done) return;
-    if (!this.connection.write(encodeLine(message))) return;
+  send(message: LineReply): void {
+    if (message === undefined || this.closed || this.connection.done) return;
+    const line = typeof message === 'string' || message instanceof Uint8Array ? message : encodeLine(message);
+    if (!this.connection.write(line)) return;
     // The client reads slower than it asks: stop reading its requests until it catches up.
     if (this.socket.writableNeedDrain) this.socket.pause();
   }
@@ -77,7 +87,7 @@ export class LineConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.connection.done || this.overflow !== undefined) return;
-    const before = this.queue.length;
+    const before = this.queued;
     try {
       let line = this.splitter.shift(chunk);
       while (line !== null) {
@@ -91,36 +101,71 @@ export class LineConnection {
       this.overflow = error;
       this.socket.pause();
     }
-    const completed = this.queue.length > before;
+    const completed = this.queued > before;
     if (completed) this.connection.requestSeen();
+    this.reportInput(completed);
+    if (this.connection.done) return;
+    if (this.queued >= MAX_QUEUED_LINES) this.socket.pause();
+    void this.work();
+  }
+
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  private reportInput(completed: boolean): void {
     const partial = this.overflow === undefined ? this.splitter.bufferedBytes : 0;
     this.connection.input(partial + this.queuedLength, partial > 0, completed);
-    if (this.connection.done) return;
-    if (this.queue.length >= MAX_QUEUED_LINES) this.socket.pause();
-    void this.work();
   }
 
   private async work(): Promise<void> {
     if (this.working) return;
     this.working = true;
+    // Replies made at once are corked, and go out together when the queue is empty or a reply
+    // must be waited for; never held across an await.
+    let corked = false;
+    const flush = () => {
+      if (!corked) return;
+      corked = false;
+      this.connection.uncork();
+    };
     try {
-      while (this.queue.length > 0 && !this.closed && !this.connection.done) {
+      while (this.queued > 0 && !this.closed && !this.connection.done) {
         // Replies wait for the client to read the previous ones: what it leaves unread stays
         // one reply deep, however many requests it pipelines.
-        if (this.socket.writableNeedDrain) await this.connection.drained();
-        if (this.closed || this.connection.done) break;
-        const line = this.queue.shift() as string;
+        if (this.socket.writableNeedDrain) {
+          flush();
+          if (this.socket.writableNeedDrain) {
+            this.reportInput(false);
+            await this.connection.drained();
+          }
+          if (this.closed || this.connection.done) break;
+        }
+        const line = this.queue[this.head++] as string;
         this.queuedLength -= line.length;
-        const reply = await this.options.onLine(line);
-        if (reply !== undefined) this.send(reply);
-        const partial = this.overflow === undefined ? this.splitter.bufferedBytes : 0;
-        this.connection.input(partial + this.queuedLength, partial > 0, false);
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        }
+        let reply = this.options.onLine(line);
+        if (reply instanceof Promise) {
+          flush();
+          this.reportInput(false);
+          reply = await reply;
+        } else if (!corked && reply !== undefined) {
+          corked = true;
+          this.connection.cork();
+        }
+        this.send(reply);
       }
+      flush();
+      if (!this.connection.done) this.reportInput(false);
       if (this.overflow !== undefined && !this.closed && !this.connection.done) {
         this.closed = true;
         this.connection.dismissWith(encodeLine(this.options.onOverflow(this.overflow)));
       }
     } finally {
+      flush();
       this.working = false;
     }
     this.resumeIfIdle();
@@ -128,6 +173,6 @@ export class LineConnection {
 
   private resumeIfIdle(): void {
     if (this.closed || this.connection.done || this.working || this.overflow !== undefined) return;
-    if (this.queue.length < MAX_QUEUED_LINES && !this.socket.writableNeedDrain) this.socket.resume();
+    if (this.queued < MAX_QUEUED_LINES && !this.socket.writableNeedDrain) this.socket.resume();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The peer's session with the index server (seed 003, 5b-5d; seed 002's client), over one
+ * The peer's session with the index server (seed 003, section 5; seed 002's client), over one
  * IndexConnection at a time. Pushed messages (CHAT, PEER_LEFT) are emitted as `push` events.
  * After a successful JOIN the session keeps itself alive: a lost connection is reopened with
  * backoff and the JOIN sent again (with the alias and files as they are now), so a restarted
@@ -87,7 +87,9 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     options: Log | IndexClientOptions = {},
   ): Promise<IndexClient> {
     const settings = typeof options === 'function' ? { log: options } : options;
-    const socket = await connectTcp(host, port, 'the index server');
+    const socket = await connectTcp(host, port, 'the index server').catch((error: unknown) => {
+      throw unreachable(error);
+    });
     settings.log?.(`connected to the index server at ${host}:${port}`);
     return new IndexClient(socket, host, port, settings);
   }
@@ -117,12 +119,15 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     this.joinedAs = request;
   }
 
-  /** SEARCH (seed 003, 5d): the addresses of the peers holding exactly `file`. */
+  /** SEARCH, the addresses only: the peers holding exactly `file`. */
   async search(file: string): Promise<string[]> {
     return (await this.searchHolders(file)).peers;
   }
 
-  /** SEARCH, with the capabilities the index knows of each holder (absent: it announced none). */
+  /**
+   * SEARCH (seed 003, 5d): the peers holding exactly `file`, with the capabilities the index knows
+   * of each (absent: it announced none).
+   */
   async searchHolders(file: string): Promise<{ peers: string[]; caps: HolderCaps }> {
     const reply = await this.expect({ type: 'SEARCH', file }, 'SEARCH_OK');
     return reply.type === 'SEARCH_OK'
@@ -348,4 +353,18 @@ function checkReply(message: IndexRequest, reply: IndexReply, type: IndexReply['
   if (reply.type !== type)
     throw new NapError('PROTOCOL', `The index server answered ${reply.type} to ${message.type}.`);
   return reply;
+}
+
+/**
+ * The index server could not be reached: the sentence also says how to reach one elsewhere (a
+ * server started on another port than 1099, or on another machine, is found only if told).
+ */
+function unreachable(error: unknown): unknown {
+  if (!isNapError(error, 'CONNECT_FAILED') && !isNapError(error, 'TIMEOUT')) return error;
+  const sentence = error.message.replace(/\.$/, '');
+  return new NapError(
+    error.code,
+    `${sentence}; if it runs on another address or port, start this peer with --server HOST:PORT.`,
+    { cause: error },
+  );
 }

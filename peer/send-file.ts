@@ -52,6 +52,7 @@ interface Chunk {
   flushed: number;
 }
 
+/** Sending the file asked by DOWNLOAD (seed 003, 5g): `length` bytes of `file` from `start`. */
 export async function sendFileRange(
   socket: net.Socket,
   file: FileHandle,

@@ -14,7 +14,7 @@ import {
   type GuardedConnection,
   type GuardLimits,
 } from '../io/connection-guard.ts';
-import { LineConnection } from '../io/line-connection.ts';
+import { LineConnection, type LineReply } from '../io/line-connection.ts';
 import { listen } from '../io/listen.ts';
 import { describeError, NapError } from '../shared/errors.ts';
 import {
@@ -43,6 +43,7 @@ import { chatBucket, type TokenBucket } from '../shared/token-bucket.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
 import { HolderProbe } from './holder-probe.ts';
 import type { IndexBudgets } from './index-budgets.ts';
+import type { IndexCounts, IndexObserver } from './index-metrics.ts';
 import { type ConnectionId, HeldError, type PeerEntry, Registry } from './registry.ts';
 
 /**
@@ -115,6 +116,8 @@ export interface IndexServerOptions extends Partial<IndexBudgets> {
   trustAnnouncedIp?: boolean;
   /** How long a holder has to answer a PROBE; default PROBE_TIMEOUT_MS. */
   probeTimeoutMs?: number;
+  /** Told of every request answered and every ERROR sent (the `--metrics` endpoint). */
+  observer?: IndexObserver;
 }
 
 export class IndexServer {
@@ -129,6 +132,9 @@ export class IndexServer {
   // Connections cut for silence, so their departure is announced as a timeout.
   private readonly timedOut = new Set<ConnectionId>();
   private nextConnectionId = 1;
+  // Bytes of the connections already closed; the open ones' are read from their sockets.
+  private closedBytesIn = 0;
+  private closedBytesOut = 0;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -142,7 +148,10 @@ export class IndexServer {
     this.guard = new ConnectionGuard({
       name: 'index',
       limits: { ...DEFAULT_INDEX_LIMITS, ...options.limits },
-      format: (cause, message) => encodeLine(errorReply(REFUSAL_CODES[cause], message)),
+      format: (cause, message) => {
+        options.observer?.refused(REFUSAL_CODES[cause]);
+        return encodeLine(errorReply(REFUSAL_CODES[cause], message));
+      },
       log,
     });
     this.heartbeats = new HeartbeatWatch(options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS, (id) =>
@@ -171,6 +180,18 @@ export class IndexServer {
     return this.guard.size;
   }
 
+  /** What the metrics read: the index's size, the connections and their bytes. */
+  counts(): IndexCounts {
+    let bytesIn = this.closedBytesIn;
+    let bytesOut = this.closedBytesOut;
+    for (const { socket } of this.connections.values()) {
+      bytesIn += socket.bytesRead;
+      bytesOut += socket.bytesWritten;
+    }
+    const { size: peers, entries, indexedNames: names } = this.registry;
+    return { peers, entries, names, connections: this.connectionCount, bytesIn, bytesOut };
+  }
+
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {
@@ -190,14 +211,10 @@ export class IndexServer {
     guarded.expectRequest();
     const connection = new LineConnection(guarded, {
       maxLineBytes: MAX_INDEX_LINE_BYTES,
-      onLine: async (line) => {
-        const reply = await this.onLine(id, line);
-        if (reply.type === 'JOIN_OK') guarded.stopExpecting();
-        else if (reply.type === 'LEAVE_OK') guarded.expectRequest();
-        return reply;
-      },
+      onLine: (line) => this.onLine(id, line),
       onOverflow: (error) => {
         this.log(`connection #${id}: ${error.message} Closing it.`);
+        this.options.observer?.refused(error.code);
         return errorReply(error.code, `${error.message} The connection is closed.`);
       },
       onClose: () => void this.onClose(id),
@@ -205,21 +222,51 @@ export class IndexServer {
     this.connections.set(id, connection);
   }
 
-  private async onLine(id: ConnectionId, line: string): Promise<IndexReply> {
+  /** The reply to one line: at once for SEARCH and PING, a promise for what changes the index. */
+  private onLine(id: ConnectionId, line: string): LineReply | Promise<LineReply> {
     // Any line is a sign of life, not only PING.
     this.heartbeats.seen(id);
     this.probes.heard(id);
+    const observer = this.options.observer;
+    if (observer === undefined) return this.answer(id, line);
+    const started = performance.now();
+    let type = 'INVALID';
+    const reply = this.answer(id, line, (request) => {
+      type = request.type;
+    });
+    const done = () => observer.answered(type, (performance.now() - started) / 1000);
+    if (!(reply instanceof Promise)) {
+      done();
+      return reply;
+    }
+    return reply.finally(done);
+  }
+
+  private answer(
+    id: ConnectionId,
+    line: string,
+    decoded?: (request: IndexRequest) => void,
+  ): LineReply | Promise<LineReply> {
     try {
       const request = decodeIndexRequest(line);
-      return await this.dispatch(id, request);
+      decoded?.(request);
+      const reply = this.dispatch(id, request);
+      return reply instanceof Promise
+        ? reply.catch((error: unknown) => this.refusal(id, line, error))
+        : reply;
     } catch (error) {
-      const code = error instanceof NapError ? error.code : 'BAD_REQUEST';
-      this.log(`connection #${id}: refused ${JSON.stringify(line.slice(0, 200))}: ${describeError(error)}`);
-      return errorReply(code, describeError(error));
+      return this.refusal(id, line, error);
     }
   }
 
-  private dispatch(id: ConnectionId, request: IndexRequest): Promise<IndexReply> {
+  private refusal(id: ConnectionId, line: string, error: unknown): IndexReply {
+    const code = error instanceof NapError ? error.code : 'BAD_REQUEST';
+    this.options.observer?.refused(code);
+    this.log(`connection #${id}: refused ${JSON.stringify(line.slice(0, 200))}: ${describeError(error)}`);
+    return errorReply(code, describeError(error));
+  }
+
+  private dispatch(id: ConnectionId, request: IndexRequest): LineReply | Promise<IndexReply> {
     switch (request.type) {
       case 'JOIN':
         return this.onJoin(id, request);
@@ -254,14 +301,17 @@ export class IndexServer {
       this.registry.join(id, request.ip, request.port, request.files, request.alias, request.caps),
     );
     this.options.print(serverJoinLine(entry.address, entry.files));
+    // A joined peer may stay silent as long as it likes.
+    this.connections.get(id)?.connection.stopExpecting();
     return { type: 'JOIN_OK' };
   }
 
-  // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses.
-  private async onSearch(id: ConnectionId, request: SearchRequest): Promise<IndexReply> {
-    const { requester, peers, caps } = await this.registry.search(id, request.file);
+  // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses. At
+  // once: one synchronous read of the registry (see registry.ts), its reply line ready-made.
+  private onSearch(id: ConnectionId, request: SearchRequest): LineReply {
+    const { requester, reply } = this.registry.searchReply(id, request.file);
     this.options.print(serverSearchLine(requester, request.file));
-    return withCaps({ type: 'SEARCH_OK', peers }, caps);
+    return reply;
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.
@@ -318,11 +368,13 @@ export class IndexServer {
       this.log(`${entry.address} left the index (LEAVE)`);
       await this.announceLeft(entry, 'left');
     }
+    // Not joined any more: it must keep asking, or it is closed (IDLE_TIMEOUT).
+    this.connections.get(id)?.connection.expectRequest();
     return { type: 'LEAVE_OK' };
   }
 
   // PING request: the connection opts in to heartbeats; PONG says how long silence may last.
-  private async onPing(id: ConnectionId): Promise<IndexReply> {
+  private onPing(id: ConnectionId): IndexReply {
     this.heartbeats.optIn(id);
     return { type: 'PONG', timeoutMs: this.heartbeats.timeoutMs };
   }
@@ -348,6 +400,9 @@ export class IndexServer {
 
   // A peer's connection closed: its entries leave the index and the members hear of it.
   private async onClose(id: ConnectionId): Promise<void> {
+    const socket = this.connections.get(id)?.socket;
+    this.closedBytesIn += socket?.bytesRead ?? 0;
+    this.closedBytesOut += socket?.bytesWritten ?? 0;
     this.connections.delete(id);
     this.chatBuckets.delete(id);
     this.heartbeats.forget(id);

@@ -1,14 +1,16 @@
 /**
- * `npm run server` — the index server (seed 003, 4e: asks the registry's IP and port, default
- * 127.0.0.1:1099). `npm run server -- chat --port P` is the line chat server of seed 000.
+ * `npm run server` — the index server (seed 003, section 4), asking its IP and port on a
+ * terminal. `npm run server -- chat --port P` is the line chat server of seed 000.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
-import { parseArgs } from 'node:util';
 import { input } from '@inquirer/prompts';
-import { parseIPv4, parsePort } from '../shared/address.ts';
+import { BatchedOutput } from '../io/batched-output.ts';
+import { parseCommandLine, runProgram, stopSignal, verboseLog } from '../io/command-line.ts';
+import { parseHostPort, parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
+import { NapError, validatorOf } from '../shared/errors.ts';
 import { terminalLine } from '../shared/terminal-text.ts';
+import { connectionCap, openFilesLimit } from './fd-limit.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
 import {
   DEFAULT_MAX_ENTRIES,
@@ -17,12 +19,14 @@ import {
   DEFAULT_MAX_PEERS,
 } from './index-budgets.ts';
 import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './index-limit-flags.ts';
-import { IndexServer } from './index-server.ts';
+import { IndexMetrics } from './index-metrics.ts';
+import { DEFAULT_INDEX_LIMITS, IndexServer } from './index-server.ts';
+import { type MetricsEndpoint, serveMetrics } from './metrics-http.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
                               [--heartbeat-timeout SECONDS] [--trust-announced-ip]
                               [--max-files-per-peer N] [--max-name-bytes-per-peer N]
-                              [--max-entries N] [--verbose]
+                              [--max-entries N] [--metrics HOST:PORT] [--verbose]
        npm run -s server -- chat --port PORT [--host IP] [--verbose]
 
 Starts the napshare index server (also the discovery and chat server of the peer's chat mode).
@@ -35,7 +39,8 @@ dropped only when their connection closes. A JOIN must announce the IP its conne
 from; --trust-announced-ip accepts any (behind a proxy). Budgets: --max-files-per-peer (default
 ${DEFAULT_MAX_FILES_PER_PEER}, TOO_MANY_FILES), --max-name-bytes-per-peer (default ${DEFAULT_MAX_NAME_BYTES_PER_PEER},
 TOO_MANY_NAME_BYTES), --max-entries (file entries in the whole index, default ${DEFAULT_MAX_ENTRIES},
-INDEX_FULL). --verbose logs to stderr.
+INDEX_FULL). --metrics HOST:PORT serves Prometheus metrics at http://HOST:PORT/metrics (port 0:
+any free port, printed on stderr). --verbose logs to stderr.
 
 ${INDEX_LIMIT_FLAGS_USAGE}`;
 
@@ -43,15 +48,13 @@ ${INDEX_LIMIT_FLAGS_USAGE}`;
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
 
 async function main(argv: string[]): Promise<number> {
-  // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
-  // where they ran npm, which npm passes as INIT_CWD.
-  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   if (argv[0] === 'chat') {
     const { runChatServer } = await import('./chat-main.ts');
     return runChatServer(argv.slice(1));
   }
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s server --',
+    usage: USAGE,
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
@@ -61,16 +64,12 @@ async function main(argv: string[]): Promise<number> {
       'max-files-per-peer': { type: 'string' },
       'max-name-bytes-per-peer': { type: 'string' },
       'max-entries': { type: 'string' },
+      metrics: { type: 'string' },
       ...INDEX_LIMIT_FLAGS,
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const count = (flag: string, text: string | undefined, fallback: number) =>
     text === undefined ? fallback : parseCount(text, flag);
   const maxPeers = count('--max-peers', values['max-peers'], DEFAULT_MAX_PEERS);
@@ -90,12 +89,75 @@ async function main(argv: string[]): Promise<number> {
       ? DEFAULT_HEARTBEAT_TIMEOUT_MS
       : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
   const limitFlags = indexLimitFlags(values);
-  // Prompts render on stderr so stdout stays exactly the console contract.
+  const metricsAt = values.metrics === undefined ? undefined : parseHostPort(values.metrics, true);
+  const metrics = metricsAt === undefined ? undefined : new IndexMetrics();
+  const { host, port } = await serverAddress(values.host, values.port);
+
+  const log = verboseLog(values.verbose, 'server');
+  // Each connection is a file descriptor: the cap must fit the process's limit (fd-limit.ts).
+  const cap = connectionCap(
+    openFilesLimit(),
+    DEFAULT_INDEX_LIMITS.maxConnections,
+    limitFlags.limits.maxConnections,
+  );
+  if (cap.warning) process.stderr.write(terminalLine(`napshare server: ${cap.warning}`));
+  if (cap.note) log?.(cap.note);
+  // The contract's lines, in order, written once per turn of the event loop (io/batched-output.ts);
+  // whatever is left is written when the process exits.
+  const stdout = new BatchedOutput((text) => process.stdout.write(text));
+  process.once('exit', () => stdout.flush());
+  // Listened for before anything is printed: a signal sent as soon as the address shows stops it cleanly.
+  const stopped = stopSignal();
+  const server = await IndexServer.start({
+    host,
+    port,
+    // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a
+    // log line quoting what a client sent must not drive this terminal either.
+    print: (line) => stdout.push(terminalLine(line)),
+    log,
+    maxPeers,
+    heartbeatTimeoutMs,
+    trustAnnouncedIp: values['trust-announced-ip'],
+    maxFilesPerPeer,
+    maxNameBytesPerPeer,
+    maxEntries,
+    ...limitFlags,
+    limits: { ...limitFlags.limits, maxConnections: cap.maxConnections },
+    observer: metrics,
+  });
+  if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
+  let endpoint: MetricsEndpoint | undefined;
+  if (metrics && metricsAt) {
+    metrics.watch(() => server.counts());
+    try {
+      endpoint = await serveMetrics(metrics, metricsAt.host, metricsAt.port);
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    const { host: metricsHost, port: metricsPort } = endpoint.address;
+    process.stderr.write(`metrics at http://${metricsHost}:${metricsPort}/metrics\n`);
+  }
+
+  await stopped;
+  await Promise.all([server.close(), endpoint?.close()]);
+  return 0;
+}
+
+/**
+ * Server start-up (seed 003, 4e): the registry's IP and port, typed on the keyboard — Enter takes
+ * 127.0.0.1 and 1099, the address peers assume. --host and --port skip the questions; without a
+ * terminal the defaults are taken. Prompts render on stderr so stdout stays the console contract.
+ */
+async function serverAddress(
+  hostFlag: string | undefined,
+  portFlag: string | undefined,
+): Promise<{ host: string; port: number }> {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const context = { output: process.stderr, clearPromptOnDone: true };
   const host =
-    values.host !== undefined
-      ? parseIPv4(values.host)
+    hostFlag !== undefined
+      ? parseIPv4(hostFlag)
       : interactive
         ? parseIPv4(
             await input(
@@ -105,8 +167,8 @@ async function main(argv: string[]): Promise<number> {
           )
         : DEFAULT_SERVER_HOST;
   const port =
-    values.port !== undefined
-      ? parsePort(values.port, true)
+    portFlag !== undefined
+      ? parsePort(portFlag, true)
       : interactive
         ? parsePort(
             await input(
@@ -120,34 +182,7 @@ async function main(argv: string[]): Promise<number> {
             true,
           )
         : DEFAULT_SERVER_PORT;
-
-  // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a log
-  // line quoting what a client sent must not drive this terminal either.
-  const log = values.verbose
-    ? (message: string) => process.stderr.write(terminalLine(`[server] ${message}`))
-    : () => {};
-  const server = await IndexServer.start({
-    host,
-    port,
-    print: (line) => process.stdout.write(terminalLine(line)),
-    log,
-    maxPeers,
-    heartbeatTimeoutMs,
-    trustAnnouncedIp: values['trust-announced-ip'],
-    maxFilesPerPeer,
-    maxNameBytesPerPeer,
-    maxEntries,
-    ...limitFlags,
-  });
-  if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
-
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await server.close();
-  return 0;
+  return { host, port };
 }
 
 /** A positive integer flag (at most 999,999,999: every budget is far below it). */
@@ -169,15 +204,4 @@ function parseSeconds(text: string, flag: string): number {
   return ms;
 }
 
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
-  // Ctrl+C at a prompt is a normal way out.
-  if (isPromptExit(error)) return exit(0);
-  process.stderr.write(terminalLine(`napshare server: ${describeError(error)}`));
-  exit(1);
-});
-
-/** Lets stdout and stderr flush (a pipe or a Windows console may still hold lines), then exits. */
-function exit(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 1000).unref();
-}
+runProgram('napshare server', main);

@@ -1,19 +1,30 @@
 /**
  * The index: which peer (its announced file-server address) shares which files, under which alias
- * (seed 002). State only, no sockets; every operation runs under one mutex (seed 003 FAQ 5:
- * concurrent peers must not race), so a sequence of awaits inside an operation can never
- * interleave with another peer's. Every operation checks everything first and then changes the
- * index, so a refused one changes nothing. An address or an alias belongs to one connection
- * until it leaves: another connection is refused (HeldError) and the server decides, with a
- * liveness probe, whether the holder is gone.
+ * (seed 002). State only, no sockets; every change runs under one mutex (seed 003 FAQ 5:
+ * concurrent peers must not race), so a sequence of awaits inside a change can never interleave
+ * with another peer's. Every change checks everything first and then changes the index, so a
+ * refused one changes nothing. An address or an alias belongs to one connection until it
+ * leaves: another connection is refused (HeldError) and the server decides, with a liveness
+ * probe, whether the holder is gone.
+ * SEARCH reads without the mutex: it is one synchronous step on the one JavaScript thread, and
+ * each change's critical section is synchronous too (no await inside), so a SEARCH sees the index
+ * before or after any change, never halfway; queued behind the mutex it would only wait for
+ * changes that started after it (docs/performance.md, "Index server").
  */
 import { Mutex } from 'async-mutex';
 import { formatAddress } from '../shared/address.ts';
 import type { HolderCaps } from '../shared/capabilities.ts';
 import { type ErrorCode, NapError } from '../shared/errors.ts';
-import { aliasKey, type FileHolder, type PeerSummary, withAlias } from '../shared/index-protocol.ts';
+import {
+  aliasKey,
+  type FileHolder,
+  type PeerSummary,
+  withAlias,
+  withCaps,
+} from '../shared/index-protocol.ts';
+import { encodeLine } from '../shared/json-line.ts';
 import { quoteText } from '../shared/terminal-text.ts';
-import { HolderIndex } from './holder-index.ts';
+import { HolderIndex, Holders } from './holder-index.ts';
 import { checkPeerFiles, type IndexBudgets, nameBytes, resolveBudgets, serverFull } from './index-budgets.ts';
 
 export { DEFAULT_MAX_PEERS } from './index-budgets.ts';
@@ -37,6 +48,14 @@ export interface PeerEntry {
   caps?: string[];
 }
 
+/** An entry as the registry keeps it: with the SEARCH_OK line that lists it alone, made once. */
+interface Indexed extends PeerEntry {
+  readonly searchOk: string;
+}
+
+/** SEARCH_OK for a name nobody holds. */
+const NOBODY = encodeLine({ type: 'SEARCH_OK', peers: [] });
+
 /** ADDRESS_IN_USE or ALIAS_TAKEN: what is asked for belongs to the live connection `holder`. */
 export class HeldError extends NapError {
   constructor(
@@ -54,12 +73,14 @@ export class Registry {
   readonly budgets: IndexBudgets;
   private readonly mutex = new Mutex();
   // address -> entry; Map order is join order, which LIST keeps.
-  private readonly peers = new Map<string, PeerEntry>();
-  // connection -> the address it joined as.
-  private readonly joined = new Map<ConnectionId, string>();
+  private readonly peers = new Map<string, Indexed>();
+  // connection -> the entry it joined as.
+  private readonly joined = new Map<ConnectionId, Indexed>();
   // aliasKey(alias) -> the connection whose peer has that alias.
   private readonly aliases = new Map<string, ConnectionId>();
-  private readonly holders = new HolderIndex();
+  // Members (peers with an alias), in join order: who gets pushes, without a walk of every peer.
+  private readonly memberEntries = new Map<ConnectionId, PeerEntry>();
+  private readonly holders = new HolderIndex<Indexed>();
   // (peer, file) pairs in the index: the sum of every entry's files.length.
   private entryCount = 0;
 
@@ -102,33 +123,50 @@ export class Registry {
       checkPeerFiles(this.budgets, unique.length, bytes, this.entryCount - before + unique.length);
       // Nothing refused: now change the index.
       if (previous !== undefined) this.remove(previous);
-      const entry: PeerEntry = { address, ip, port, files: unique, nameBytes: bytes, connection };
+      const held: PeerEntry = { address, ip, port, files: unique, nameBytes: bytes, connection };
+      if (caps !== undefined && caps.length > 0) held.caps = [...caps];
+      const entry: Indexed = { ...held, searchOk: encodeLine(searchOk([held])) };
       if (alias !== undefined) {
         entry.alias = alias;
         this.aliases.set(aliasKey(alias), connection);
+        this.memberEntries.set(connection, entry);
       }
-      if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       this.peers.set(address, entry);
-      this.joined.set(connection, address);
+      this.joined.set(connection, entry);
       this.entryCount += unique.length;
-      for (const file of unique) this.holders.add(file, address);
+      for (const file of unique) this.holders.add(file, entry);
       return copy(entry);
     });
   }
 
   /**
    * SEARCH (seed 003, 4c): the addresses holding exactly `file`, who asked (its address), and the
-   * capabilities of the holders that announced some.
+   * capabilities of the holders that announced some. Synchronous, without the mutex (see above).
    */
-  search(
-    connection: ConnectionId,
-    file: string,
-  ): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
-    return this.mutex.runExclusive(() => {
-      const requester = this.requireJoined(connection);
-      const peers = this.holders.get(file);
-      return { requester: requester.address, peers, caps: this.capsOf(peers) };
-    });
+  search(connection: ConnectionId, file: string): { requester: string; peers: string[]; caps: HolderCaps } {
+    const requester = this.requireJoined(connection);
+    const holders = this.holders.get(file);
+    return {
+      requester: requester.address,
+      peers: holders.map((entry) => entry.address),
+      caps: capsOf(holders),
+    };
+  }
+
+  /**
+   * SEARCH as the server answers it: who asked, and the SEARCH_OK line (with its newline), the
+   * bytes of encodeLine(SEARCH_OK). One lookup for the asker, one for the name: a single holder's
+   * line is made at its JOIN, and a name with several holders keeps its line until they change.
+   */
+  searchReply(connection: ConnectionId, file: string): { requester: string; reply: string | Uint8Array } {
+    const requester = this.requireJoined(connection).address;
+    const held = this.holders.peek(file);
+    if (held === undefined) return { requester, reply: NOBODY };
+    if (!(held instanceof Holders)) return { requester, reply: held.searchOk };
+    if (held.encoded !== undefined) return { requester, reply: held.encoded };
+    const reply = Buffer.from(encodeLine(searchOk([...held.members])), 'utf8');
+    this.holders.keep(held, reply);
+    return { requester, reply };
   }
 
   // The other operations answer with the peer's address (and size), not a copy of its list: a
@@ -144,7 +182,7 @@ export class Registry {
         entry.files.push(file);
         entry.nameBytes = bytes;
         this.entryCount += 1;
-        this.holders.add(file, entry.address);
+        this.holders.add(file, entry);
       }
       return entry.address;
     });
@@ -158,6 +196,7 @@ export class Registry {
       if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
       entry.alias = alias;
       this.aliases.set(aliasKey(alias), connection);
+      this.memberEntries.set(connection, entry);
       return entry.address;
     });
   }
@@ -177,11 +216,11 @@ export class Registry {
         bytes,
         this.entryCount - entry.files.length + unique.length,
       );
-      for (const file of entry.files) this.holders.remove(file, entry.address);
+      for (const file of entry.files) this.holders.remove(file, entry);
       this.entryCount += unique.length - entry.files.length;
       entry.files = unique;
       entry.nameBytes = bytes;
-      for (const file of unique) this.holders.add(file, entry.address);
+      for (const file of unique) this.holders.add(file, entry);
       return { address: entry.address, fileCount: unique.length };
     });
   }
@@ -200,7 +239,7 @@ export class Registry {
   query(connection: ConnectionId, file: string): Promise<FileHolder[]> {
     return this.mutex.runExclusive(() => {
       this.requireJoined(connection);
-      return this.holders.get(file).map((address) => withAlias({ address }, this.peers.get(address)?.alias));
+      return this.holders.get(file).map((entry) => withAlias({ address: entry.address }, entry.alias));
     });
   }
 
@@ -265,12 +304,11 @@ export class Registry {
     return this.entryCount;
   }
 
-  private entryOf(connection: ConnectionId): PeerEntry | undefined {
-    const address = this.joined.get(connection);
-    return address === undefined ? undefined : this.peers.get(address);
+  private entryOf(connection: ConnectionId): Indexed | undefined {
+    return this.joined.get(connection);
   }
 
-  private requireJoined(connection: ConnectionId): PeerEntry {
+  private requireJoined(connection: ConnectionId): Indexed {
     const entry = this.entryOf(connection);
     if (entry === undefined)
       throw new NapError('NOT_JOINED', 'JOIN first: this connection has not joined the index.');
@@ -287,12 +325,13 @@ export class Registry {
       );
   }
 
-  private remove(entry: PeerEntry): void {
+  private remove(entry: Indexed): void {
     this.peers.delete(entry.address);
     this.joined.delete(entry.connection);
     if (entry.alias !== undefined) this.aliases.delete(aliasKey(entry.alias));
+    this.memberEntries.delete(entry.connection);
     this.entryCount -= entry.files.length;
-    for (const file of entry.files) this.holders.remove(file, entry.address);
+    for (const file of entry.files) this.holders.remove(file, entry);
   }
 
   /** The capabilities of those of `addresses` that announced some (SEARCH_OK / QUERY_OK `caps`). */
@@ -307,12 +346,24 @@ export class Registry {
 
   private memberConnections(except?: ConnectionId): ConnectionId[] {
     const members: ConnectionId[] = [];
-    for (const entry of this.peers.values())
-      if (entry.alias !== undefined && entry.connection !== except) members.push(entry.connection);
+    for (const connection of this.memberEntries.keys()) if (connection !== except) members.push(connection);
     return members;
   }
 }
 
 function copy(entry: PeerEntry): PeerEntry {
-  return { ...entry, files: [...entry.files] };
+  const { searchOk: _line, ...copied } = entry as Indexed;
+  return { ...copied, files: [...entry.files] };
+}
+
+/** SEARCH_OK listing `holders`, with the capabilities of those that announced some. */
+function searchOk(holders: readonly PeerEntry[]) {
+  return withCaps({ type: 'SEARCH_OK', peers: holders.map((entry) => entry.address) }, capsOf(holders));
+}
+
+/** The capabilities of those of `holders` that announced some (SEARCH_OK / QUERY_OK `caps`). */
+function capsOf(holders: readonly PeerEntry[]): HolderCaps {
+  const caps: HolderCaps = {};
+  for (const entry of holders) if (entry.caps) caps[entry.address] = [...entry.caps];
+  return caps;
 }

@@ -115,7 +115,7 @@ export class Transfer {
       held > 0
         ? `${held} of ${this.expected.pieceCount} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
         : `no verified piece of ${this.options.file} is kept yet`;
-    const local = localFailure(this.localError, this.options.folder, kept);
+    const local = localFailure(this.localError, this.options.folderTyped ?? this.options.folder, kept);
     if (local) return local;
     // Asked again from a new INFO by the caller: the file changed at its source.
     const cause = this.sawChanged ?? this.lastError;
@@ -237,7 +237,7 @@ export class Transfer {
   }
 
   /**
-   * One source: each unit goes to the .part as it comes (nothing there is trusted: a resume checks
+   * Storing the file (seed 003, 5h). One source: each unit goes to the .part as it comes (nothing there is trusted: a resume checks
    * every piece again), and the piece counts as held once its last unit brings a SHA-256 that
    * matches and every unit of it is written. Several sources: units are whole pieces, checked
    * before they are written, so an endgame copy from a lying source never lands over a piece

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeldError, Registry } from '../../server/registry.ts';
 import { isNapError } from '../../shared/errors.ts';
-import { asyncRefusalOf } from '../helpers/error-code.ts';
+import { asyncRefusalOf, refusalOf } from '../helpers/error-code.ts';
+
+/** The same SEARCH outcome: NOT_JOINED, or the same holders (as a set). */
+function sameResult(a: string[] | 'NOT_JOINED', b: string[] | 'NOT_JOINED'): boolean {
+  if (a === 'NOT_JOINED' || b === 'NOT_JOINED') return a === b;
+  return a.length === b.length && a.every((address) => b.includes(address));
+}
 
 describe('Registry', () => {
   it('JOIN, SEARCH (exact name, join order) and UPDATE', async () => {
@@ -22,7 +28,8 @@ describe('Registry', () => {
 
   it('refuses SEARCH and UPDATE before JOIN with NOT_JOINED', async () => {
     const registry = new Registry();
-    await expect(registry.search(9, 'a')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
+    expect(() => registry.search(9, 'a')).toThrow(expect.objectContaining({ code: 'NOT_JOINED' }));
+    expect(() => registry.searchReply(9, 'a')).toThrow(expect.objectContaining({ code: 'NOT_JOINED' }));
     await expect(registry.update(9, 'a')).rejects.toSatisfy((error) => isNapError(error, 'NOT_JOINED'));
   });
 
@@ -66,29 +73,52 @@ describe('Registry', () => {
             conn: fc.integer({ min: 1, max: 6 }),
             port: fc.integer({ min: 1, max: 4 }),
             file: fc.constantFrom('a', 'b', 'c', 'd'),
+            // Let the changes queued so far run before this operation starts.
+            pause: fc.boolean(),
           }),
           { maxLength: 60 },
         ),
         async (ops) => {
           const registry = new Registry();
-          // All operations are started at once: the mutex must serialise them in call order.
-          await Promise.allSettled(
-            ops.map(({ op, conn, port, file }) => {
-              switch (op) {
-                case 'join':
-                  return registry.join(conn, '127.0.0.1', port, [file]);
-                case 'update':
-                  return registry.update(conn, file);
-                case 'search':
-                  return registry.search(conn, file);
-                default:
-                  return registry.leave(conn);
+          // Changes are started without waiting: the mutex must serialise them in call order.
+          // A SEARCH reads at once, without the mutex: what it sees must be the index after
+          // some prefix of the changes started before it, never a change half done, and never
+          // an older prefix than an earlier SEARCH saw.
+          const pending: Promise<unknown>[] = [];
+          const seen: {
+            changesBefore: number;
+            conn: number;
+            file: string;
+            peers: string[] | 'NOT_JOINED';
+          }[] = [];
+          let changes = 0;
+          for (const { op, conn, port, file, pause } of ops) {
+            if (pause) await new Promise((resolve) => setImmediate(resolve));
+            if (op === 'search') {
+              try {
+                seen.push({ changesBefore: changes, conn, file, peers: registry.search(conn, file).peers });
+              } catch (error) {
+                expect(isNapError(error, 'NOT_JOINED')).toBe(true);
+                seen.push({ changesBefore: changes, conn, file, peers: 'NOT_JOINED' });
               }
-            }),
-          );
-          // Replay sequentially on a model: same final state.
+              continue;
+            }
+            changes++;
+            const change =
+              op === 'join'
+                ? registry.join(conn, '127.0.0.1', port, [file])
+                : op === 'update'
+                  ? registry.update(conn, file)
+                  : registry.leave(conn);
+            // Refusals (NOT_JOINED, ADDRESS_IN_USE) are part of the run; the model replays them.
+            pending.push(change.catch(() => undefined));
+          }
+          await Promise.all(pending);
+          // Replay the changes sequentially on a model, keeping the state after each prefix.
           const model = new Map<number, { address: string; files: string[] }>();
+          const states = [structuredClone(model)];
           for (const { op, conn, port, file } of ops) {
+            if (op === 'search') continue;
             const address = `127.0.0.1:${port}`;
             if (op === 'join') {
               // An address another connection holds is refused; the holder keeps it.
@@ -97,9 +127,29 @@ describe('Registry', () => {
             } else if (op === 'update') {
               const entry = model.get(conn);
               if (entry && !entry.files.includes(file)) entry.files.push(file);
-            } else if (op === 'leave') {
+            } else {
               model.delete(conn);
             }
+            states.push(structuredClone(model));
+          }
+          const searchIn = (state: typeof model, conn: number, file: string) =>
+            state.has(conn)
+              ? [...state.values()]
+                  .filter((entry) => entry.files.includes(file))
+                  .map((entry) => entry.address)
+              : 'NOT_JOINED';
+          let earliest = 0;
+          for (const { changesBefore, conn, file, peers } of seen) {
+            let prefix = earliest;
+            while (
+              prefix <= changesBefore &&
+              !sameResult(searchIn(states[prefix] as typeof model, conn, file), peers)
+            )
+              prefix++;
+            expect(prefix, `SEARCH ${file} by ${conn} saw ${JSON.stringify(peers)}`).toBeLessThanOrEqual(
+              changesBefore,
+            );
+            earliest = prefix;
           }
           const snapshot = await registry.snapshot();
           expect(
@@ -107,14 +157,14 @@ describe('Registry', () => {
               snapshot.map((entry) => [entry.connection, { address: entry.address, files: entry.files }]),
             ),
           ).toEqual(model);
-          // SEARCH agrees with the entries for every file.
+          // SEARCH agrees with the entries for every file, and in the order they got it.
           const anyConn = snapshot[0]?.connection;
           if (anyConn !== undefined) {
             for (const file of ['a', 'b', 'c', 'd']) {
               const holders = snapshot
                 .filter((entry) => entry.files.includes(file))
                 .map((entry) => entry.address);
-              expect(new Set((await registry.search(anyConn, file)).peers)).toEqual(new Set(holders));
+              expect(new Set(registry.search(anyConn, file).peers)).toEqual(new Set(holders));
             }
           }
         },
@@ -176,7 +226,7 @@ describe('Registry: what each operation returns, and its refusals in words', () 
     await registry.join(1, '127.0.0.1', 8776, []);
     await registry.join(2, '127.0.0.1', 8777, []);
     expect(await asyncRefusalOf(() => registry.join(3, '127.0.0.1', 8778, []))).toMatch(/^SERVER_FULL: /);
-    expect(await asyncRefusalOf(() => registry.search(9, 'a'))).toBe(
+    expect(refusalOf(() => registry.search(9, 'a'))).toBe(
       'NOT_JOINED: JOIN first: this connection has not joined the index.',
     );
     expect(await asyncRefusalOf(() => registry.chatRecipients(1))).toBe(
