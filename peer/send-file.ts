@@ -12,7 +12,7 @@ import { recycle, takeBuffer } from './buffer-recycler.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /**
- * Read size: the default 64 KiB costs ~4x the throughput (DEPENDENCIES.md), 1 MiB a quarter more
+ * Read size: the default 64 KiB costs ~4x the throughput, 1 MiB a quarter more
  * CPU; 2 MiB costs what 4 MiB did, in half the memory (docs/performance.md).
  */
 export const SEND_CHUNK_BYTES = 2 * 1024 * 1024;
