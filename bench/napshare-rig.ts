@@ -1,83 +1,118 @@
 /**
- * napshare as people run it, for the benchmarks: an index server and CLI peers (line mode), the
- * uploaders sharing their folders, one downloader fetching on demand. The processes live for the
- * whole benchmark, so their peak RSS covers every run.
+ * napshare as people run it, for the benchmarks: an index server and CLI peers in line mode.
+ * Uploaders are started once (a warm uploader: it has hashed its file already) or for one run (a
+ * cold one: a fresh process that never hashed it). Every download is a fresh downloader process:
+ * JOIN, SEARCH, then the time from the DOWNLOAD line to its `Arquivo ... baixado` line.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type CliProcess, runCli, startServer } from '../test/helpers/cli.ts';
-import { peakRssOf } from './processes.ts';
+import { cpuSecondsOf, peakRssOf, type Usage } from './processes.ts';
 
-export interface UploaderSpec {
-  folder: string;
-  /** --max-upload-rate value, e.g. "100MB"; none: uncapped. */
-  rate?: string;
+export interface PeerProcess {
+  cli: CliProcess;
+  /** Announced address, "127.0.0.1:port". */
+  address: string;
+  pid: number;
+  /** CPU seconds when it was asked to JOIN (a cold uploader's hashing counts from there). */
+  cpuAtJoin: number;
+}
+
+export interface DownloadSample {
+  /** From the DOWNLOAD line to the `Arquivo ... baixado` line. */
+  seconds: number;
+  downloader: Usage;
+  /** Each uploader: CPU during the download (a cold one: since its JOIN), peak RSS so far. */
+  uploaders: Usage[];
 }
 
 export class NapshareRig {
   private constructor(
+    private readonly root: string,
     private readonly server: CliProcess,
-    readonly uploaders: { cli: CliProcess; address: string }[],
-    private readonly downloader: CliProcess,
-    private readonly downloadFolder: string,
+    private readonly serverArg: string[],
   ) {}
 
-  static async start(root: string, uploaders: UploaderSpec[], downloadFolder: string): Promise<NapshareRig> {
+  static async start(root: string): Promise<NapshareRig> {
     const { server, port } = await startServer();
-    const serverArg = ['--server', `127.0.0.1:${port}`];
-    const started: { cli: CliProcess; address: string }[] = [];
-    for (const spec of uploaders) {
-      const cli = runCli('peer', [...serverArg, ...(spec.rate ? ['--max-upload-rate', spec.rate] : [])], {
-        cwd: root,
-      });
-      cli.send(`JOIN 127.0.0.1 0 ${spec.folder}`);
-      const address = /127\.0\.0\.1:\d+/.exec(await cli.waitFor('Sou peer'))?.[0] ?? '';
-      started.push({ cli, address });
-    }
-    const downloader = runCli('peer', serverArg, { cwd: root });
-    downloader.send(`JOIN 127.0.0.1 0 ${downloadFolder}`);
-    await downloader.waitFor('Sou peer');
-    return new NapshareRig(server, started, downloader, path.resolve(root, downloadFolder));
+    return new NapshareRig(root, server, ['--server', `127.0.0.1:${port}`]);
+  }
+
+  /** A peer that JOINed sharing `folder` (relative to the root); `rate`: --max-upload-rate. */
+  async peer(folder: string, rate?: string): Promise<PeerProcess> {
+    const cli = runCli('peer', [...this.serverArg, ...(rate ? ['--max-upload-rate', rate] : [])], {
+      cwd: this.root,
+    });
+    const pid = cli.child.pid as number;
+    const cpuAtJoin = await cpuSecondsOf(pid);
+    cli.send(`JOIN 127.0.0.1 0 ${folder}`);
+    const address = /127\.0\.0\.1:\d+/.exec(await cli.waitFor('Sou peer'))?.[0] ?? '';
+    return { cli, address, pid, cpuAtJoin };
   }
 
   /**
-   * Downloads `file` (from the first uploader, or from all of them: DOWNLOAD with no address),
-   * then deletes the copy for the next run. Resolves with the seconds from command to result line.
+   * One download of `file` by `downloader` (a fresh peer that JOINed its folder): SEARCH, then
+   * DOWNLOAD from `from` (DOWNLOAD ip port) or from every holder (DOWNLOAD). The downloader
+   * process ends afterwards. `cold` uploaders count their CPU from their JOIN.
    */
-  async download(file: string, from: 'first' | 'all'): Promise<number> {
-    await fs.rm(path.join(this.downloadFolder, file), { force: true });
-    await this.command(`SEARCH ${file}`);
-    const address = (this.uploaders[0] as { address: string }).address.replace(':', ' ');
+  async download(
+    downloader: PeerProcess,
+    file: string,
+    from: PeerProcess | 'all',
+    uploaders: PeerProcess[],
+    cold = false,
+  ): Promise<DownloadSample> {
+    await command(downloader.cli, `SEARCH ${file}`);
+    const before = await Promise.all(uploaders.map(({ pid }) => cpuSecondsOf(pid)));
+    const downloaderBefore = await cpuSecondsOf(downloader.pid);
     const started = performance.now();
-    const line = await this.command(from === 'first' ? `DOWNLOAD ${address}` : 'DOWNLOAD');
+    const line = await command(
+      downloader.cli,
+      from === 'all' ? 'DOWNLOAD' : `DOWNLOAD ${from.address.replace(':', ' ')}`,
+    );
     const seconds = (performance.now() - started) / 1000;
     if (!line.startsWith('Arquivo ')) throw new Error(`download failed: ${line}`);
-    return seconds;
-  }
-
-  async peakRss(): Promise<{ uploaders: number[]; downloader: number }> {
-    return {
-      uploaders: await Promise.all(this.uploaders.map(({ cli }) => peakRssOf(cli.child.pid as number))),
-      downloader: await peakRssOf(this.downloader.child.pid as number),
+    const usage = async (peer: PeerProcess, since: number): Promise<Usage> => ({
+      cpuSeconds: (await cpuSecondsOf(peer.pid)) - since,
+      peakRss: await peakRssOf(peer.pid),
+    });
+    const sample: DownloadSample = {
+      seconds,
+      downloader: await usage(downloader, downloaderBefore),
+      uploaders: await Promise.all(
+        uploaders.map((peer, i) => usage(peer, cold ? peer.cpuAtJoin : (before[i] as number))),
+      ),
     };
+    await downloader.cli.end();
+    return sample;
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([this.downloader, ...this.uploaders.map(({ cli }) => cli)].map((cli) => cli.end()));
+  /** Where a peer started with `folder` keeps its files. */
+  folder(folder: string): string {
+    return path.join(this.root, folder);
+  }
+
+  async stop(peers: PeerProcess[] = []): Promise<void> {
+    await Promise.all(peers.map(({ cli }) => cli.end()));
     this.server.kill('SIGINT');
     await this.server.exited;
   }
+}
 
-  /** Sends one line command and resolves with its stdout line, or rejects with its stderr line. */
-  private async command(line: string): Promise<string> {
-    const out = this.downloader.stdout.length;
-    const err = this.downloader.stderr.length;
-    this.downloader.send(line);
-    const result = await Promise.race([
-      this.downloader.waitForLines(out + 1, 'stdout').then((lines) => lines[out] as string),
-      this.downloader.waitForLines(err + 1, 'stderr').then((lines) => `error: ${lines[err]}`),
-    ]);
-    if (result.startsWith('error: ')) throw new Error(result);
-    return result;
-  }
+/**
+ * How long one command may take: a download of several GiB on a loaded 2-core machine runs for
+ * minutes (an 8 GiB file at 50 MB/s: 3 minutes), far past the tests' 30 s.
+ */
+const COMMAND_TIMEOUT_MS = 15 * 60_000;
+
+/** Sends one line command and resolves with its stdout line, or rejects with its stderr line. */
+async function command(cli: CliProcess, line: string): Promise<string> {
+  const out = cli.stdout.length;
+  const err = cli.stderr.length;
+  cli.send(line);
+  const result = await Promise.race([
+    cli.waitForLines(out + 1, 'stdout', COMMAND_TIMEOUT_MS).then((lines) => lines[out] as string),
+    cli.waitForLines(err + 1, 'stderr', COMMAND_TIMEOUT_MS).then((lines) => `error: ${lines[err]}`),
+  ]);
+  if (result.startsWith('error: ')) throw new Error(result);
+  return result;
 }

@@ -1,24 +1,31 @@
 /**
- * Running benchmark commands: wall time, and each process's peak RSS (GNU time's %M for the
- * reference tools; /proc/PID/status VmHWM for long-lived napshare processes).
+ * Running benchmark commands: wall time, each process's peak RSS and CPU time (GNU time's %M, %U
+ * and %S for the reference tools; /proc/PID/status VmHWM and /proc/PID/stat for napshare's
+ * processes, read while they run).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 
-export interface Finished {
-  code: number | null;
-  /** Peak resident set size in bytes, as GNU time reports it. */
+/** What one process of a run cost. */
+export interface Usage {
+  /** Peak resident set size, bytes. */
   peakRss: number;
+  /** CPU seconds, user + system, every thread (the kernel's work on its behalf included). */
+  cpuSeconds: number;
+}
+
+export interface Finished extends Usage {
+  code: number | null;
   stderr: string;
 }
 
-/** Starts `command` under GNU time; `done` resolves when it exits, with its peak RSS. */
+/** Starts `command` under GNU time; `done` resolves when it exits, with its peak RSS and CPU time. */
 export function startTimed(
   command: string[],
   options: { stdin?: string; stdout?: string } = {},
 ): { child: ChildProcess; done: Promise<Finished> } {
-  const shell = `exec /usr/bin/time -f 'PEAK_RSS_KB=%M' ${command.map(quote).join(' ')}${options.stdin ? ` < ${quote(options.stdin)}` : ''}${options.stdout ? ` > ${quote(options.stdout)}` : ''}`;
+  const shell = `exec /usr/bin/time -f 'PEAK_RSS_KB=%M CPU_S=%U+%S' ${command.map(quote).join(' ')}${options.stdin ? ` < ${quote(options.stdin)}` : ''}${options.stdout ? ` > ${quote(options.stdout)}` : ''}`;
   // Its own process group, so stopGroup() ends bash, time and the tool together.
   const child = spawn('bash', ['-c', shell], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
@@ -26,9 +33,15 @@ export function startTimed(
     stderr += chunk.toString();
   });
   const done = new Promise<Finished>((resolve) =>
-    child.on('close', (code) =>
-      resolve({ code, peakRss: Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) * 1024, stderr }),
-    ),
+    child.on('close', (code) => {
+      const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr);
+      resolve({
+        code,
+        peakRss: Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) * 1024,
+        cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : 0,
+        stderr,
+      });
+    }),
   );
   return { child, done };
 }
@@ -50,6 +63,30 @@ function quote(arg: string): string {
 
 /** Peak RSS (VmHWM) of a running process, in bytes: the tests measure the same way. */
 export { peakRssOf } from '../test/helpers/peak-rss.ts';
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux, `getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds (user + system, all threads) a running process has used so far: /proc/PID/stat. */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** The deepest first child of `pid` (bash -> time -> program: the program). */
+export async function deepestChild(pid: number): Promise<number> {
+  let current = pid;
+  for (;;) {
+    const children = (await fs.readFile(`/proc/${current}/task/${current}/children`, 'utf8').catch(() => ''))
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    if (children.length === 0) return current;
+    current = Number(children[0]);
+  }
+}
 
 /** A TCP port free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {

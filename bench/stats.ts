@@ -1,4 +1,5 @@
 /** Medians, ranges and plain-text tables for the benchmarks. */
+import type { Usage } from './processes.ts';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -25,3 +26,56 @@ export function table(header: string[], rows: string[][]): string {
 
 export const MB = 1e6;
 export const MiB = 1024 * 1024;
+
+/** One row of a benchmark table: a tool (or napshare variant) and what each of its runs cost. */
+export interface Row {
+  name: string;
+  samples: { seconds: number; sender: Usage; receiver: Usage }[];
+}
+
+/** A row's figures for `size` bytes per run: MB/s (median, fastest, slowest), RSS, CPU per GB. */
+export function formatRow(row: Row, size: number) {
+  const rates = row.samples.map((sample) => size / MB / sample.seconds);
+  const perGb = (side: 'sender' | 'receiver') =>
+    median(row.samples.map((sample) => sample[side].cpuSeconds / (size / 1e9)));
+  const peak = (side: 'sender' | 'receiver') =>
+    Math.max(...row.samples.map((sample) => sample[side].peakRss));
+  return {
+    median: median(rates),
+    fastest: Math.max(...rates),
+    slowest: Math.min(...rates),
+    senderRss: peak('sender'),
+    receiverRss: peak('receiver'),
+    senderCpuPerGb: perGb('sender'),
+    receiverCpuPerGb: perGb('receiver'),
+  };
+}
+
+export function rowTable(rows: Row[], size: number): string {
+  const mib = (bytes: number) => (bytes > 0 ? `${(bytes / MiB).toFixed(0)} MiB` : '-');
+  return table(
+    [
+      'tool',
+      'median MB/s',
+      'fastest',
+      'slowest',
+      'peak RSS sender',
+      'peak RSS receiver',
+      'CPU s/GB sender',
+      'CPU s/GB receiver',
+    ],
+    rows.map((row) => {
+      const f = formatRow(row, size);
+      return [
+        row.name,
+        f.median.toFixed(0),
+        f.fastest.toFixed(0),
+        f.slowest.toFixed(0),
+        mib(f.senderRss),
+        mib(f.receiverRss),
+        f.senderRss > 0 ? f.senderCpuPerGb.toFixed(2) : '-',
+        f.receiverCpuPerGb.toFixed(2),
+      ];
+    }),
+  );
+}

@@ -1,37 +1,24 @@
 /**
- * `npm run bench -- transfer`: one random file (2 GiB by default) over loopback, file to file, by
- * napshare and by reference tools measured in the same run, alternating (A B C D, then D C B A,
- * ...) so the machine's drift hits every tool alike. Prints median MB/s, min-max, each process's
- * peak RSS and napshare's ratio to each tool.
+ * `npm run bench -- transfer`: one random file (2 GiB by default) over 127.0.0.1, file to file,
+ * by napshare and by reference tools, alternating (A B C D E, then E D C B A, ...) so the
+ * machine's drift hits every one alike. Every run uses fresh processes — napshare's downloader
+ * and cold uploader, each tool's sender and receiver — and every copy is checked by SHA-256.
+ * Prints medians, the fastest run, peak RSS and CPU seconds per GB of each side, napshare's
+ * ratios, and every raw sample.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { makeTempDir, writeRandomFile } from '../test/helpers/files.ts';
+import { makeTempDir, sha256File, writeRandomFile } from '../test/helpers/files.ts';
 import { NapshareRig } from './napshare-rig.ts';
-import {
-  ensureDebianTools,
-  flushDisks,
-  freePort,
-  listening,
-  peakRssOf,
-  startTimed,
-  stopGroup,
-} from './processes.ts';
-import { MB, MiB, median, range, table } from './stats.ts';
-
-interface Sample {
-  seconds: number;
-  senderRss?: number;
-  receiverRss?: number;
-}
+import { ensureDebianTools, flushDisks, type Usage } from './processes.ts';
+import { REFERENCE_TOOLS } from './reference-tools.ts';
+import { formatRow, type Row, rowTable } from './stats.ts';
 
 interface Contender {
-  name: string;
-  note?: string;
-  run: () => Promise<Sample>;
-  samples: Sample[];
-  /** Peak RSS known only at the end (long-lived processes). */
-  finalRss?: () => Promise<{ sender: number; receiver: number }>;
+  /** The rows one run of it fills, in order. */
+  rows: Row[];
+  run: () => Promise<{ seconds: number; sender: Usage; receiver: Usage }[]>;
 }
 
 export async function transferBench(options: {
@@ -43,177 +30,108 @@ export async function transferBench(options: {
   const root = await makeTempDir('napshare-bench-');
   for (const dir of ['src', 'dst', 'ref']) await fs.mkdir(path.join(root, dir));
   const source = path.join(root, 'src', 'big.bin');
-  log(`writing a ${(size / MiB).toFixed(0)} MiB random file...`);
-  await writeRandomFile(source, size);
-  const copy = path.join(root, 'ref', 'big.bin');
-  const tools = await ensureDebianTools(
-    [
-      { command: 'socat', pkg: 'socat' },
-      { command: 'nc', pkg: 'netcat-openbsd' },
-      { command: 'curl', pkg: 'curl' },
-      { command: 'python3', pkg: 'python3' },
-    ],
-    log,
-  );
-  if (!(await fs.stat('/usr/bin/time').catch(() => null)))
-    await ensureDebianTools([{ command: '/usr/bin/time', pkg: 'time' }], log);
-
-  const rig = await NapshareRig.start(root, [{ folder: 'src' }], 'dst');
-  log('napshare warm-up run (the uploader hashes the file on its first INFO, then caches it)...');
-  await rig.download('big.bin', 'first');
-
-  const checkCopy = async (): Promise<void> => {
-    const stat = await fs.stat(copy);
-    if (stat.size !== size) throw new Error(`reference copy has ${stat.size} bytes, not ${size}`);
+  log(`writing a ${(size / 1024 ** 2).toFixed(0)} MiB random file...`);
+  const expected = await writeRandomFile(source, size);
+  const checkCopy = async (copy: string, who: string): Promise<void> => {
+    const actual = await sha256File(copy);
+    if (actual !== expected) throw new Error(`${who}: the copy's SHA-256 is ${actual}, not ${expected}`);
     await fs.rm(copy);
   };
+  const loadBefore = os.loadavg();
+
+  const rig = await NapshareRig.start(root);
+  const warm = await rig.peer('src');
+  const napshareCopy = path.join(rig.folder('dst'), 'big.bin');
+  log('warm-up: the long-lived uploader hashes the file on its first download and keeps the hashes');
+  await rig.download(await rig.peer('dst'), 'big.bin', warm, [warm]);
+  await checkCopy(napshareCopy, 'napshare warm-up');
+
+  const napshareRun = async (cold: boolean) => {
+    const downloader = await rig.peer('dst');
+    // A cold uploader JOINs right before the DOWNLOAD: nothing of its file is hashed yet.
+    const uploader = cold ? await rig.peer('src') : warm;
+    const sample = await rig.download(downloader, 'big.bin', uploader, [uploader], cold);
+    if (cold) await uploader.cli.end();
+    await checkCopy(napshareCopy, 'napshare');
+    return [{ seconds: sample.seconds, sender: sample.uploaders[0] as Usage, receiver: sample.downloader }];
+  };
   const contenders: Contender[] = [
-    {
-      name: 'napshare',
-      note: 'verified (SHA-256 per piece), flushed to disk before the rename',
-      run: async () => ({ seconds: await rig.download('big.bin', 'first') }),
-      samples: [],
-      finalRss: async () => {
-        const rss = await rig.peakRss();
-        return { sender: rss.uploaders[0] as number, receiver: rss.downloader };
-      },
-    },
+    { rows: [newRow('napshare, warm uploader (verified, durable)')], run: () => napshareRun(false) },
+    { rows: [newRow('napshare, cold uploader (verified, durable)')], run: () => napshareRun(true) },
   ];
   const skipped: string[] = [];
-  if (tools.has('socat')) {
+  const pageCacheRows: Row[] = [];
+  for (const tool of REFERENCE_TOOLS) {
+    const present = await ensureDebianTools(tool.needs, log);
+    if (tool.needs.some(({ command }) => !present.has(command))) {
+      skipped.push(`${tool.name}: not installed and could not be installed`);
+      continue;
+    }
+    const durable = newRow(`${tool.name} + fdatasync of its copy`);
+    const pageCache = newRow(`${tool.name} (page cache only)`);
+    pageCacheRows.push(pageCache);
+    const copy = path.join(root, 'ref', 'big.bin');
     contenders.push({
-      name: 'socat -u -b 1048576',
+      rows: [durable, pageCache],
       run: async () => {
-        const port = await freePort();
-        const receiver = startTimed([
-          'socat',
-          '-u',
-          '-b',
-          '1048576',
-          `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
-          `CREATE:${copy}`,
-        ]);
-        await listening(port);
-        const started = performance.now();
-        const sender = startTimed([
-          'socat',
-          '-u',
-          '-b',
-          '1048576',
-          `FILE:${source}`,
-          `TCP:127.0.0.1:${port}`,
-        ]);
-        const [s, r] = await Promise.all([sender.done, receiver.done]);
-        const seconds = (performance.now() - started) / 1000;
-        await checkCopy();
-        return { seconds, senderRss: s.peakRss, receiverRss: r.peakRss };
+        const run = await tool.run(source, copy);
+        await checkCopy(copy, tool.name);
+        const sides = { sender: run.sender, receiver: run.receiver };
+        return [
+          { seconds: run.durableSeconds, ...sides },
+          { seconds: run.pageCacheSeconds, ...sides },
+        ];
       },
-      samples: [],
     });
-  } else skipped.push('socat: not installed and could not be installed');
-  if (tools.has('nc')) {
-    contenders.push({
-      name: 'nc (netcat-openbsd)',
-      run: async () => {
-        const port = await freePort();
-        const receiver = startTimed(['nc', '-l', '127.0.0.1', String(port)], { stdout: copy });
-        await listening(port);
-        const started = performance.now();
-        const sender = startTimed(['nc', '-N', '127.0.0.1', String(port)], { stdin: source });
-        const [s, r] = await Promise.all([sender.done, receiver.done]);
-        const seconds = (performance.now() - started) / 1000;
-        await checkCopy();
-        return { seconds, senderRss: s.peakRss, receiverRss: r.peakRss };
-      },
-      samples: [],
-    });
-  } else skipped.push('nc: not installed and could not be installed');
-  let httpServer: ReturnType<typeof startTimed> | undefined;
-  if (tools.has('curl') && tools.has('python3')) {
-    const port = await freePort();
-    httpServer = startTimed([
-      'python3',
-      '-m',
-      'http.server',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--directory',
-      path.join(root, 'src'),
-    ]);
-    await listening(port);
-    const serverPid = httpServer.child.pid as number;
-    contenders.push({
-      name: 'python3 http.server + curl -o',
-      run: async () => {
-        const started = performance.now();
-        const curl = startTimed(['curl', '-s', '-o', copy, `http://127.0.0.1:${port}/big.bin`]);
-        const r = await curl.done;
-        const seconds = (performance.now() - started) / 1000;
-        await checkCopy();
-        return { seconds, receiverRss: r.peakRss };
-      },
-      samples: [],
-      // The server is one long-lived process: its peak over all runs; bash -> time -> python.
-      finalRss: async () => ({ sender: await deepestPeak(serverPid), receiver: 0 }),
-    });
-  } else skipped.push('http.server + curl: python3 or curl missing and could not be installed');
+  }
 
   for (let round = 0; round < runs; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-    for (const contender of order) {
+    for (const contender of round % 2 === 0 ? contenders : [...contenders].reverse()) {
+      // Untimed: no run pays for the writeback of the previous run's copy.
       await flushDisks();
-      const sample = await contender.run();
-      contender.samples.push(sample);
-      log(`round ${round + 1}/${runs} ${contender.name}: ${(size / MB / sample.seconds).toFixed(0)} MB/s`);
+      const samples = await contender.run();
+      contender.rows.forEach((row, i) => {
+        row.samples.push(samples[i] as (typeof row.samples)[number]);
+      });
+      const first = contender.rows[0] as Row;
+      log(
+        `round ${round + 1}/${runs} ${first.name}: ${((size / 1e6) * (1 / (samples[0]?.seconds ?? 1))).toFixed(0)} MB/s`,
+      );
     }
   }
-
-  const finals = new Map<Contender, { sender: number; receiver: number }>();
-  for (const contender of contenders)
-    if (contender.finalRss) finals.set(contender, await contender.finalRss());
-  if (httpServer) stopGroup(httpServer.child);
-  await rig.stop();
+  await rig.stop([warm]);
   await fs.rm(root, { recursive: true, force: true });
 
-  const rate = (sample: Sample) => size / MB / sample.seconds;
-  const napshare = median((contenders[0] as Contender).samples.map(rate));
-  const rss = (bytes: number | undefined) => (bytes ? `${(bytes / MiB).toFixed(0)} MiB` : '-');
-  const rows = contenders.map((contender) => {
-    const rates = contender.samples.map(rate);
-    const final = finals.get(contender);
-    const senderRss = final?.sender || Math.max(...contender.samples.map((s) => s.senderRss ?? 0));
-    const receiverRss = final?.receiver || Math.max(...contender.samples.map((s) => s.receiverRss ?? 0));
-    return [
-      contender.name,
-      median(rates).toFixed(0),
-      range(rates),
-      rss(senderRss),
-      rss(receiverRss),
-      contender === contenders[0] ? '1.00' : (napshare / median(rates)).toFixed(2),
-    ];
-  });
-  const lines = [
-    `Transfer: ${(size / MiB).toFixed(0)} MiB random file over 127.0.0.1, file to file, ${runs} alternating rounds`,
-    table(
-      ['tool', 'median MB/s', 'min-max', 'peak RSS sender', 'peak RSS receiver', 'napshare / tool'],
-      rows,
+  const rows = contenders.flatMap((contender) => contender.rows);
+  const [napWarm, napCold] = rows as [Row, Row];
+  const durableRows = contenders.slice(2).map((contender) => contender.rows[0] as Row);
+  const ratio = (a: Row, b: Row) => {
+    const x = formatRow(a, size);
+    const y = formatRow(b, size);
+    return `median ${(x.median / y.median).toFixed(2)}x, fastest ${(x.fastest / y.fastest).toFixed(2)}x`;
+  };
+  const load = (avg: number[]) => avg.map((value) => value.toFixed(2)).join(' ');
+  return [
+    `Transfer: ${(size / 1024 ** 2).toFixed(0)} MiB random file over 127.0.0.1, file to file, ${runs} alternating rounds, fresh processes every run, every copy checked by SHA-256`,
+    rowTable(rows, size),
+    '',
+    ...durableRows.map((row) => `${napWarm.name} / ${row.name}: ${ratio(napWarm, row)}`),
+    `cold / warm uploader: ${ratio(napCold, napWarm)}`,
+    '',
+    'napshare: SHA-256 of every piece checked before it counts, the whole file flushed to disk',
+    `before it takes its name; times from the DOWNLOAD line to the "Arquivo ... baixado" line of a fresh peer.`,
+    'The tools verify nothing; "+ fdatasync" rows include an fdatasync of the copy after the tool exits.',
+    `CPU: user + system seconds of each process (all threads) per GB moved; ${pageCacheRows.length > 0 ? 'the page-cache rows are the same runs as the fdatasync rows.' : ''}`,
+    `load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(os.loadavg())} after`,
+    '',
+    'raw samples, MB/s in run order:',
+    ...rows.map(
+      (row) => `  ${row.name}: ${row.samples.map((s) => (size / 1e6 / s.seconds).toFixed(0)).join(' ')}`,
     ),
-    `napshare: ${(contenders[0] as Contender).note}; the reference tools neither verify nor flush.`,
     ...skipped.map((line) => `skipped: ${line}`),
-  ];
-  return lines.join('\n');
+  ].join('\n');
 }
 
-/** Peak RSS of a process started as bash -> time -> program: the program is the deepest child. */
-async function deepestPeak(pid: number): Promise<number> {
-  let current = pid;
-  for (;;) {
-    const children = (await fs.readFile(`/proc/${current}/task/${current}/children`, 'utf8').catch(() => ''))
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean);
-    if (children.length === 0) return peakRssOf(current);
-    current = Number(children[0]);
-  }
+function newRow(name: string): Row {
+  return { name, samples: [] };
 }

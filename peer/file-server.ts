@@ -25,6 +25,7 @@ import {
   type TransferRequest,
 } from '../shared/transfer-protocol.ts';
 import { currentVersion, fileVersion, HashCache } from './file-hasher.ts';
+import { streamInfo } from './info-stream.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { DEFAULT_STALL_TIMEOUT_MS, sendFileRange } from './send-file.ts';
 import type { Catalog } from './shared-folder.ts';
@@ -282,11 +283,19 @@ export class FileServer {
     }
   }
 
-  // INFO request: size, SHA-256 and piece hashes (computed once, then cached).
+  // INFO request: size, SHA-256 and piece hashes (computed once, then cached); or, asked with
+  // `prefixes`, the prefix hashes streamed as they are computed.
   private async onInfo(connection: GuardedConnection, request: InfoRequest): Promise<void> {
     const shared = await this.options.catalog.find(request.file).catch((error: unknown) => error as Error);
     if (shared instanceof Error)
       return this.refuse(connection, rejection('NOT_FOUND', describeError(shared)));
+    if (request.prefixes)
+      return streamInfo(
+        connection,
+        request.file,
+        await this.hashes.stream(shared),
+        this.limits.stallTimeoutMs,
+      );
     const info = await this.hashes.get(shared).catch((error: unknown) => error as Error);
     // Written to while it was hashed: the downloader asks again (its INFO is retried).
     if (isNapError(info, 'CHANGED'))

@@ -53,6 +53,11 @@ export interface DownloadRequest {
 export interface InfoRequest {
   type: 'INFO';
   file: string;
+  /**
+   * The downloader verifies by prefix hashes and takes them streamed (INFO_HEAD, PREFIXES...,
+   * INFO_END) as the uploader computes them; an uploader that does not know it answers INFO_OK.
+   */
+  prefixes?: true;
 }
 /** Ask which shared names match a keyword (exact name or one of its words; no keyword: all). */
 export interface ListRequest {
@@ -91,6 +96,27 @@ export interface FileInfo {
 export interface InfoOk extends FileInfo {
   type: 'INFO_OK';
 }
+/** First line of a streamed INFO: what the prefix hashes will describe. */
+export interface InfoHead {
+  type: 'INFO_HEAD';
+  size: number;
+  pieceSize: number;
+  version?: string;
+}
+/**
+ * Prefix hashes `first`, `first + 1`...: prefix i is the SHA-256 of the file's bytes from 0 to the
+ * end of piece i, so the last one is the file's SHA-256.
+ */
+export interface PrefixesLine {
+  type: 'PREFIXES';
+  first: number;
+  hashes: string[];
+}
+/** Last line of a streamed INFO: the file's SHA-256 (its last prefix hash). */
+export interface InfoEnd {
+  type: 'INFO_END';
+  sha256: string;
+}
 export interface ListOk {
   type: 'LIST_OK';
   files: string[];
@@ -99,7 +125,23 @@ export interface AuthChallenge {
   type: 'AUTH_CHALLENGE';
   nonce: string;
 }
-export type TransferReply = DownloadOk | DownloadRejected | InfoOk | ListOk | AuthChallenge;
+export type TransferReply =
+  | DownloadOk
+  | DownloadRejected
+  | InfoOk
+  | InfoHead
+  | PrefixesLine
+  | InfoEnd
+  | ListOk
+  | AuthChallenge;
+
+/** Prefix hashes per PREFIXES line at most (about 68 KiB), so no line grows with the file. */
+export const MAX_PREFIXES_PER_LINE = 1024;
+/**
+ * Pieces a streamed INFO may announce: as many as an INFO_OK line of MAX_TRANSFER_REPLY_BYTES can
+ * list, so a downloader's per-piece tables stay as bounded as with INFO_OK (a 16 TiB file).
+ */
+export const MAX_STREAMED_PIECES = MAX_TRANSFER_REPLY_BYTES / 64;
 
 /** A keyword has to be a plausible word or name; bounded like a file name. */
 const MAX_KEYWORD_BYTES = 255;
@@ -130,8 +172,12 @@ export function decodeTransferRequest(line: string): TransferRequest {
       if (version !== undefined) request.version = version;
       return request;
     }
-    case 'INFO':
-      return { type: 'INFO', file: assertSafeFileName(requireString(message, 'file')) };
+    case 'INFO': {
+      const file = assertSafeFileName(requireString(message, 'file'));
+      if (message.prefixes === undefined) return { type: 'INFO', file };
+      if (message.prefixes !== true) throw badField(message, 'prefixes', 'true');
+      return { type: 'INFO', file, prefixes: true };
+    }
     case 'LIST': {
       const keyword = optionalString(message, 'keyword');
       if (keyword !== undefined && (keyword.length === 0 || Buffer.byteLength(keyword) > MAX_KEYWORD_BYTES)) {
@@ -167,6 +213,30 @@ export function decodeTransferReply(line: string): TransferReply {
     }
     case 'INFO_OK':
       return { type: 'INFO_OK', ...decodeFileInfo(message) };
+    case 'INFO_HEAD': {
+      const head: InfoHead = {
+        type: 'INFO_HEAD',
+        size: requireCount(message, 'size'),
+        pieceSize: requirePieceSize(message),
+      };
+      if (Math.ceil(head.size / head.pieceSize) > MAX_STREAMED_PIECES)
+        throw badField(message, 'size', `at most ${MAX_STREAMED_PIECES} pieces of pieceSize`);
+      const version = optionalVersion(message);
+      if (version !== undefined) head.version = version;
+      return head;
+    }
+    case 'PREFIXES': {
+      const hashes = requireStringArray(message, 'hashes');
+      if (
+        hashes.length === 0 ||
+        hashes.length > MAX_PREFIXES_PER_LINE ||
+        !hashes.every((h) => SHA256_HEX.test(h))
+      )
+        throw badField(message, 'hashes', `1 to ${MAX_PREFIXES_PER_LINE} SHA-256 hashes (lower-case hex)`);
+      return { type: 'PREFIXES', first: requireCount(message, 'first'), hashes };
+    }
+    case 'INFO_END':
+      return { type: 'INFO_END', sha256: requireSha256(message, 'sha256') };
     case 'LIST_OK':
       return { type: 'LIST_OK', files: requireStringArray(message, 'files') };
     case 'AUTH_CHALLENGE': {
@@ -179,15 +249,26 @@ export function decodeTransferReply(line: string): TransferReply {
   }
 }
 
-function decodeFileInfo(message: JsonObject): FileInfo {
-  const size = requireCount(message, 'size');
-  const sha256 = requireString(message, 'sha256');
+function requireSha256(message: JsonObject, field: string): string {
+  const hash = requireString(message, field);
+  if (!SHA256_HEX.test(hash)) throw badField(message, field, '64 lower-case hex digits');
+  return hash;
+}
+
+/** A hostile source must not make the downloader allocate huge piece buffers. */
+function requirePieceSize(message: JsonObject): number {
   const pieceSize = requireCount(message, 'pieceSize');
-  const pieces = requireStringArray(message, 'pieces');
-  if (!SHA256_HEX.test(sha256)) throw badField(message, 'sha256', '64 lower-case hex digits');
   if (pieceSize < 1 || pieceSize > MAX_PIECE_BYTES) {
     throw badField(message, 'pieceSize', `an integer from 1 to ${MAX_PIECE_BYTES}`);
   }
+  return pieceSize;
+}
+
+function decodeFileInfo(message: JsonObject): FileInfo {
+  const size = requireCount(message, 'size');
+  const sha256 = requireSha256(message, 'sha256');
+  const pieceSize = requirePieceSize(message);
+  const pieces = requireStringArray(message, 'pieces');
   if (pieces.length !== Math.ceil(size / pieceSize) || !pieces.every((hash) => SHA256_HEX.test(hash))) {
     throw badField(message, 'pieces', 'one SHA-256 per piece of the file');
   }

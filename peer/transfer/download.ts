@@ -13,10 +13,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isNapError, NapError } from '../../shared/errors.ts';
 import { type Log, silentLog } from '../../shared/log.ts';
-import type { FileInfo } from '../../shared/transfer-protocol.ts';
 import { PART_SUFFIX } from '../shared-folder.ts';
 import { DownloadLock } from './download-lock.ts';
 import type { DownloadOptions } from './download-options.ts';
+import type { ExpectedHashes } from './expected-hashes.ts';
 import { localFailure } from './local-errors.ts';
 import { PartFile } from './part-file.ts';
 import { Transfer } from './piece-transfer.ts';
@@ -90,7 +90,10 @@ async function fetchVersion(
   const log = options.log ?? silentLog;
   for (let round = 1; ; round++) {
     options.signal?.throwIfAborted();
+    // A .part to resume from may hold good pieces after a bad one: only piece hashes can tell.
+    const resuming = ((await fs.stat(partPath).catch(() => null))?.size ?? 0) > 0;
     const choice = await chooseVersion(options.sources, options.file, {
+      prefixes: !resuming,
       answerChallenge: options.answerChallenge,
       timeoutMs: options.infoTimeoutMs,
       retryDelayMs: options.infoRetryDelayMs,
@@ -99,40 +102,51 @@ async function fetchVersion(
     });
     for (const { source, reason } of choice.dropped)
       log(`not using ${source.host}:${source.port}: ${reason}`);
-    if (!choice.info) return fetchPlain(options, choice.plain[0] as Source, finalPath, partPath, log);
+    if (!choice.expected) return fetchPlain(options, choice.plain[0] as Source, finalPath, partPath, log);
     try {
-      return await fetchVerified(options, choice.info, choice.sources, finalPath, partPath, log);
+      return await fetchVerified(options, choice.expected, choice.sources, finalPath, partPath, log);
     } catch (error) {
       if (!isNapError(error, 'CHANGED') || round >= MAX_VERSION_ROUNDS) throw error;
       log(`${options.file} changed at its source during the download; asking INFO again`);
+    } finally {
+      choice.expected.close();
     }
   }
 }
 
-/** Every piece checked against `info`'s hashes; the verified pieces stay in the .part on failure. */
+/**
+ * Every piece checked against `expected`'s hashes (by prefix hashes: the whole file's SHA-256
+ * too); the verified pieces stay in the .part on failure.
+ */
 async function fetchVerified(
   options: DownloadOptions,
-  info: FileInfo,
+  expected: ExpectedHashes,
   sources: Source[],
   finalPath: string,
   partPath: string,
   log: Log,
 ): Promise<DownloadResult> {
+  const { size, pieceCount, pieceSize } = expected;
   log(
-    `${options.file}: ${info.size} bytes, SHA-256 ${info.sha256}, ${info.pieces.length} pieces of ${info.pieceSize}`,
+    expected.kind === 'prefixes'
+      ? `${options.file}: ${size} bytes, ${pieceCount} pieces of ${pieceSize}, checked by prefix hashes as the peer computes them`
+      : `${options.file}: ${size} bytes, SHA-256 ${await expected.sha256()}, ${pieceCount} pieces of ${pieceSize}`,
   );
-  const { part, scan } = await PartFile.open(partPath, info);
+  const { part, scan } = await PartFile.open(partPath, expected);
   try {
     const held = scan.have.filter(Boolean).length;
     if (held > 0 || scan.partialBytes > 0)
       log(`resuming: ${held} verified pieces and ${scan.partialBytes} bytes already here`);
-    const transfer = new Transfer(options, info, part, scan.have, scan.partialBytes, sources, log);
+    const transfer = new Transfer(options, expected, part, scan, sources, log);
     const { transferred, usedSources } = await transfer.run();
+    // By prefix hashes, the last piece was checked against the file's SHA-256 up to its end, the
+    // one INFO_END states: the name waits for it (and for the uploader's last version check).
+    const sha256 = await expected.sha256();
     await part.finish(finalPath, options.link);
     return {
       path: finalPath,
-      size: info.size,
-      sha256: info.sha256,
+      size,
+      sha256,
       transferred,
       usedSources,
       verified: true,

@@ -4,11 +4,12 @@
  * fetched again. The file takes its final name only once every piece is verified.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { NapError } from '../../shared/errors.ts';
 import { pieceRange } from '../../shared/pieces.ts';
-import type { FileInfo } from '../../shared/transfer-protocol.ts';
+import { DirectWrites } from './direct-writes.ts';
+import type { ExpectedHashes } from './expected-hashes.ts';
 import { claimFinalName, type LinkFunction } from './final-name.ts';
 
 export interface PartScan {
@@ -16,12 +17,14 @@ export interface PartScan {
   have: boolean[];
   /** Bytes on disk of the first missing piece, when the file ends inside it (a cut download). */
   partialBytes: number;
+  /** Checked by prefix hashes: the running SHA-256 to go on from (at the first byte). */
+  chain?: Hash;
 }
 
 /**
- * Bytes written between background flushes. The file must be on disk before it is renamed; a
- * single flush of a multi-GB file at the end costs as long as the transfer itself (about 1 s per
- * 2 GiB here), while flushing as it goes overlaps that with the network (docs/performance.md).
+ * Bytes written through the page cache between background flushes (pieces written O_DIRECT are
+ * on the device already). The file must be on disk before it is renamed; one flush of gigabytes
+ * at the end would cost as long as the transfer, flushing as it goes overlaps that with it.
  */
 export const FLUSH_EVERY_BYTES = 128 * 1024 * 1024;
 
@@ -33,20 +36,22 @@ export class PartFile {
   private constructor(
     readonly path: string,
     private readonly handle: fs.FileHandle,
-    private readonly info: FileInfo,
+    private readonly expected: ExpectedHashes,
+    private readonly direct: DirectWrites,
   ) {}
 
-  /** Opens (or creates) `partPath` for a file described by `info`, and checks what it holds. */
-  static async open(partPath: string, info: FileInfo): Promise<{ part: PartFile; scan: PartScan }> {
+  /** Opens (or creates) `partPath` for a file described by `expected`, and checks what it holds. */
+  static async open(partPath: string, expected: ExpectedHashes): Promise<{ part: PartFile; scan: PartScan }> {
     // 'r+' keeps what an interrupted download left; positioned writes need it (not 'a').
     const handle = await fs.open(partPath, 'r+').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return fs.open(partPath, 'wx+');
       throw error;
     });
-    const part = new PartFile(partPath, handle, info);
+    const part = new PartFile(partPath, handle, expected, await DirectWrites.open(partPath));
     try {
       return { part, scan: await part.scan() };
     } catch (error) {
+      await part.direct.close();
       await handle.close();
       throw error;
     }
@@ -54,6 +59,7 @@ export class PartFile {
 
   /** Writes `data` at `position` (every byte: the OS may write fewer than asked). */
   async write(data: Buffer, position: number): Promise<void> {
+    if (await this.direct.write(data, position)) return;
     for (let at = 0; at < data.length; ) {
       const { bytesWritten } = await this.handle.write(data, at, data.length - at, position + at);
       at += bytesWritten;
@@ -69,6 +75,11 @@ export class PartFile {
           this.flushing = undefined;
         });
     }
+  }
+
+  /** Whether aligned pieces are written around the page cache (tests). */
+  get writesDirect(): boolean {
+    return this.direct.active;
   }
 
   async read(position: number, length: number): Promise<Buffer> {
@@ -88,13 +99,14 @@ export class PartFile {
   // The file stored in the peer's folder under its name (seed 003, 5h), complete and verified.
   async finish(finalPath: string, link?: LinkFunction): Promise<void> {
     try {
-      await this.handle.truncate(this.info.size);
+      await this.handle.truncate(this.expected.size);
       // Durable before it takes the final name: a crash must never leave a complete-looking file
       // whose bytes never reached the disk.
       await this.flushing;
       await this.handle.datasync();
     } finally {
       this.closed = true;
+      await this.direct.close();
       await this.handle.close();
     }
     await claimFinalName(this.path, finalPath, { verified: true, link });
@@ -106,22 +118,26 @@ export class PartFile {
     this.closed = true;
     await this.flushing;
     const size = (await this.handle.stat().catch(() => null))?.size;
+    await this.direct.close();
     await this.handle.close().catch(() => undefined);
     if (size === 0) await fs.rm(this.path, { force: true });
   }
 
   private async scan(): Promise<PartScan> {
-    const { size, pieceSize, pieces } = this.info;
+    const { size, pieceSize, pieceCount, kind } = this.expected;
     let onDisk = (await this.handle.stat()).size;
     // Longer than the file: left by another version of it; the extra bytes are not ours.
     if (onDisk > size) {
       await this.handle.truncate(size);
       onDisk = size;
     }
-    const have = pieces.map(() => false);
+    const have = new Array<boolean>(pieceCount).fill(false);
+    // Prefix hashes are used for fresh downloads only (download.ts): nothing on disk is kept, the
+    // running hash starts at the first byte.
+    if (kind === 'prefixes') return { have, partialBytes: 0, chain: createHash('sha256') };
     let partialBytes = 0;
     const buffer = Buffer.allocUnsafe(Math.min(pieceSize, Math.max(onDisk, 1)));
-    for (let index = 0; index < pieces.length; index++) {
+    for (let index = 0; index < pieceCount; index++) {
       const { start, end } = pieceRange(index, size, pieceSize);
       if (end > onDisk) {
         if (start < onDisk && partialBytes === 0 && have.slice(0, index).every(Boolean))
@@ -131,7 +147,8 @@ export class PartFile {
       const data = buffer.subarray(0, end - start);
       const { bytesRead } = await this.handle.read(data, 0, data.length, start);
       have[index] =
-        bytesRead === data.length && createHash('sha256').update(data).digest('hex') === pieces[index];
+        bytesRead === data.length &&
+        createHash('sha256').update(data).digest('hex') === (await this.expected.hashOf(index));
     }
     return { have, partialBytes };
   }

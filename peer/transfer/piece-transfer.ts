@@ -9,21 +9,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isNapError, NapError } from '../../shared/errors.ts';
 import type { Log } from '../../shared/log.ts';
 import { pieceRange } from '../../shared/pieces.ts';
-import type { FileInfo } from '../../shared/transfer-protocol.ts';
 import type { DownloadOptions } from './download-options.ts';
+import type { ExpectedHashes } from './expected-hashes.ts';
 import { isLocalError, localFailure } from './local-errors.ts';
-import type { PartFile } from './part-file.ts';
+import type { PartFile, PartScan } from './part-file.ts';
 import { PieceSchedule, type Run } from './piece-schedule.ts';
-import { receiveRange, type Source } from './range-receiver.ts';
+import { PrefixChain } from './prefix-chain.ts';
+import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
 
 /**
- * Piece buffers of a one-source download: one filling while the previous one is written (a 4 MiB
- * write to the page cache takes a few ms, the next piece as long to arrive); a third bought no
- * speed and cost 4 MiB of the 100 MiB budget (docs/performance.md).
+ * Buffers of a one-source download: units of 2 MiB written as they fill, one filling while the
+ * other is written (O_DIRECT: the write waits for the disk). 4 MiB in all, whatever the piece
+ * size, where two whole pieces took 8 MiB of the 100 MiB budget (more for files with larger
+ * pieces); 1 MiB units cost 8% more CPU in writes, 4 MiB ones 8% less (docs/performance.md).
  */
+const SINGLE_SOURCE_UNIT_BYTES = 2 * 1024 * 1024;
 const SINGLE_SOURCE_SLOTS = 2;
-/** Piece buffers per source when there are several, and in all (the download's memory bound). */
+/**
+ * Piece buffers per source when there are several, and in all (the download's memory bound):
+ * whole pieces, each checked before it is written.
+ */
 const SLOTS_PER_SOURCE = 2;
 const MAX_SLOTS = 12;
 /** Consecutive failures (connection lost, refused as BUSY) before a source is given up. */
@@ -53,25 +59,36 @@ export class Transfer {
   /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
   private partialBytes: number;
   private readonly partialPiece: number;
+  /** Verifying by prefix hashes: the running SHA-256 at the end of the verified pieces. */
+  private readonly chain: PrefixChain | undefined;
+  /** One source: the writes of each piece's units so far, awaited before the piece counts. */
+  private readonly unitWrites = new Map<number, Promise<void>[]>();
 
   constructor(
     private readonly options: DownloadOptions,
-    private readonly info: FileInfo,
+    private readonly expected: ExpectedHashes,
     private readonly part: PartFile,
-    have: boolean[],
-    partialBytes: number,
+    scan: PartScan,
     private readonly sources: Source[],
     private readonly log: Log,
   ) {
+    const { have, partialBytes } = scan;
     this.schedule = new PieceSchedule(have);
     this.multi = sources.length > 1;
     this.partialBytes = this.multi ? 0 : partialBytes;
     this.partialPiece = have.indexOf(false);
+    // Prefix hashes check a file that comes in order from one source, from its first byte.
+    if (expected.kind === 'prefixes' && (this.multi || !scan.chain || have.some(Boolean)))
+      throw new NapError('PROTOCOL', 'Prefix hashes check only a fresh download from one source.');
+    this.chain = scan.chain && new PrefixChain(scan.chain);
     const slotCount = this.multi
       ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
       : SINGLE_SOURCE_SLOTS;
-    // A small file needs no piece-sized buffers.
-    this.slots = new SlotPool(Math.max(1, Math.min(info.pieceSize, info.size)), slotCount);
+    const slotBytes = this.multi
+      ? expected.pieceSize
+      : Math.min(SINGLE_SOURCE_UNIT_BYTES, expected.pieceSize);
+    // A small file needs no large buffers.
+    this.slots = new SlotPool(Math.max(1, Math.min(slotBytes, expected.size)), slotCount);
   }
 
   async run(): Promise<{ transferred: number; usedSources: Source[] }> {
@@ -96,7 +113,7 @@ export class Transfer {
     const held = this.schedule.heldCount;
     const kept =
       held > 0
-        ? `${held} of ${this.info.pieces.length} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
+        ? `${held} of ${this.expected.pieceCount} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
         : `no verified piece of ${this.options.file} is kept yet`;
     const local = localFailure(this.localError, this.options.folderTyped ?? this.options.folder, kept);
     if (local) return local;
@@ -129,6 +146,12 @@ export class Transfer {
         if (this.schedule.complete) return;
         // Not the source's fault, and no other source can help: stop everything.
         if (this.localError !== undefined || this.options.signal?.aborted) return;
+        // The hashes stopped coming (their stream broke, the file changed): asking again is vain.
+        if (this.expected.failure !== undefined) {
+          if (isNapError(this.expected.failure, 'CHANGED')) this.sawChanged ??= this.expected.failure;
+          this.lastError = this.expected.failure;
+          return;
+        }
         if (isLocalError(error)) {
           this.localError = error;
           this.finished.abort(error);
@@ -150,7 +173,7 @@ export class Transfer {
   }
 
   private async fetch(source: Source, run: Run): Promise<void> {
-    const { pieceSize, size } = this.info;
+    const { pieceSize, size } = this.expected;
     let offset = pieceRange(run.first, size, pieceSize).start;
     const end = pieceRange(run.last, size, pieceSize).end;
     // A download cut inside a piece continues from its last byte on disk, with an offset request.
@@ -160,6 +183,8 @@ export class Transfer {
       offset += prefill.length;
     }
     const counted = { bytes: 0 };
+    // Writes of a range that failed are settled (it waits for them): they do not count now.
+    this.unitWrites.clear();
     this.active++;
     this.report();
     try {
@@ -171,8 +196,9 @@ export class Transfer {
         pieceSize,
         fileSize: size,
         // Each holder's own version token: holders of the same content name different ones.
-        version: source.version ?? this.info.version,
+        version: source.version ?? this.expected.version,
         slots: this.slots,
+        chain: this.chain?.from(run.first),
         signal: this.finished.signal,
         prefill,
         answerChallenge: this.options.answerChallenge,
@@ -182,12 +208,13 @@ export class Transfer {
           this.transferred += bytes;
           this.report();
         },
-        onPiece: (index, data, digest) =>
+        onUnit: (index, position, data, pieceEnd) =>
           this.store(
             source,
             index,
+            position,
             data,
-            digest,
+            pieceEnd,
             index === this.partialPiece ? (prefill?.length ?? 0) : 0,
             counted,
           ),
@@ -210,47 +237,68 @@ export class Transfer {
   }
 
   /**
-   * Storing the file (seed 003, 5h): a piece whose hash is the expected one is written into the
-   * `.part` in the peer's folder, then counted as held.
+   * Storing the file (seed 003, 5h). One source: each unit goes to the .part as it comes (nothing there is trusted: a resume checks
+   * every piece again), and the piece counts as held once its last unit brings a SHA-256 that
+   * matches and every unit of it is written. Several sources: units are whole pieces, checked
+   * before they are written, so an endgame copy from a lying source never lands over a piece
+   * another source brought.
    */
   private async store(
     source: Source,
     index: number,
+    position: number,
     data: Buffer,
-    digest: string,
+    pieceEnd: PieceEnd | undefined,
     prefilled: number,
     counted: { bytes: number },
   ): Promise<void> {
-    // In the endgame two sources may bring the same piece: the first verified copy is kept.
-    if (this.schedule.isHeld(index)) return;
-    if (digest !== this.info.pieces[index]) {
-      throw new NapError(
-        'INTEGRITY',
-        prefilled > 0
-          ? `Piece ${index} of ${this.options.file}, resumed from the .part, did not verify.`
-          : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
-      );
+    if (this.multi) {
+      // In the endgame two sources may bring the same piece: the first verified copy is kept.
+      if (this.schedule.isHeld(index)) return;
+      await this.verify(source, index, pieceEnd as PieceEnd, prefilled);
+      await this.part.write(data, position);
+    } else {
+      const write = this.part.write(data, position);
+      const writes = this.unitWrites.get(index) ?? [];
+      writes.push(write);
+      this.unitWrites.set(index, writes);
+      if (!pieceEnd) return write;
+      this.unitWrites.delete(index);
+      await Promise.all(writes);
+      await this.verify(source, index, pieceEnd, prefilled);
     }
-    await this.part.write(data, index * this.info.pieceSize);
     if (prefilled > 0) this.partialBytes = 0;
     this.used.add(source);
     this.schedule.markHeld(index);
+    if (pieceEnd?.chain) this.chain?.verified(index, pieceEnd.chain);
     // The last piece is in: stop the other sources' ranges still under way.
     if (this.schedule.complete) this.finished.abort(FILE_COMPLETE);
-    counted.bytes -= data.length - prefilled;
-    this.arriving -= data.length - prefilled;
+    const { start, end } = pieceRange(index, this.expected.size, this.expected.pieceSize);
+    counted.bytes -= end - start - prefilled;
+    this.arriving -= end - start - prefilled;
     this.report();
   }
 
+  /** Throws INTEGRITY unless piece `index` has the hash it must have. */
+  private async verify(source: Source, index: number, pieceEnd: PieceEnd, prefilled: number): Promise<void> {
+    if (pieceEnd.sha256 === (await this.expected.hashOf(index))) return;
+    throw new NapError(
+      'INTEGRITY',
+      prefilled > 0
+        ? `Piece ${index} of ${this.options.file}, resumed from the .part, did not verify.`
+        : `The peer ${source.host}:${source.port} sent piece ${index} of ${this.options.file} with the wrong content (SHA-256 mismatch).`,
+    );
+  }
+
   private report(): void {
-    const held = this.schedule.heldBytes(this.info.size, this.info.pieceSize);
+    const held = this.schedule.heldBytes(this.expected.size, this.expected.pieceSize);
     const done = held + this.partialBytes + this.arriving;
     this.options.onProgress?.({
-      done: Math.min(this.info.size, done),
-      total: this.info.size,
+      done: Math.min(this.expected.size, done),
+      total: this.expected.size,
       sources: this.active,
       verifiedPieces: this.schedule.heldCount,
-      pieceCount: this.info.pieces.length,
+      pieceCount: this.expected.pieceCount,
     });
   }
 }

@@ -1,10 +1,12 @@
 /**
- * Receives one DOWNLOAD range from one source straight into piece-sized buffers: the socket reads
- * into the tail of the piece being filled (`onread` with a buffer per read), so bytes are never
- * copied on the way and each read is as large as the kernel has data. Each read is hashed as it
- * lands (no copy, no second pass), so a full piece is handed to `onPiece` with its SHA-256, to be
- * checked and written while the next one arrives. With no free buffer the socket pauses: memory
- * is the pool's, whatever the file's size.
+ * Receives one DOWNLOAD range from one source straight into the buffers of a pool (SlotPool): the
+ * socket reads into the tail of the buffer being filled (`onread` with a buffer per read), so
+ * bytes are never copied on the way and each read is as large as the kernel has data. Each read
+ * is hashed as it lands (no copy, no second pass). A full buffer — a unit: the pool's buffer size,
+ * cut at piece ends and aligned to it in the file — is handed to `onUnit`, and the unit that ends
+ * a piece comes with the piece's SHA-256, to be checked; meanwhile the next ones arrive. With
+ * buffers as large as pieces each unit is a whole piece. With no free buffer the socket pauses:
+ * memory is the pool's, whatever the file's size.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type net from 'node:net';
@@ -54,15 +56,35 @@ export interface RangeRequest {
   /** INFO_OK's `version`, sent along so that the uploader refuses (CHANGED) if its file changed. */
   version?: string | undefined;
   slots: SlotPool;
-  /** Bytes already held of the first piece (from its start up to `offset`), e.g. a resumed .part. */
+  /**
+   * Bytes already on disk of the first piece (from its start up to `offset`), e.g. a resumed
+   * .part: hashed with the piece, not handed over again.
+   */
   prefill?: Buffer;
+  /**
+   * The running SHA-256 of the file up to the first piece's start (verifying by prefix hashes):
+   * each piece's digest is then that of the file up to the piece's end, not of the piece alone.
+   * It is advanced in place.
+   */
+  chain?: Hash | undefined;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
-  /** A whole piece arrived, with its SHA-256 (hex); the buffer returns to the pool when the promise settles. */
-  onPiece: (index: number, data: Buffer, sha256: string) => Promise<void>;
+  /**
+   * A unit of piece `piece` arrived, to go at `position` of the file; `end` when it completes the
+   * piece. The buffer returns to the pool when the promise settles.
+   */
+  onUnit: (piece: number, position: number, data: Buffer, end: PieceEnd | undefined) => Promise<void>;
   /** Bytes received so far on this range (for progress). */
   onBytes?: (bytes: number) => void;
   /** Lets the caller cut the range short (a lying or dead source); rejects with `reason`. */
   signal?: AbortSignal;
+}
+
+/** What the unit that completes a piece brings. */
+export interface PieceEnd {
+  /** The piece's SHA-256 (hex); with `chain`, that of the file up to the piece's end. */
+  sha256: string;
+  /** With `chain`: a copy of the running hash at the piece's end. */
+  chain: Hash | undefined;
 }
 
 export function receiveRange(request: RangeRequest): Promise<void> {
@@ -75,8 +97,11 @@ class RangeReceiver {
   private readonly header = new LineSplitter(MAX_TRANSFER_REPLY_BYTES);
   private inHeader = true;
   private slot: Buffer | undefined;
-  private hash: Hash = createHash('sha256');
+  private hash: Hash;
   private pieceIndex: number;
+  /** File position of the current unit's first byte. */
+  private unitStart: number;
+  /** Bytes of the current unit received. */
   private filled = 0;
   private received = 0;
   private waitingForSlot = false;
@@ -91,6 +116,8 @@ class RangeReceiver {
 
   constructor(private readonly r: RangeRequest) {
     this.pieceIndex = Math.floor(r.offset / r.pieceSize);
+    this.unitStart = r.offset;
+    this.hash = r.chain ?? createHash('sha256');
   }
 
   async run(): Promise<void> {
@@ -104,7 +131,7 @@ class RangeReceiver {
     const abort = () => this.fail(this.r.signal?.reason ?? new NapError('CONNECTION_CLOSED', 'Cancelled.'));
     this.r.signal?.addEventListener('abort', abort, { once: true });
     try {
-      // Hold a buffer before connecting: the first piece may start with prefilled bytes.
+      // Hold a buffer before connecting: a range takes its share of the pool first.
       this.slot = await this.r.slots.acquireWhenFree();
       if (this.finished) return await done;
       const { host, port } = this.r.source;
@@ -161,11 +188,11 @@ class RangeReceiver {
     );
   }
 
-  /** Where the next read goes: the free tail of the current piece, or the spill buffer. */
+  /** Where the next read goes: the free tail of the current unit, or the spill buffer. */
   private nextBuffer(): Buffer {
     if (this.inHeader || this.finished) return this.spill;
     if (!this.slot && !this.takeSlot()) return this.spill;
-    return (this.slot as Buffer).subarray(this.filled, this.pieceLength(this.pieceIndex));
+    return (this.slot as Buffer).subarray(this.filled, this.unitLength());
   }
 
   // Receiving the file (seed 003, 5h): the socket's bytes, straight into the piece buffers.
@@ -173,7 +200,7 @@ class RangeReceiver {
     if (this.finished) return false;
     if (buffer === this.spill) {
       // Header bytes are kept by the line splitter, so they are copied; body bytes go straight
-      // into the piece buffer (absorb copies only what cannot be placed yet).
+      // into the unit's buffer (absorb copies only what cannot be placed yet).
       return this.inHeader
         ? this.onHeaderBytes(Buffer.from(this.spill.subarray(0, n)))
         : this.absorb(this.spill.subarray(0, n));
@@ -221,13 +248,9 @@ class RangeReceiver {
     return true;
   }
 
-  /** The first piece may start with bytes already held (a resumed partial piece). */
+  /** The first piece may start with bytes already on disk (a resumed partial piece). */
   private startPiece(): void {
-    const prefill = this.r.prefill;
-    if (!prefill || prefill.length === 0) return;
-    prefill.copy(this.slot as Buffer, 0);
-    this.hash.update(prefill);
-    this.filled = prefill.length;
+    if (this.r.prefill) this.hash.update(this.r.prefill);
   }
 
   /** Copies bytes that landed elsewhere (after the reply line, or in the spill) into pieces. */
@@ -240,7 +263,7 @@ class RangeReceiver {
         this.pauseUntilSlot(() => this.absorb(rest));
         return false;
       }
-      const room = this.pieceLength(this.pieceIndex) - this.filled;
+      const room = this.unitLength() - this.filled;
       const take = Math.min(room, data.length - at, this.r.length - this.received);
       data.copy(this.slot as Buffer, this.filled, at, at + take);
       this.hash.update(data.subarray(at, at + take));
@@ -253,9 +276,9 @@ class RangeReceiver {
     return !this.finished;
   }
 
-  /** After bytes land: hand over a complete piece, finish, or pause for a buffer. */
+  /** After bytes land: hand over a complete unit, finish, or pause for a buffer. */
   private afterFill(): boolean {
-    if (this.filled === this.pieceLength(this.pieceIndex)) this.handOver();
+    if (this.filled === this.unitLength()) this.handOver();
     if (this.received >= this.r.length) {
       this.finished = true;
       this.complete = true;
@@ -272,14 +295,24 @@ class RangeReceiver {
   private handOver(): void {
     const slot = this.slot as Buffer;
     const index = this.pieceIndex;
+    const position = this.unitStart;
     const data = slot.subarray(0, this.filled);
-    const digest = this.hash.digest('hex');
-    this.hash = createHash('sha256');
+    let end: PieceEnd | undefined;
+    if (position + this.filled === this.pieceEnd(index)) {
+      if (this.r.chain) {
+        // One running hash over the file: a copy is finished into this prefix's digest.
+        end = { sha256: this.hash.copy().digest('hex'), chain: this.hash.copy() };
+      } else {
+        end = { sha256: this.hash.digest('hex'), chain: undefined };
+        this.hash = createHash('sha256');
+      }
+      this.pieceIndex++;
+    }
+    this.unitStart += this.filled;
     this.slot = undefined;
     this.filled = 0;
-    this.pieceIndex++;
     const work = this.r
-      .onPiece(index, data, digest)
+      .onUnit(index, position, data, end)
       .catch((error: Error) => this.fail(error, true))
       .finally(() => {
         this.r.slots.release(slot);
@@ -329,7 +362,14 @@ class RangeReceiver {
     })();
   }
 
-  private pieceLength(index: number): number {
-    return Math.min(this.r.pieceSize, this.r.fileSize - index * this.r.pieceSize);
+  private pieceEnd(index: number): number {
+    return Math.min(this.r.fileSize, (index + 1) * this.r.pieceSize);
+  }
+
+  /** The current unit: up to the next multiple of the buffer size in the file, or the piece's end. */
+  private unitLength(): number {
+    const unit = this.r.slots.slotBytes;
+    const boundary = (Math.floor(this.unitStart / unit) + 1) * unit;
+    return Math.min(boundary, this.pieceEnd(this.pieceIndex)) - this.unitStart;
   }
 }

@@ -19,7 +19,9 @@ import {
   rejectionError,
   type TransferReply,
 } from '../../shared/transfer-protocol.ts';
-import type { Source } from './range-receiver.ts';
+import { type ExpectedHashes, piecesOf } from './expected-hashes.ts';
+import { PrefixStream } from './prefix-stream.ts';
+import { IDLE_TIMEOUT_MS, type Source } from './range-receiver.ts';
 
 /**
  * An uploader hashes a file on its first INFO (about 1 GB/s, slower on slow disks): give it time
@@ -41,6 +43,8 @@ export const INFO_TIMEOUT_ATTEMPTS = 2;
 export const INFO_RETRY_DELAY_MS = 500;
 
 export interface InfoOptions {
+  /** A single source is asked for its prefix hashes streamed (a fresh download, in order). */
+  prefixes?: boolean;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
   /** Wait for each INFO_OK (default INFO_TIMEOUT_MS; tests shorten it). */
   timeoutMs?: number | undefined;
@@ -53,15 +57,40 @@ export interface InfoOptions {
 
 /** One INFO request to `source`. A reply that is not a valid INFO_OK is a PROTOCOL error. */
 export async function fetchInfo(source: Source, file: string, options: InfoOptions = {}): Promise<FileInfo> {
+  const answer = await askInfo(source, file, options, false);
+  if (answer instanceof PrefixStream) throw new NapError('PROTOCOL', 'A streamed INFO was not asked for.');
+  return answer;
+}
+
+/**
+ * One INFO request asking for the prefix hashes streamed (napshare uploaders answer INFO_HEAD,
+ * then the hashes as they compute them); an uploader that does not stream answers INFO_OK.
+ */
+export async function fetchExpected(
+  source: Source,
+  file: string,
+  options: InfoOptions = {},
+): Promise<ExpectedHashes> {
+  const answer = await askInfo(source, file, options, true);
+  return answer instanceof PrefixStream ? answer : piecesOf(answer);
+}
+
+async function askInfo(
+  source: Source,
+  file: string,
+  options: InfoOptions,
+  prefixes: boolean,
+): Promise<FileInfo | PrefixStream> {
   const peer = `peer ${source.host}:${source.port}`;
   const timeoutMs = options.timeoutMs ?? INFO_TIMEOUT_MS;
   const { signal } = options;
   const socket = await connectTcp(source.host, source.port, 'the peer', { signal });
-  // Cut, the connection fails the wait for an answer at once.
+  // Cut, the connection fails the wait for an answer (or the stream's next line) at once.
   const cut = () => socket.destroy();
   signal?.addEventListener('abort', cut, { once: true });
+  let streaming = false;
   try {
-    socket.write(encodeLine({ type: 'INFO', file }));
+    socket.write(encodeLine(prefixes ? { type: 'INFO', file, prefixes: true } : { type: 'INFO', file }));
     const lines = new SocketLines(socket, MAX_TRANSFER_REPLY_BYTES, `The ${peer}`);
     let reply = decodeInfoReply(await lines.nextLine(timeoutMs), peer);
     if (reply.type === 'AUTH_CHALLENGE') {
@@ -71,13 +100,22 @@ export async function fetchInfo(source: Source, file: string, options: InfoOptio
       reply = decodeInfoReply(await lines.nextLine(timeoutMs), peer);
     }
     if (reply.type === 'DOWNLOAD_REJECTED') throw rejectionError(peer, file, reply);
+    if (reply.type === 'INFO_HEAD' && prefixes) {
+      streaming = true;
+      // Between two lines the uploader hashes one piece: silence means a dead source.
+      return new PrefixStream(socket, lines, reply, peer, file, IDLE_TIMEOUT_MS);
+    }
     if (reply.type !== 'INFO_OK')
       throw new NapError('PROTOCOL', `The ${peer} answered ${reply.type} to INFO.`);
     const { type: _type, ...info } = reply;
     return info;
   } finally {
-    signal?.removeEventListener('abort', cut);
-    socket.destroy();
+    // A stream keeps the socket (and the cut) until it closes.
+    if (streaming) socket.once('close', () => signal?.removeEventListener('abort', cut));
+    else {
+      signal?.removeEventListener('abort', cut);
+      socket.destroy();
+    }
   }
 }
 
@@ -105,17 +143,21 @@ export function infoRetryable(error: unknown): boolean {
 }
 
 /** INFO with up to INFO_ATTEMPTS attempts (INFO_TIMEOUT_ATTEMPTS timeouts) while it fails in a way that may pass. */
-export async function fetchInfoRetrying(
+export function fetchInfoRetrying(
   source: Source,
   file: string,
   options: InfoOptions = {},
 ): Promise<FileInfo> {
+  return retrying(source, options, () => fetchInfo(source, file, options));
+}
+
+async function retrying<T>(source: Source, options: InfoOptions, ask: () => Promise<T>): Promise<T> {
   const log = options.log ?? silentLog;
   const delay = options.retryDelayMs ?? INFO_RETRY_DELAY_MS;
   let timeouts = 0;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fetchInfo(source, file, options);
+      return await ask();
     } catch (error) {
       if (isNapError(error, 'TIMEOUT')) timeouts++;
       const last = attempt >= INFO_ATTEMPTS || timeouts >= INFO_TIMEOUT_ATTEMPTS;
@@ -139,8 +181,8 @@ function infoFailure(error: unknown, attempts: number): unknown {
 }
 
 export interface VersionChoice {
-  /** The version to fetch, verified; undefined when every source may only be fetched plainly. */
-  info: FileInfo | undefined;
+  /** What to verify against; undefined when every source may only be fetched plainly. */
+  expected: ExpectedHashes | undefined;
   /** The sources that hold that version. */
   sources: Source[];
   /** When `info` is undefined: the sources the index lists without INFO, to fetch unverified. */
@@ -152,7 +194,9 @@ export interface VersionChoice {
 /**
  * Asks INFO of every source that must be verified (all those not marked `plain`) and keeps the
  * version most of them hold. Plain sources are used only when there is no other kind: a source
- * that must be verified and fails never lets the download fall back to them.
+ * that must be verified and fails never lets the download fall back to them. With `prefixes`, a
+ * single source is asked for its prefix hashes streamed (the file then comes in order from it);
+ * otherwise sources give their piece hashes, to be compared and to check any piece alone.
  */
 export async function chooseVersion(
   sources: Source[],
@@ -161,7 +205,20 @@ export async function chooseVersion(
 ): Promise<VersionChoice> {
   const verifying = sources.filter((source) => source.plain !== true);
   const plain = sources.filter((source) => source.plain === true);
-  if (verifying.length === 0) return { info: undefined, sources: [], plain, dropped: [] };
+  if (verifying.length === 0) return { expected: undefined, sources: [], plain, dropped: [] };
+  const dropPlain = plain.map((source) => ({
+    source,
+    reason: 'it gives no piece hashes, and other holders of the file do',
+  }));
+  if (verifying.length === 1 && options.prefixes) {
+    const [only] = verifying as [Source];
+    const expected = await retrying(only, options, () => fetchExpected(only, file, options)).catch(
+      (error: unknown) => {
+        throw unverifiable(file, verifying, [error]);
+      },
+    );
+    return { expected, sources: [only], plain: [], dropped: dropPlain };
+  }
   const answers = await Promise.allSettled(
     verifying.map((source) => fetchInfoRetrying(source, file, options)),
   );
@@ -183,8 +240,7 @@ export async function chooseVersion(
   let best: { info: FileInfo; sources: Source[] } | undefined;
   for (const group of groups.values()) if (!best || group.sources.length > best.sources.length) best = group;
   if (!best) throw unverifiable(file, verifying, failures);
-  for (const source of plain)
-    dropped.push({ source, reason: 'it gives no piece hashes, and other holders of the file do' });
+  dropped.push(...dropPlain);
   for (const group of groups.values()) {
     if (group === best) continue;
     for (const source of group.sources)
@@ -193,7 +249,7 @@ export async function chooseVersion(
         reason: `it has another version of ${file} (SHA-256 ${group.info.sha256.slice(0, 12)}...)`,
       });
   }
-  return { info: best.info, sources: best.sources, plain: [], dropped };
+  return { expected: piecesOf(best.info), sources: best.sources, plain: [], dropped };
 }
 
 /**

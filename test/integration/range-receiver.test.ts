@@ -20,7 +20,7 @@ describe('receiveRange', () => {
       fileSize: 16,
       slots,
       signal: cancel.signal,
-      onPiece: async () => {},
+      onUnit: async () => {},
     });
     // The download completes elsewhere while this range still waits for a buffer.
     cancel.abort(new NapError('CONNECTION_CLOSED', 'The file is complete.'));

@@ -310,7 +310,7 @@ describe('multi-source', () => {
   it('a very slow source does not hold the download back (endgame: the fast ones fetch its pieces too)', async () => {
     const size = 24 * MiB;
     const { dir, sha } = await folderWith('s.bin', size);
-    // 200 kB/s: its first 4 MiB chunk alone would take 21 s, its run of four pieces 84 s.
+    // 200 kB/s: its first 2 MiB chunk alone would take 10 s, its run of four pieces 84 s.
     const slow = await serve(dir, { rate: 200e3 });
     const fast = await Promise.all([serve(dir), serve(dir)]);
     const into = await makeTempDir();

@@ -5,6 +5,8 @@ import {
   decodeAuthResponse,
   decodeTransferReply,
   decodeTransferRequest,
+  MAX_PREFIXES_PER_LINE,
+  MAX_STREAMED_PIECES,
   MAX_TRANSFER_REPLY_BYTES,
   MAX_TRANSFER_REQUEST_BYTES,
   rejection,
@@ -299,5 +301,74 @@ describe('transfer protocol: exact shapes and refusals', () => {
   it('bounds lines as docs/protocol.md says: requests 64 KiB, replies 16 MiB', () => {
     expect(MAX_TRANSFER_REQUEST_BYTES).toBe(65_536);
     expect(MAX_TRANSFER_REPLY_BYTES).toBe(16_777_216);
+  });
+});
+
+describe('streamed INFO', () => {
+  it('a downloader asks with prefixes: true; only true is accepted', () => {
+    expect(decodeTransferRequest('{"type":"INFO","file":"a.mp4","prefixes":true}')).toEqual({
+      type: 'INFO',
+      file: 'a.mp4',
+      prefixes: true,
+    });
+    expect(codeOf(() => decodeTransferRequest('{"type":"INFO","file":"a.mp4","prefixes":"yes"}'))).toBe(
+      'BAD_REQUEST',
+    );
+    expect(codeOf(() => decodeTransferRequest('{"type":"INFO","file":"a.mp4","prefixes":false}'))).toBe(
+      'BAD_REQUEST',
+    );
+  });
+
+  it('golden bytes of the request and of the three reply lines', () => {
+    // The 47 bytes of docs/protocol.md's dump.
+    expect(Buffer.from(encodeLine({ type: 'INFO', file: 'a.mp4', prefixes: true })).toString('hex')).toBe(
+      '7b2274797065223a22494e464f222c2266696c65223a22612e6d7034222c227072656669786573223a747275657d0a',
+    );
+    const head =
+      '{"type":"INFO_HEAD","size":10485760,"pieceSize":4194304,"version":"10485760-1733079012345678901-5242881"}';
+    expect(decodeTransferReply(head)).toEqual({
+      type: 'INFO_HEAD',
+      size: 10485760,
+      pieceSize: 4194304,
+      version: '10485760-1733079012345678901-5242881',
+    });
+    expect(encodeLine(decodeTransferReply(head))).toBe(`${head}\n`);
+    const prefixes = `{"type":"PREFIXES","first":0,"hashes":["${HASH}","${HASH}"]}`;
+    expect(decodeTransferReply(prefixes)).toEqual({ type: 'PREFIXES', first: 0, hashes: [HASH, HASH] });
+    expect(encodeLine(decodeTransferReply(prefixes))).toBe(`${prefixes}\n`);
+    const end = `{"type":"INFO_END","sha256":"${HASH}"}`;
+    expect(decodeTransferReply(end)).toEqual({ type: 'INFO_END', sha256: HASH });
+    expect(encodeLine(decodeTransferReply(end))).toBe(`${end}\n`);
+  });
+
+  it.each([
+    [
+      'INFO_HEAD pieces past MAX_PIECE_BYTES',
+      `{"type":"INFO_HEAD","size":1,"pieceSize":${MAX_PIECE_BYTES + 1}}`,
+    ],
+    ['INFO_HEAD pieces of zero bytes', '{"type":"INFO_HEAD","size":0,"pieceSize":0}'],
+    [
+      'INFO_HEAD announcing more pieces than an INFO_OK could list',
+      `{"type":"INFO_HEAD","size":${MAX_STREAMED_PIECES + 1},"pieceSize":1}`,
+    ],
+    ['INFO_HEAD with a bad version', '{"type":"INFO_HEAD","size":1,"pieceSize":1,"version":"a b"}'],
+    ['PREFIXES with no hash', '{"type":"PREFIXES","first":0,"hashes":[]}'],
+    [
+      'PREFIXES with too many hashes for a line',
+      `{"type":"PREFIXES","first":0,"hashes":${JSON.stringify(Array(MAX_PREFIXES_PER_LINE + 1).fill(HASH))}}`,
+    ],
+    ['PREFIXES with an upper-case hash', `{"type":"PREFIXES","first":0,"hashes":["${HASH.toUpperCase()}"]}`],
+    ['PREFIXES without first', `{"type":"PREFIXES","hashes":["${HASH}"]}`],
+    ['INFO_END with a short hash', '{"type":"INFO_END","sha256":"abcd"}'],
+  ])('refuses %s', (_what, line) => {
+    expect(() => decodeTransferReply(line)).toThrow(/field/);
+  });
+
+  it('an INFO_HEAD of the most pieces allowed is decoded', () => {
+    expect(decodeTransferReply(`{"type":"INFO_HEAD","size":${MAX_STREAMED_PIECES},"pieceSize":1}`)).toEqual({
+      type: 'INFO_HEAD',
+      size: MAX_STREAMED_PIECES,
+      pieceSize: 1,
+    });
   });
 });
