@@ -19,11 +19,13 @@ import {
 } from './index-budgets.ts';
 import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './index-limit-flags.ts';
 import { IndexServer } from './index-server.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { parseStoreUrl } from './store/store-url.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
                               [--heartbeat-timeout SECONDS] [--trust-announced-ip]
                               [--max-files-per-peer N] [--max-name-bytes-per-peer N]
-                              [--max-entries N] [--verbose]
+                              [--max-entries N] [--store redis://HOST:PORT[/DB]] [--verbose]
        npm run -s server -- chat --port PORT [--host IP] [--verbose]
 
 Starts the napshare index server (also the discovery and chat server of the peer's chat mode).
@@ -36,7 +38,9 @@ dropped only when their connection closes. A JOIN must announce the IP its conne
 from; --trust-announced-ip accepts any (behind a proxy). Budgets: --max-files-per-peer (default
 ${DEFAULT_MAX_FILES_PER_PEER}, TOO_MANY_FILES), --max-name-bytes-per-peer (default ${DEFAULT_MAX_NAME_BYTES_PER_PEER},
 TOO_MANY_NAME_BYTES), --max-entries (file entries in the whole index, default ${DEFAULT_MAX_ENTRIES},
-INDEX_FULL). --verbose logs to stderr.
+INDEX_FULL). --store keeps the index in Redis instead of this server's memory: every server
+given the same Redis serves one index (while Redis cannot be reached, requests get
+STORE_UNAVAILABLE). --verbose logs to stderr.
 
 ${INDEX_LIMIT_FLAGS_USAGE}`;
 
@@ -62,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       'max-files-per-peer': { type: 'string' },
       'max-name-bytes-per-peer': { type: 'string' },
       'max-entries': { type: 'string' },
+      store: { type: 'string' },
       ...INDEX_LIMIT_FLAGS,
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -91,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
       ? DEFAULT_HEARTBEAT_TIMEOUT_MS
       : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
   const limitFlags = indexLimitFlags(values);
+  const storeLocation = values.store === undefined ? undefined : parseStoreUrl(values.store);
   // Prompts render on stderr so stdout stays exactly the console contract.
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const context = { output: process.stderr, clearPromptOnDone: true };
@@ -131,7 +137,13 @@ async function main(argv: string[]): Promise<number> {
   // whatever is left is written when the process exits.
   const stdout = new BatchedOutput((text) => process.stdout.write(text));
   process.once('exit', () => stdout.flush());
+  const budgets = { maxPeers, maxFilesPerPeer, maxNameBytesPerPeer, maxEntries };
+  const store =
+    storeLocation === undefined
+      ? undefined
+      : await RedisStore.open({ location: storeLocation, log, ...budgets });
   const server = await IndexServer.start({
+    store,
     host,
     port,
     print: (line) => stdout.push(terminalLine(line)),
@@ -152,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await server.close();
+  await store?.close();
   return 0;
 }
 

@@ -44,7 +44,9 @@ export interface IndexStore {
   search(
     connection: ConnectionId,
     file: string,
-  ): { requester: string; peers: string[]; caps: HolderCaps } | Promise<{ requester: string; peers: string[]; caps: HolderCaps }>;
+  ):
+    | { requester: string; peers: string[]; caps: HolderCaps }
+    | Promise<{ requester: string; peers: string[]; caps: HolderCaps }>;
   /** SEARCH, answered as bytes: at once (memory) or as a promise (Redis). */
   searchReply(connection: ConnectionId, file: string): SearchAnswer | Promise<SearchAnswer>;
   /** UPDATE: `connection`'s peer also holds `file`; resolves with its address. */
@@ -52,7 +54,10 @@ export interface IndexStore {
   /** ALIAS: renames `connection`'s peer. */
   setAlias(connection: ConnectionId, alias: string): Promise<string>;
   /** SET_FILES: `connection`'s peer now shares exactly `files`. */
-  setFiles(connection: ConnectionId, files: readonly string[]): Promise<{ address: string; fileCount: number }>;
+  setFiles(
+    connection: ConnectionId,
+    files: readonly string[],
+  ): Promise<{ address: string; fileCount: number }>;
   /** LIST: every peer of the index, in join order. */
   list(connection: ConnectionId): Promise<PeerSummary[]>;
   /** QUERY: who holds exactly `file`, with aliases. */

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { NapError } from '../../shared/errors.ts';
 import type { Log } from '../../shared/log.ts';
-import { type ScriptName, SCRIPTS, scriptSource } from './redis-scripts.ts';
+import { SCRIPTS, type ScriptName, scriptSource } from './redis-scripts.ts';
 import { formatStoreUrl, type RedisLocation } from './store-url.ts';
 
 /**

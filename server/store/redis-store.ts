@@ -29,7 +29,13 @@ import {
   resolveBudgets,
   serverFull,
 } from '../index-budgets.ts';
-import { addressInUseMessage, aliasTakenMessage, type ConnectionId, HeldError, type PeerEntry } from '../registry.ts';
+import {
+  addressInUseMessage,
+  aliasTakenMessage,
+  type ConnectionId,
+  HeldError,
+  type PeerEntry,
+} from '../registry.ts';
 import type { IndexStore, RemotePush, SearchAnswer } from './index-store.ts';
 import { RedisLink } from './redis-link.ts';
 import { RedisUpkeep } from './redis-upkeep.ts';
@@ -94,7 +100,14 @@ export class RedisStore implements IndexStore {
       const unique = [...new Set(files)];
       const bytes = nameBytes(unique);
       checkPeerFiles(this.budgets, unique.length, bytes, 0);
-      const entry: Own = { address: formatAddress(ip, port), ip, port, files: unique, nameBytes: bytes, connection };
+      const entry: Own = {
+        address: formatAddress(ip, port),
+        ip,
+        port,
+        files: unique,
+        nameBytes: bytes,
+        connection,
+      };
       if (caps !== undefined && caps.length > 0) entry.caps = [...caps];
       if (alias !== undefined) {
         entry.alias = alias;
@@ -126,7 +139,10 @@ export class RedisStore implements IndexStore {
     this.check(result, entry.address, entry.alias);
   }
 
-  search(connection: ConnectionId, file: string): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
+  search(
+    connection: ConnectionId,
+    file: string,
+  ): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
     const requester = this.requireJoined(connection).address;
     return this.holders(file).then(({ peers, caps }) => ({
       requester,
@@ -148,7 +164,12 @@ export class RedisStore implements IndexStore {
       const bytes = entry.nameBytes + Buffer.byteLength(file, 'utf8');
       checkPeerFiles(this.budgets, files.length, bytes, 0);
       const args = [this.conn(connection), entry.address, file, JSON.stringify(files), files.length];
-      this.check(await this.run('nsUpdate', ...args, this.budgets.maxEntries), entry.address, undefined, connection);
+      this.check(
+        await this.run('nsUpdate', ...args, this.budgets.maxEntries),
+        entry.address,
+        undefined,
+        connection,
+      );
       entry.files = files;
       entry.nameBytes = bytes;
       return entry.address;
@@ -167,14 +188,22 @@ export class RedisStore implements IndexStore {
     });
   }
 
-  setFiles(connection: ConnectionId, files: readonly string[]): Promise<{ address: string; fileCount: number }> {
+  setFiles(
+    connection: ConnectionId,
+    files: readonly string[],
+  ): Promise<{ address: string; fileCount: number }> {
     return this.change(connection, async () => {
       const entry = this.requireJoined(connection);
       const unique = [...new Set(files)];
       const bytes = nameBytes(unique);
       checkPeerFiles(this.budgets, unique.length, bytes, 0);
       const args = [this.conn(connection), entry.address, JSON.stringify(unique), unique.length];
-      this.check(await this.run('nsSetFiles', ...args, this.budgets.maxEntries), entry.address, undefined, connection);
+      this.check(
+        await this.run('nsSetFiles', ...args, this.budgets.maxEntries),
+        entry.address,
+        undefined,
+        connection,
+      );
       entry.files = unique;
       entry.nameBytes = bytes;
       return { address: entry.address, fileCount: unique.length };
@@ -339,7 +368,8 @@ export class RedisStore implements IndexStore {
 
   private localMembers(except?: ConnectionId): ConnectionId[] {
     const members: ConnectionId[] = [];
-    for (const [connection, entry] of this.own) if (entry.alias !== undefined && connection !== except) members.push(connection);
+    for (const [connection, entry] of this.own)
+      if (entry.alias !== undefined && connection !== except) members.push(connection);
     return members;
   }
 

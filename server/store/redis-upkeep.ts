@@ -92,7 +92,12 @@ export class RedisUpkeep {
   // Drops every peer of server `id` (dead, or this one refilling), batch by batch.
   private async reapAll(id: string, force: boolean): Promise<void> {
     for (;;) {
-      const [state, ...dropped] = (await this.store.run('nsReap', id, REAP_BATCH, force ? '1' : '0')) as string[];
+      const [state, ...dropped] = (await this.store.run(
+        'nsReap',
+        id,
+        REAP_BATCH,
+        force ? '1' : '0',
+      )) as string[];
       if (!force)
         for (let i = 0; i < dropped.length; i += 2) {
           const push = {

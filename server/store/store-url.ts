@@ -16,7 +16,10 @@ const MAX_DB = 15;
 /** Parses `redis://HOST[:PORT][/DB]`; anything else (a password, a query, another scheme) is refused. */
 export function parseStoreUrl(text: string): RedisLocation {
   const refuse = (why: string) =>
-    new NapError('BAD_ARGUMENT', `--store needs redis://HOST:PORT[/DB] (${why}), not ${JSON.stringify(text)}.`);
+    new NapError(
+      'BAD_ARGUMENT',
+      `--store needs redis://HOST:PORT[/DB] (${why}), not ${JSON.stringify(text)}.`,
+    );
   let url: URL;
   try {
     url = new URL(text);
@@ -24,7 +27,8 @@ export function parseStoreUrl(text: string): RedisLocation {
     throw refuse('not a URL');
   }
   if (url.protocol !== 'redis:') throw refuse('the scheme must be redis');
-  if (url.username || url.password || url.search || url.hash) throw refuse('no user, password, query or fragment');
+  if (url.username || url.password || url.search || url.hash)
+    throw refuse('no user, password, query or fragment');
   if (url.hostname === '') throw refuse('a host is needed');
   const port = url.port === '' ? REDIS_DEFAULT_PORT : Number(url.port);
   const path = url.pathname.replace(/^\//, '');
