@@ -4,7 +4,7 @@
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
 import { parseArgs } from 'node:util';
-import { parseHostPort } from '../shared/address.ts';
+import { serverOptions } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, isPromptExit } from '../shared/errors.ts';
 import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
@@ -38,7 +38,9 @@ a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port | DOWNLO
 peer of the last SEARCH).
 
 Options:
-  --server HOST:PORT        index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
+  --server HOST:PORT[,HOST:PORT...]
+                            index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}); several servers
+                            of one index (--store): the first, then the next when one is lost
   --max-upload-rate RATE    cap on this peer's total upload rate, e.g. 50MB (per second)
   --keep-sharing            line mode: keep serving the folder after stdin ends, until Ctrl+C
   --extended                menu: add "DOWNLOAD from all peers" (multi-source); line mode has
@@ -83,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
   // At the menu, notices wait for the prompt to close instead of being written over it.
   const notices = interactive ? new NoticeBoard() : undefined;
   const session = new PeerSession({
-    server: parseHostPort(values.server),
+    ...serverOptions(values.server),
     notice: notices ? (message) => notices.post(message) : undefined,
     print: (line) => process.stdout.write(terminalLine(line)),
     log: values.verbose ? (message) => process.stderr.write(terminalLine(`[peer] ${message}`)) : undefined,
