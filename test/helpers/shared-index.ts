@@ -26,10 +26,11 @@ export async function sharedServer(
   redis: RedisServer,
   prefix: string,
   budgets: Partial<IndexBudgets> = {},
+  db = 0,
 ): Promise<SharedServer> {
   const printed: string[] = [];
   const store = await RedisStore.open({
-    location: { host: '127.0.0.1', port: redis.port, db: 0 },
+    location: { host: '127.0.0.1', port: redis.port, db },
     prefix,
     ...budgets,
   });

@@ -17,7 +17,6 @@ import {
   sharedServer,
 } from '../helpers/shared-index.ts';
 import { redisMissing } from '../helpers/stores.ts';
-import { waitUntil } from '../helpers/wait.ts';
 
 const at = (port: number) => `127.0.0.1:${port}`;
 let redis: RedisServer;
