@@ -7,8 +7,22 @@
  *   change could not be told to Redis, it refills: drops whatever Redis has of its own, then
  *   writes every entry of its connections back. Changes wait while it does (`guard`).
  */
-import type { ConnectionId } from '../registry.ts';
-import type { RedisStore } from './redis-store.ts';
+import type { ConnectionId, PeerEntry } from '../registry.ts';
+import type { RemotePush } from './index-store.ts';
+import type { RedisLink } from './redis-link.ts';
+import type { ScriptName } from './redis-scripts.ts';
+
+/** What the upkeep needs of the Redis store (redis-store.ts). */
+export interface UpkeepHost {
+  readonly id: string;
+  readonly link: RedisLink;
+  run(name: ScriptName, ...args: (string | number)[]): Promise<unknown>;
+  ownEntries(): PeerEntry[];
+  insert(entry: PeerEntry, previous: string): Promise<void>;
+  forget(connection: ConnectionId): void;
+  announce(push: RemotePush): void;
+  broadcast(push: RemotePush): void;
+}
 
 /**
  * A server's liveness TTL: its peers vanish from every read this long after it died. 15 s at
@@ -31,7 +45,7 @@ export class RedisUpkeep {
   private idle: (() => void) | undefined;
 
   constructor(
-    private readonly store: RedisStore,
+    private readonly store: UpkeepHost,
     readonly ttlMs = SERVER_TTL_MS,
   ) {}
 
