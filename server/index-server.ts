@@ -43,6 +43,7 @@ import { chatBucket, type TokenBucket } from '../shared/token-bucket.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
 import { HolderProbe } from './holder-probe.ts';
 import type { IndexBudgets } from './index-budgets.ts';
+import type { IndexCounts, IndexObserver } from './index-metrics.ts';
 import { type ConnectionId, HeldError, type PeerEntry } from './registry.ts';
 import type { IndexStore, SearchAnswer } from './store/index-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
@@ -117,6 +118,8 @@ export interface IndexServerOptions extends Partial<IndexBudgets> {
   trustAnnouncedIp?: boolean;
   /** How long a holder has to answer a PROBE; default PROBE_TIMEOUT_MS. */
   probeTimeoutMs?: number;
+  /** Told of every request answered and every ERROR sent (the `--metrics` endpoint). */
+  observer?: IndexObserver;
   /**
    * Where the index lives: default, this server's own memory (MemoryStore, with the budgets
    * above); a RedisStore shares it with every server on that Redis. The caller closes it.
@@ -136,6 +139,9 @@ export class IndexServer {
   // Connections cut for silence, so their departure is announced as a timeout.
   private readonly timedOut = new Set<ConnectionId>();
   private nextConnectionId = 1;
+  // Bytes of the connections already closed; the open ones' are read from their sockets.
+  private closedBytesIn = 0;
+  private closedBytesOut = 0;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -156,7 +162,10 @@ export class IndexServer {
     this.guard = new ConnectionGuard({
       name: 'index',
       limits: { ...DEFAULT_INDEX_LIMITS, ...options.limits },
-      format: (cause, message) => encodeLine(errorReply(REFUSAL_CODES[cause], message)),
+      format: (cause, message) => {
+        options.observer?.refused(REFUSAL_CODES[cause]);
+        return encodeLine(errorReply(REFUSAL_CODES[cause], message));
+      },
       log,
     });
     this.heartbeats = new HeartbeatWatch(options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS, (id) =>
@@ -185,6 +194,18 @@ export class IndexServer {
     return this.guard.size;
   }
 
+  /** What the metrics read: the index's size, the connections and their bytes. */
+  counts(): IndexCounts {
+    let bytesIn = this.closedBytesIn;
+    let bytesOut = this.closedBytesOut;
+    for (const { socket } of this.connections.values()) {
+      bytesIn += socket.bytesRead;
+      bytesOut += socket.bytesWritten;
+    }
+    const { peers, entries, names } = this.registry.lastCounts();
+    return { peers, entries, names, connections: this.connectionCount, bytesIn, bytesOut };
+  }
+
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise((resolve) => {
@@ -207,6 +228,7 @@ export class IndexServer {
       onLine: (line) => this.onLine(id, line),
       onOverflow: (error) => {
         this.log(`connection #${id}: ${error.message} Closing it.`);
+        this.options.observer?.refused(error.code);
         return errorReply(error.code, `${error.message} The connection is closed.`);
       },
       onClose: () => void this.onClose(id),
@@ -219,8 +241,30 @@ export class IndexServer {
     // Any line is a sign of life, not only PING.
     this.heartbeats.seen(id);
     this.probes.heard(id);
+    const observer = this.options.observer;
+    if (observer === undefined) return this.answer(id, line);
+    const started = performance.now();
+    let type = 'INVALID';
+    const reply = this.answer(id, line, (request) => {
+      type = request.type;
+    });
+    const done = () => observer.answered(type, (performance.now() - started) / 1000);
+    if (!(reply instanceof Promise)) {
+      done();
+      return reply;
+    }
+    return reply.finally(done);
+  }
+
+  private answer(
+    id: ConnectionId,
+    line: string,
+    decoded?: (request: IndexRequest) => void,
+  ): LineReply | Promise<LineReply> {
     try {
-      const reply = this.dispatch(id, decodeIndexRequest(line));
+      const request = decodeIndexRequest(line);
+      decoded?.(request);
+      const reply = this.dispatch(id, request);
       return reply instanceof Promise
         ? reply.catch((error: unknown) => this.refusal(id, line, error))
         : reply;
@@ -231,6 +275,7 @@ export class IndexServer {
 
   private refusal(id: ConnectionId, line: string, error: unknown): IndexReply {
     const code = error instanceof NapError ? error.code : 'BAD_REQUEST';
+    this.options.observer?.refused(code);
     this.log(`connection #${id}: refused ${JSON.stringify(line.slice(0, 200))}: ${describeError(error)}`);
     return errorReply(code, describeError(error));
   }
@@ -376,6 +421,9 @@ export class IndexServer {
 
   // A peer's connection closed: its entries leave the index and the members hear of it.
   private async onClose(id: ConnectionId): Promise<void> {
+    const socket = this.connections.get(id)?.socket;
+    this.closedBytesIn += socket?.bytesRead ?? 0;
+    this.closedBytesOut += socket?.bytesWritten ?? 0;
     this.connections.delete(id);
     this.chatBuckets.delete(id);
     this.heartbeats.forget(id);

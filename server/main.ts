@@ -6,10 +6,11 @@
 import { parseArgs } from 'node:util';
 import { input } from '@inquirer/prompts';
 import { BatchedOutput } from '../io/batched-output.ts';
-import { parseIPv4, parsePort } from '../shared/address.ts';
+import { parseHostPort, parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
 import { terminalLine } from '../shared/terminal-text.ts';
+import { connectionCap, openFilesLimit } from './fd-limit.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
 import {
   DEFAULT_MAX_ENTRIES,
@@ -18,14 +19,17 @@ import {
   DEFAULT_MAX_PEERS,
 } from './index-budgets.ts';
 import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './index-limit-flags.ts';
-import { IndexServer } from './index-server.ts';
+import { IndexMetrics } from './index-metrics.ts';
+import { DEFAULT_INDEX_LIMITS, IndexServer } from './index-server.ts';
+import { type MetricsEndpoint, serveMetrics } from './metrics-http.ts';
 import { RedisStore } from './store/redis-store.ts';
 import { parseStoreUrl } from './store/store-url.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
                               [--heartbeat-timeout SECONDS] [--trust-announced-ip]
                               [--max-files-per-peer N] [--max-name-bytes-per-peer N]
-                              [--max-entries N] [--store redis://HOST:PORT[/DB]] [--verbose]
+                              [--max-entries N] [--metrics HOST:PORT]
+                              [--store redis://HOST:PORT[/DB]] [--verbose]
        npm run -s server -- chat --port PORT [--host IP] [--verbose]
 
 Starts the napshare index server (also the discovery and chat server of the peer's chat mode).
@@ -38,9 +42,10 @@ dropped only when their connection closes. A JOIN must announce the IP its conne
 from; --trust-announced-ip accepts any (behind a proxy). Budgets: --max-files-per-peer (default
 ${DEFAULT_MAX_FILES_PER_PEER}, TOO_MANY_FILES), --max-name-bytes-per-peer (default ${DEFAULT_MAX_NAME_BYTES_PER_PEER},
 TOO_MANY_NAME_BYTES), --max-entries (file entries in the whole index, default ${DEFAULT_MAX_ENTRIES},
-INDEX_FULL). --store keeps the index in Redis instead of this server's memory: every server
-given the same Redis serves one index (while Redis cannot be reached, requests get
-STORE_UNAVAILABLE). --verbose logs to stderr.
+INDEX_FULL). --metrics HOST:PORT serves Prometheus metrics at http://HOST:PORT/metrics (port 0:
+any free port, printed on stderr). --store keeps the index in Redis instead of this server's
+memory: every server given the same Redis serves one index (while Redis cannot be reached,
+requests get STORE_UNAVAILABLE). --verbose logs to stderr.
 
 ${INDEX_LIMIT_FLAGS_USAGE}`;
 
@@ -66,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
       'max-files-per-peer': { type: 'string' },
       'max-name-bytes-per-peer': { type: 'string' },
       'max-entries': { type: 'string' },
+      metrics: { type: 'string' },
       store: { type: 'string' },
       ...INDEX_LIMIT_FLAGS,
       verbose: { type: 'boolean', default: false },
@@ -96,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
       ? DEFAULT_HEARTBEAT_TIMEOUT_MS
       : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
   const limitFlags = indexLimitFlags(values);
+  const metricsAt = values.metrics === undefined ? undefined : parseHostPort(values.metrics, true);
+  const metrics = metricsAt === undefined ? undefined : new IndexMetrics();
   const storeLocation = values.store === undefined ? undefined : parseStoreUrl(values.store);
   // Prompts render on stderr so stdout stays exactly the console contract.
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -133,10 +141,24 @@ async function main(argv: string[]): Promise<number> {
   const log = values.verbose
     ? (message: string) => process.stderr.write(terminalLine(`[server] ${message}`))
     : () => {};
+  // Each connection is a file descriptor: the cap must fit the process's limit (fd-limit.ts).
+  const cap = connectionCap(
+    openFilesLimit(),
+    DEFAULT_INDEX_LIMITS.maxConnections,
+    limitFlags.limits.maxConnections,
+  );
+  if (cap.warning) process.stderr.write(terminalLine(`napshare server: ${cap.warning}`));
+  if (cap.note) log(cap.note);
   // The contract's lines, in order, written once per turn of the event loop (io/batched-output.ts);
   // whatever is left is written when the process exits.
   const stdout = new BatchedOutput((text) => process.stdout.write(text));
   process.once('exit', () => stdout.flush());
+  // Listened for before anything is printed: a signal sent as soon as the address shows stops it cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const budgets = { maxPeers, maxFilesPerPeer, maxNameBytesPerPeer, maxEntries };
   const store =
     storeLocation === undefined
@@ -155,15 +177,26 @@ async function main(argv: string[]): Promise<number> {
     maxNameBytesPerPeer,
     maxEntries,
     ...limitFlags,
+    limits: { ...limitFlags.limits, maxConnections: cap.maxConnections },
+    observer: metrics,
   });
   if (port === 0 && !values.verbose) process.stderr.write(`listening on ${host}:${server.address().port}\n`);
+  let endpoint: MetricsEndpoint | undefined;
+  if (metrics && metricsAt) {
+    metrics.watch(() => server.counts());
+    try {
+      endpoint = await serveMetrics(metrics, metricsAt.host, metricsAt.port);
+    } catch (error) {
+      await server.close();
+      await store?.close();
+      throw error;
+    }
+    const { host: metricsHost, port: metricsPort } = endpoint.address;
+    process.stderr.write(`metrics at http://${metricsHost}:${metricsPort}/metrics\n`);
+  }
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await server.close();
+  await stopped;
+  await Promise.all([server.close(), endpoint?.close()]);
   await store?.close();
   return 0;
 }

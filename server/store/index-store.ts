@@ -24,6 +24,12 @@ export interface SearchAnswer {
 /** A message for the members of the other servers sharing the store (chat, departures). */
 export type RemotePush = Exclude<IndexPush, { type: 'PROBE' }>;
 
+export interface IndexSize {
+  peers: number;
+  entries: number;
+  names: number;
+}
+
 export interface IndexStore {
   readonly budgets: IndexBudgets;
   /**
@@ -81,6 +87,11 @@ export interface IndexStore {
   snapshot(): Promise<PeerEntry[]>;
   /** Peers and (peer, file) entries in the whole index. */
   counts(): Promise<{ peers: number; entries: number }>;
+  /**
+   * Peers, entries and distinct names at once, for the metrics: exact for the memory store; for
+   * Redis as read at its last renewal (at most a second old, redis-upkeep.ts).
+   */
+  lastCounts(): IndexSize;
   /** Sends `push` to the members of every other server sharing the store (none: nothing). */
   broadcast(push: RemotePush): void;
   /** `handler` gets what other servers broadcast, and departures the store itself noticed. */

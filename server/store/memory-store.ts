@@ -3,7 +3,7 @@
  * is shared, so there is nobody to broadcast to.
  */
 import { Registry } from '../registry.ts';
-import type { IndexStore, RemotePush } from './index-store.ts';
+import type { IndexSize, IndexStore, RemotePush } from './index-store.ts';
 
 export class MemoryStore extends Registry implements IndexStore {
   override async chatRecipients(connection: number) {
@@ -12,6 +12,10 @@ export class MemoryStore extends Registry implements IndexStore {
 
   async counts(): Promise<{ peers: number; entries: number }> {
     return { peers: this.size, entries: this.entries };
+  }
+
+  lastCounts(): IndexSize {
+    return { peers: this.size, entries: this.entries, names: this.indexedNames };
   }
 
   broadcast(_push: RemotePush): void {}

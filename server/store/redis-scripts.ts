@@ -9,7 +9,7 @@
  *   P..'peers'        sorted set of every address, by join order (LIST)
  *   P..'members'      set of the addresses that have an alias (chat members)
  *   P..'entries'      (peer, name) entries, for the INDEX_FULL budget
- *   P..'seq'          the counter behind both orders
+ *   P..'seq'          the counter behind both orders; P..'names' the names somebody holds
  *   P..'srv:'..id     a server's liveness key (a TTL it refreshes); P..'servers' the set of ids;
  *                     P..'sp:'..id the addresses of its peers, for reaping when it is gone
  * A name or alias sits after a kind no other kind starts with, so whatever a client sends it
@@ -35,7 +35,7 @@ local function drop(addr)
   local h = redis.call('HMGET', pk, 'files', 'akey', 'srv')
   if not h[1] then return false end
   local files = cjson.decode(h[1])
-  for i = 1, #files do redis.call('ZREM', P .. 'f:' .. files[i], addr) end
+  for i = 1, #files do remove_holder(files[i], addr) end
   redis.call('DECRBY', P .. 'entries', #files)
   if h[2] and redis.call('GET', P .. 'a:' .. h[2]) == addr then redis.call('DEL', P .. 'a:' .. h[2]) end
   redis.call('ZREM', P .. 'peers', addr)
@@ -54,8 +54,19 @@ local function held(addr, conn, srv, local_code, remote_code)
   drop(addr)
   return nil
 end
+-- 'names' counts the names somebody holds (the metrics' file_names).
+local function add_holder(name, seq, addr)
+  if redis.call('ZADD', P .. 'f:' .. name, seq, addr) == 1 and redis.call('ZCARD', P .. 'f:' .. name) == 1 then
+    redis.call('INCR', P .. 'names')
+  end
+end
+local function remove_holder(name, addr)
+  if redis.call('ZREM', P .. 'f:' .. name, addr) == 1 and redis.call('EXISTS', P .. 'f:' .. name) == 0 then
+    redis.call('DECR', P .. 'names')
+  end
+end
 local function add_files(addr, files, seq)
-  for i = 1, #files do redis.call('ZADD', P .. 'f:' .. files[i], seq, addr) end
+  for i = 1, #files do add_holder(files[i], seq, addr) end
 end
 local function entries() return tonumber(redis.call('GET', P .. 'entries') or '0') end
 `;
@@ -102,7 +113,7 @@ local pk = P .. 'p:' .. addr
 if redis.call('HGET', pk, 'conn') ~= conn then return {'NOT_JOINED'} end
 if redis.call('ZSCORE', P .. 'f:' .. file, addr) then return {'OK'} end
 if entries() + 1 > tonumber(ARGV[7]) then return {'INDEX_FULL'} end
-redis.call('ZADD', P .. 'f:' .. file, redis.call('INCR', P .. 'seq'), addr)
+add_holder(file, redis.call('INCR', P .. 'seq'), addr)
 redis.call('HSET', pk, 'files', ARGV[5], 'n', ARGV[6])
 redis.call('INCRBY', P .. 'entries', 1)
 return {'OK'}
@@ -117,7 +128,7 @@ if h[1] ~= conn then return {'NOT_JOINED'} end
 local before = tonumber(h[3])
 if entries() - before + n > tonumber(ARGV[6]) then return {'INDEX_FULL'} end
 local old = cjson.decode(h[2])
-for i = 1, #old do redis.call('ZREM', P .. 'f:' .. old[i], addr) end
+for i = 1, #old do remove_holder(old[i], addr) end
 add_files(addr, cjson.decode(ARGV[4]), redis.call('INCR', P .. 'seq'))
 redis.call('HSET', pk, 'files', ARGV[4], 'n', n)
 redis.call('INCRBY', P .. 'entries', n - before)
@@ -193,9 +204,10 @@ end
 return out
 `;
 
-/** ARGV: P. Peers, entries and members of the index. */
+/** ARGV: P. Peers, entries, members and names of the index. */
 const COUNTS = `
-return {redis.call('ZCARD', P .. 'peers'), entries(), redis.call('SCARD', P .. 'members')}
+return {redis.call('ZCARD', P .. 'peers'), entries(), redis.call('SCARD', P .. 'members'),
+  tonumber(redis.call('GET', P .. 'names') or '0')}
 `;
 
 /** ARGV: P id ttlMs. A server says it is alive; 0 when its key had expired or was reaped. */

@@ -36,7 +36,7 @@ import {
   HeldError,
   type PeerEntry,
 } from '../registry.ts';
-import type { IndexStore, RemotePush, SearchAnswer } from './index-store.ts';
+import type { IndexSize, IndexStore, RemotePush, SearchAnswer } from './index-store.ts';
 import { RedisLink } from './redis-link.ts';
 import { RedisUpkeep } from './redis-upkeep.ts';
 import type { RedisLocation } from './store-url.ts';
@@ -71,6 +71,8 @@ export class RedisStore implements IndexStore {
   // The tail of each connection's changes, while it has some in flight.
   private readonly chains = new Map<ConnectionId, Promise<unknown>>();
   private handler: (push: RemotePush) => void = () => {};
+  // The index's size as last read (lastCounts).
+  private size: IndexSize = { peers: 0, entries: 0, names: 0 };
 
   private constructor(options: RedisStoreOptions) {
     this.budgets = resolveBudgets(options);
@@ -409,9 +411,20 @@ export class RedisStore implements IndexStore {
     return peers;
   }
 
-  private async allCounts(): Promise<{ peers: number; entries: number; members: number }> {
-    const [peers, entries, members] = (await this.run('nsCounts')) as number[];
-    return { peers: Number(peers), entries: Number(entries), members: Number(members) };
+  /** Reads the index's size (and keeps it for lastCounts). */
+  async allCounts(): Promise<IndexSize & { members: number }> {
+    const [peers, entries, members, names] = ((await this.run('nsCounts')) as number[]).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    this.size = { peers, entries, names };
+    return { peers, entries, members, names };
+  }
+
+  lastCounts(): IndexSize {
+    return { ...this.size };
   }
 
   // A line another server published: `id message`, a CHAT or PEER_LEFT for this server's members.

@@ -22,6 +22,7 @@ export interface UpkeepHost {
   forget(connection: ConnectionId): void;
   announce(push: RemotePush): void;
   broadcast(push: RemotePush): void;
+  allCounts(): Promise<unknown>;
 }
 
 /**
@@ -95,6 +96,7 @@ export class RedisUpkeep {
       const kept = (await this.store.run('nsRefresh', this.store.id, this.ttlMs)) === 1;
       if (!kept || this.dirty) await this.refill();
       for (const id of (await this.store.run('nsDead')) as string[]) await this.reapAll(id, false);
+      await this.store.allCounts();
     } catch {
       // Unreachable: the next renewal tries again, and refills once it can.
       this.dirty = true;

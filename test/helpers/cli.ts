@@ -182,18 +182,20 @@ export class CliProcess {
 export function runCli(
   program: 'server' | 'peer',
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; openFiles?: number } = {},
 ): CliProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, path.join(ROOT, program, 'main.ts'), ...args],
-    {
-      cwd: options.cwd ?? ROOT,
-      // INIT_CWD (set when the tests run under `npm test`) would move the child to npm's folder.
-      env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', ...options.env },
-      stdio: 'pipe',
-    },
-  );
+  const command = [process.execPath, '--import', TSX_LOADER, path.join(ROOT, program, 'main.ts'), ...args];
+  // A lower limit on open files (soft and hard), set by the shell that then becomes the program.
+  const limited =
+    options.openFiles === undefined
+      ? command
+      : ['/bin/sh', '-c', `ulimit -n ${options.openFiles} && exec "$@"`, 'sh', ...command];
+  const child = spawn(limited[0] as string, limited.slice(1), {
+    cwd: options.cwd ?? ROOT,
+    // INIT_CWD (set when the tests run under `npm test`) would move the child to npm's folder.
+    env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', ...options.env },
+    stdio: 'pipe',
+  });
   return new CliProcess(child);
 }
 

@@ -1,13 +1,16 @@
 /** The index server stores the capabilities announced at JOIN and lists them in SEARCH_OK / QUERY_OK. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndexClient } from '../../peer/index-client.ts';
-import { IndexServer } from '../../server/index-server.ts';
+import { FD_RESERVE } from '../../server/fd-limit.ts';
+import { DEFAULT_INDEX_LIMITS, IndexServer } from '../../server/index-server.ts';
+import { killAll, runCli } from '../helpers/cli.ts';
 import { LineClient } from '../helpers/line-client.ts';
 
 const closers: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
+  await killAll();
 });
 
 async function start(): Promise<number> {
@@ -66,5 +69,39 @@ describe('capabilities in the index', () => {
       caps: { '127.0.0.1:8776': ['INFO'] },
     });
     expect((await asker.queryHolders('a.mp4')).caps).toEqual({ '127.0.0.1:8776': ['INFO'] });
+  });
+});
+
+describe('connections against the file-descriptor limit', () => {
+  const OPEN_FILES = 200;
+  const FITS = OPEN_FILES - FD_RESERVE;
+
+  it('under a low ulimit -n the default cap fits it: the connection past it gets SERVER_BUSY', async () => {
+    const server = runCli('server', ['--port', '0', '--verbose', '--max-connections-per-ip', '1000'], {
+      openFiles: OPEN_FILES,
+    });
+    await server.waitFor(
+      `at most ${FITS} connections (not ${DEFAULT_INDEX_LIMITS.maxConnections})`,
+      'stderr',
+    );
+    const port = Number((await server.waitFor(/index server listening on /, 'stderr')).split(':').at(-1));
+    const clients = await Promise.all(Array.from({ length: FITS }, () => raw(port)));
+    // Each admitted: it answers a request (a refused one would have its SERVER_BUSY line instead).
+    for (const client of clients) expect((await client.request({ type: 'PING' })).type).toBe('PONG');
+    const past = await raw(port);
+    expect((await past.json(0)).code).toBe('SERVER_BUSY');
+    server.kill();
+    expect(await server.exited).toBe(0);
+  });
+
+  it('--max-connections above the limit is kept, with a warning on stderr saying what to do', async () => {
+    const server = runCli('server', ['--port', '0', '--max-connections', '5000'], { openFiles: OPEN_FILES });
+    const warning = await server.waitFor(/^napshare server: --max-connections 5000 needs/, 'stderr');
+    expect(warning).toContain(
+      `raise the limit (ulimit -n ${5000 + FD_RESERVE}) or lower --max-connections to ${FITS}`,
+    );
+    await server.waitFor(/^listening on /, 'stderr');
+    server.kill();
+    expect(await server.exited).toBe(0);
   });
 });

@@ -115,4 +115,30 @@ describe('index server, pipelined requests', () => {
       expect(mine).toEqual(expectedOf[i]);
     });
   });
+  it('across connections, a line answered after another was replied to is printed after it', async () => {
+    const { server, port } = await startServer();
+    const clients = await Promise.all(Array.from({ length: 3 }, (_, i) => client(port, `127.0.${20 + i}.1`)));
+    const expected: string[] = [];
+    // Each request is sent once the previous one (on another connection) has its reply: a JOIN
+    // (answered after the mutex) and SEARCHes (answered at once) alternate between connections.
+    for (let k = 0; k < 300; k++) {
+      const i = k % clients.length;
+      const c = clients[i] as LineClient;
+      const address = `127.0.${20 + i}.1:7000`;
+      if (k % 50 < clients.length) {
+        expect(
+          await c.request({ type: 'JOIN', ip: `127.0.${20 + i}.1`, port: 7000, files: [`r${k}.mp4`] }),
+        ).toEqual({
+          type: 'JOIN_OK',
+        });
+        expected.push(`Peer ${address} adicionado com arquivos r${k}.mp4`);
+      } else {
+        expect((await c.request({ type: 'SEARCH', file: `s${k}.mp4` })).type).toBe('SEARCH_OK');
+        expected.push(`Peer ${address} solicitou arquivo s${k}.mp4`);
+      }
+    }
+    server.kill('SIGINT');
+    await server.exited;
+    expect(server.stdout).toEqual(expected);
+  });
 });

@@ -100,7 +100,10 @@ describe('index server', () => {
     a.send(huge);
     expect(await a.json(1)).toMatchObject({ type: 'ERROR', code: 'LINE_TOO_LONG' });
     await a.closed;
-    await waitUntil(async () => (await server.registry.counts()).peers === 1, 'the server drops the cut-off peer');
+    await waitUntil(
+      async () => (await server.registry.counts()).peers === 1,
+      'the server drops the cut-off peer',
+    );
     // The cut-off peer's entries left with its connection; the other one is undisturbed.
     expect(await other.request({ type: 'SEARCH', file: 'gone.mp4' })).toEqual({
       type: 'SEARCH_OK',
