@@ -30,6 +30,17 @@ local function alive(srv)
   end
   return known
 end
+-- 'names' counts the names somebody holds (the metrics' file_names).
+local function add_holder(name, seq, addr)
+  if redis.call('ZADD', P .. 'f:' .. name, seq, addr) == 1 and redis.call('ZCARD', P .. 'f:' .. name) == 1 then
+    redis.call('INCR', P .. 'names')
+  end
+end
+local function remove_holder(name, addr)
+  if redis.call('ZREM', P .. 'f:' .. name, addr) == 1 and redis.call('EXISTS', P .. 'f:' .. name) == 0 then
+    redis.call('DECR', P .. 'names')
+  end
+end
 local function drop(addr)
   local pk = P .. 'p:' .. addr
   local h = redis.call('HMGET', pk, 'files', 'akey', 'srv')
@@ -53,17 +64,6 @@ local function held(addr, conn, srv, local_code, remote_code)
   if alive(h[2]) then return {remote_code} end
   drop(addr)
   return nil
-end
--- 'names' counts the names somebody holds (the metrics' file_names).
-local function add_holder(name, seq, addr)
-  if redis.call('ZADD', P .. 'f:' .. name, seq, addr) == 1 and redis.call('ZCARD', P .. 'f:' .. name) == 1 then
-    redis.call('INCR', P .. 'names')
-  end
-end
-local function remove_holder(name, addr)
-  if redis.call('ZREM', P .. 'f:' .. name, addr) == 1 and redis.call('EXISTS', P .. 'f:' .. name) == 0 then
-    redis.call('DECR', P .. 'names')
-  end
 end
 local function add_files(addr, files, seq)
   for i = 1, #files do add_holder(files[i], seq, addr) end

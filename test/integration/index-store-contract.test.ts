@@ -350,6 +350,12 @@ async function expectConsistent(store: IndexStore, maxEntries: number, maxFiles:
   const counts = await store.counts();
   expect(counts.entries).toBe(snapshot.reduce((sum, entry) => sum + entry.files.length, 0));
   expect(counts.peers).toBe(snapshot.length);
+  // The metrics' sizes, distinct names included, as of that read.
+  expect(store.lastCounts()).toEqual({
+    peers: snapshot.length,
+    entries: counts.entries,
+    names: new Set(snapshot.flatMap((entry) => entry.files)).size,
+  });
   expect(counts.entries).toBeLessThanOrEqual(maxEntries);
   expect(new Set(snapshot.map((entry) => entry.address)).size).toBe(snapshot.length);
   for (const entry of snapshot) expect(entry.files.length).toBeLessThanOrEqual(maxFiles);
