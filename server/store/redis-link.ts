@@ -86,6 +86,16 @@ export class RedisLink {
     }
   }
 
+  /** Every member of the sorted set `key`, in order (one plain command: SEARCH's read). */
+  async members(key: string): Promise<string[]> {
+    if (!this.ready) throw this.unavailable();
+    try {
+      return await this.client.zrange(key, 0, -1);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
   /** Publishes `message` to the other servers; a lost one is only logged (chat is best effort). */
   publish(message: string): void {
     if (!this.ready) return;

@@ -4,7 +4,8 @@
  * never interleave. Every script gets the key prefix as ARGV[1] and builds its keys from fixed
  * kinds and what the index server checked (docs/scaling.md, "Keys"):
  *   P..'p:'..address  hash of one peer: conn, srv, files (JSON), n, seq, alias, akey, caps
- *   P..'f:'..name     sorted set of the addresses holding exactly `name`, by when they got it
+ *   P..'f:'..name     sorted set of the holders of exactly `name`, by when they got it: each
+ *                     `address|server id|caps JSON`, so SEARCH is one plain ZRANGE
  *   P..'a:'..akey     the address whose peer has the alias of aliasKey `akey`
  *   P..'peers'        sorted set of every address, by join order (LIST)
  *   P..'members'      set of the addresses that have an alias (chat members)
@@ -13,8 +14,10 @@
  *   P..'srv:'..id     a server's liveness key (a TTL it refreshes); P..'servers' the set of ids;
  *                     P..'sp:'..id the addresses of its peers, for reaping when it is gone
  * A name or alias sits after a kind no other kind starts with, so whatever a client sends it
- * only ever names its own kind's key. Reads skip peers whose server's liveness key is gone, so
- * a killed server's peers vanish from SEARCH, QUERY and LIST when its TTL ends, before any reap.
+ * only ever names its own kind's key. QUERY and LIST skip peers whose server's liveness key is
+ * gone, so a killed server's peers vanish when its TTL ends, before any reap; SEARCH (a plain
+ * ZRANGE, redis-store.ts) skips those of the servers found gone at the last renewal, a second
+ * later at most.
  * Addresses are `IP:port` as formatted from the checked request.
  */
 
@@ -30,23 +33,26 @@ local function alive(srv)
   end
   return known
 end
+-- A name's holder as its sorted set keeps it: what SEARCH answers, in one read.
+local function member(addr, srv, caps) return addr .. '|' .. srv .. '|' .. (caps or '') end
 -- 'names' counts the names somebody holds (the metrics' file_names).
-local function add_holder(name, seq, addr)
-  if redis.call('ZADD', P .. 'f:' .. name, seq, addr) == 1 and redis.call('ZCARD', P .. 'f:' .. name) == 1 then
+local function add_holder(name, seq, m)
+  if redis.call('ZADD', P .. 'f:' .. name, seq, m) == 1 and redis.call('ZCARD', P .. 'f:' .. name) == 1 then
     redis.call('INCR', P .. 'names')
   end
 end
-local function remove_holder(name, addr)
-  if redis.call('ZREM', P .. 'f:' .. name, addr) == 1 and redis.call('EXISTS', P .. 'f:' .. name) == 0 then
+local function remove_holder(name, m)
+  if redis.call('ZREM', P .. 'f:' .. name, m) == 1 and redis.call('EXISTS', P .. 'f:' .. name) == 0 then
     redis.call('DECR', P .. 'names')
   end
 end
 local function drop(addr)
   local pk = P .. 'p:' .. addr
-  local h = redis.call('HMGET', pk, 'files', 'akey', 'srv')
+  local h = redis.call('HMGET', pk, 'files', 'akey', 'srv', 'caps')
   if not h[1] then return false end
   local files = cjson.decode(h[1])
-  for i = 1, #files do remove_holder(files[i], addr) end
+  local m = member(addr, h[3], h[4])
+  for i = 1, #files do remove_holder(files[i], m) end
   redis.call('DECRBY', P .. 'entries', #files)
   if h[2] and redis.call('GET', P .. 'a:' .. h[2]) == addr then redis.call('DEL', P .. 'a:' .. h[2]) end
   redis.call('ZREM', P .. 'peers', addr)
@@ -65,8 +71,8 @@ local function held(addr, conn, srv, local_code, remote_code)
   drop(addr)
   return nil
 end
-local function add_files(addr, files, seq)
-  for i = 1, #files do add_holder(files[i], seq, addr) end
+local function add_files(m, files, seq)
+  for i = 1, #files do add_holder(files[i], seq, m) end
 end
 local function entries() return tonumber(redis.call('GET', P .. 'entries') or '0') end
 `;
@@ -102,7 +108,7 @@ end
 redis.call('ZADD', P .. 'peers', seq, addr)
 redis.call('SADD', P .. 'sp:' .. srv, addr)
 redis.call('INCRBY', P .. 'entries', n)
-add_files(addr, files, seq)
+add_files(member(addr, srv, caps), files, seq)
 return {'OK'}
 `;
 
@@ -110,10 +116,12 @@ return {'OK'}
 const UPDATE = `
 local conn, addr, file = ARGV[2], ARGV[3], ARGV[4]
 local pk = P .. 'p:' .. addr
-if redis.call('HGET', pk, 'conn') ~= conn then return {'NOT_JOINED'} end
-if redis.call('ZSCORE', P .. 'f:' .. file, addr) then return {'OK'} end
+local h = redis.call('HMGET', pk, 'conn', 'srv', 'caps')
+if h[1] ~= conn then return {'NOT_JOINED'} end
+local m = member(addr, h[2], h[3])
+if redis.call('ZSCORE', P .. 'f:' .. file, m) then return {'OK'} end
 if entries() + 1 > tonumber(ARGV[7]) then return {'INDEX_FULL'} end
-add_holder(file, redis.call('INCR', P .. 'seq'), addr)
+add_holder(file, redis.call('INCR', P .. 'seq'), m)
 redis.call('HSET', pk, 'files', ARGV[5], 'n', ARGV[6])
 redis.call('INCRBY', P .. 'entries', 1)
 return {'OK'}
@@ -123,13 +131,14 @@ return {'OK'}
 const SET_FILES = `
 local conn, addr, n = ARGV[2], ARGV[3], tonumber(ARGV[5])
 local pk = P .. 'p:' .. addr
-local h = redis.call('HMGET', pk, 'conn', 'files', 'n')
+local h = redis.call('HMGET', pk, 'conn', 'files', 'n', 'srv', 'caps')
 if h[1] ~= conn then return {'NOT_JOINED'} end
 local before = tonumber(h[3])
 if entries() - before + n > tonumber(ARGV[6]) then return {'INDEX_FULL'} end
 local old = cjson.decode(h[2])
-for i = 1, #old do remove_holder(old[i], addr) end
-add_files(addr, cjson.decode(ARGV[4]), redis.call('INCR', P .. 'seq'))
+local m = member(addr, h[4], h[5])
+for i = 1, #old do remove_holder(old[i], m) end
+add_files(m, cjson.decode(ARGV[4]), redis.call('INCR', P .. 'seq'))
 redis.call('HSET', pk, 'files', ARGV[4], 'n', n)
 redis.call('INCRBY', P .. 'entries', n - before)
 return {'OK'}
@@ -160,10 +169,11 @@ drop(ARGV[3])
 return 1
 `;
 
-/** ARGV: P name. Flat: address, caps JSON or ''. */
-const SEARCH = `
+/** ARGV: P name. QUERY's holders, flat: address, caps JSON or '', alias or ''. */
+const HOLDERS = `
 local out = {}
-for _, addr in ipairs(redis.call('ZRANGE', P .. 'f:' .. ARGV[2], 0, -1)) do
+for _, m in ipairs(redis.call('ZRANGE', P .. 'f:' .. ARGV[2], 0, -1)) do
+  local addr = string.match(m, '^[^|]+')
   local h = redis.call('HMGET', P .. 'p:' .. addr, 'srv', 'caps', 'alias')
   if alive(h[1]) then
     out[#out + 1] = addr
@@ -262,7 +272,7 @@ export const SCRIPTS = {
   nsSetFiles: SET_FILES,
   nsAlias: ALIAS,
   nsLeave: LEAVE,
-  nsSearch: SEARCH,
+  nsHolders: HOLDERS,
   nsCaps: CAPS,
   nsPeers: PEERS,
   nsCounts: COUNTS,

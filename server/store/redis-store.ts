@@ -71,6 +71,8 @@ export class RedisStore implements IndexStore {
   // The tail of each connection's changes, while it has some in flight.
   private readonly chains = new Map<ConnectionId, Promise<unknown>>();
   private handler: (push: RemotePush) => void = () => {};
+  // Servers whose liveness key was gone at the last renewal (their peers are being reaped).
+  private dead = new Set<string>();
   // The index's size as last read (lastCounts).
   private size: IndexSize = { peers: 0, entries: 0, names: 0 };
 
@@ -141,16 +143,26 @@ export class RedisStore implements IndexStore {
     this.check(result, entry.address, entry.alias);
   }
 
-  search(
+  /**
+   * One ZRANGE: each holder is kept as `address|server|caps` (redis-scripts.ts), so SEARCH is
+   * one atomic read of one key. Holders of a server known to be gone are skipped.
+   */
+  async search(
     connection: ConnectionId,
     file: string,
   ): Promise<{ requester: string; peers: string[]; caps: HolderCaps }> {
     const requester = this.requireJoined(connection).address;
-    return this.holders(file).then(({ peers, caps }) => ({
-      requester,
-      peers: peers.map((peer) => peer.address),
-      caps,
-    }));
+    const peers: string[] = [];
+    const caps: HolderCaps = {};
+    for (const member of await this.link.members(`${this.prefix}f:${file}`)) {
+      const first = member.indexOf('|');
+      const second = member.indexOf('|', first + 1);
+      if (first < 0 || second < 0 || this.dead.has(member.slice(first + 1, second))) continue;
+      const address = member.slice(0, first);
+      peers.push(address);
+      if (second + 1 < member.length) caps[address] = parseCaps(member.slice(second + 1));
+    }
+    return { requester, peers, caps };
   }
 
   async searchReply(connection: ConnectionId, file: string): Promise<SearchAnswer> {
@@ -310,6 +322,11 @@ export class RedisStore implements IndexStore {
     return this.link.run(name, this.prefix, ...args);
   }
 
+  /** The servers found gone at a renewal: SEARCH skips their peers until they are reaped. */
+  setDead(ids: readonly string[]): void {
+    this.dead = new Set(ids);
+  }
+
   /** This server's entries, in join order (what a refill writes back). */
   ownEntries(): Own[] {
     return [...this.own.values()];
@@ -376,7 +393,7 @@ export class RedisStore implements IndexStore {
   }
 
   private async holders(file: string): Promise<{ peers: FileHolder[]; caps: HolderCaps }> {
-    const flat = (await this.run('nsSearch', file)) as string[];
+    const flat = (await this.run('nsHolders', file)) as string[];
     const peers: FileHolder[] = [];
     const caps: HolderCaps = {};
     for (let i = 0; i < flat.length; i += 3) {

@@ -23,6 +23,7 @@ export interface UpkeepHost {
   announce(push: RemotePush): void;
   broadcast(push: RemotePush): void;
   allCounts(): Promise<unknown>;
+  setDead(ids: readonly string[]): void;
 }
 
 /**
@@ -95,7 +96,9 @@ export class RedisUpkeep {
     try {
       const kept = (await this.store.run('nsRefresh', this.store.id, this.ttlMs)) === 1;
       if (!kept || this.dirty) await this.refill();
-      for (const id of (await this.store.run('nsDead')) as string[]) await this.reapAll(id, false);
+      const dead = (await this.store.run('nsDead')) as string[];
+      this.store.setDead(dead);
+      for (const id of dead) await this.reapAll(id, false);
       await this.store.allCounts();
     } catch {
       // Unreachable: the next renewal tries again, and refills once it can.
