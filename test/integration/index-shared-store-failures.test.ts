@@ -10,9 +10,9 @@ import { IndexServer } from '../../server/index-server.ts';
 import { DEFAULT_KEY_PREFIX, RedisStore } from '../../server/store/redis-store.ts';
 import { SERVER_TTL_MS } from '../../server/store/redis-upkeep.ts';
 import { serverJoinLine } from '../../shared/messages.ts';
-import { killAll, startServer } from '../helpers/cli.ts';
+import { killAll, runCli, startServer } from '../helpers/cli.ts';
 import type { LineClient } from '../helpers/line-client.ts';
-import { RedisServer } from '../helpers/redis-server.ts';
+import { freeLoopbackPort, RedisServer } from '../helpers/redis-server.ts';
 import {
   joinedClient,
   newIndexPrefix,
@@ -158,6 +158,25 @@ describe.skipIf(redisMissing !== undefined)('a shared index when a part fails', 
     } finally {
       await own.stop();
     }
+  });
+});
+
+describe('--store at a Redis that is not there', () => {
+  it('the server says so in one sentence on stderr and exits 1, printing nothing on stdout', async () => {
+    const port = await freeLoopbackPort();
+    const cli = runCli('server', [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--store',
+      `redis://127.0.0.1:${port}`,
+    ]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr).toEqual([
+      `napshare server: The index store (Redis at redis://127.0.0.1:${port}/0) cannot be reached right now; try again in a few seconds.`,
+    ]);
+    expect(cli.stdout).toEqual([]);
   });
 });
 
