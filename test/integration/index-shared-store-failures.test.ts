@@ -6,8 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IndexClient } from '../../peer/index-client.ts';
-import { IndexServer } from '../../server/index-server.ts';
-import { DEFAULT_KEY_PREFIX, RedisStore } from '../../server/store/redis-store.ts';
+import { DEFAULT_KEY_PREFIX } from '../../server/store/redis-store.ts';
 import { SERVER_TTL_MS } from '../../server/store/redis-upkeep.ts';
 import { serverJoinLine } from '../../shared/messages.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
@@ -87,26 +86,8 @@ describe.skipIf(redisMissing !== undefined)('a shared index when a part fails', 
     const own = await RedisServer.start();
     try {
       const prefix = newIndexPrefix();
-      const location = { host: '127.0.0.1', port: own.port, db: 0 };
       const make = async () => {
-        const printed: string[] = [];
-        const store = await RedisStore.open({ location, prefix });
-        const server = await IndexServer.start({
-          host: '127.0.0.1',
-          port: 0,
-          print: (l) => printed.push(l),
-          store,
-        });
-        const shared = {
-          server,
-          store,
-          port: server.address().port,
-          printed,
-          close: async () => {
-            await server.close();
-            await store.close();
-          },
-        };
+        const shared = await sharedServer(own, prefix);
         servers.push(shared);
         return shared;
       };
