@@ -200,6 +200,11 @@ function drainAndDrop(socket: net.Socket): void {
 /** One admitted client: its deadlines, its input share and its bounded output. */
 export class GuardedConnection {
   private idleTimer: NodeJS.Timeout | undefined;
+  // expectRequest() was called and stopExpecting() not since: the client owes a request.
+  private expecting = false;
+  // A request is being answered (the server waits for its own work, e.g. the registry's lock):
+  // the client is not idle meanwhile, however long a loaded server takes.
+  private answering = false;
   private lineTimer: NodeJS.Timeout | undefined;
   private over = false;
   private readonly onStopped: (() => void)[] = [];
@@ -236,16 +241,35 @@ export class GuardedConnection {
    * dismissed (IDLE_TIMEOUT). Restarts the deadline if it runs.
    */
   expectRequest(): void {
-    const ms = this.guard.limits.idleTimeoutMs ?? 0;
-    if (ms <= 0 || this.done) return;
-    if (this.idleTimer) this.idleTimer.refresh();
-    else this.idleTimer = setTimeout(() => this.dismiss('IDLE_TIMEOUT'), ms).unref();
+    this.expecting = true;
+    this.armIdle();
   }
 
   /** The server no longer waits (a joined peer, a command running): no idle deadline. */
   stopExpecting(): void {
+    this.expecting = false;
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+  }
+
+  /**
+   * The server starts (true) or ends (false) answering a request it must wait for: no idle
+   * deadline runs meanwhile, and a full one starts when it ends if a request is still owed.
+   * Waiting for the client to read a reply does not count: a client that does not read is idle.
+   */
+  setAnswering(answering: boolean): void {
+    this.answering = answering;
+    if (answering) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    } else if (this.expecting) this.armIdle();
+  }
+
+  private armIdle(): void {
+    const ms = this.guard.limits.idleTimeoutMs ?? 0;
+    if (ms <= 0 || this.done || this.answering) return;
+    if (this.idleTimer) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(() => this.dismiss('IDLE_TIMEOUT'), ms).unref();
   }
 
   /** A complete request arrived: a running idle deadline starts over. */

@@ -151,7 +151,13 @@ export class LineConnection {
         if (reply instanceof Promise) {
           flush();
           this.reportInput(false);
-          reply = await reply;
+          // The server's own wait (a lock, a store): not the client's idleness.
+          this.connection.setAnswering(true);
+          try {
+            reply = await reply;
+          } finally {
+            this.connection.setAnswering(false);
+          }
         } else if (!corked && reply !== undefined) {
           corked = true;
           this.connection.cork();

@@ -1,6 +1,6 @@
 /**
- * Downloading a file from one peer (seed 003, 5f and 5h), as the course's DOWNLOAD does: the
- * transfer engine (peer/transfer/download.ts) with a single source. The file is written as
+ * Downloading a file from one peer for the chat, LAN and DHT modes: the transfer engine
+ * (peer/transfer/download.ts) with a single source, as the course's DOWNLOAD uses it. The file is written as
  * `<name>.part`, verified piece by piece and named only when complete (never over a file); an
  * interrupted download leaves the `.part`, and the next one continues from it. The peer must be
  * verified unless `plain` says the index lists it without INFO: the LAN and DHT modes never set
@@ -16,6 +16,8 @@ export interface DownloadJob {
   file: string;
   /** Absolute folder the file is saved into. */
   folder: string;
+  /** The folder as the user typed it, for the sentences that name it (default: `folder`). */
+  folderTyped?: string;
   log?: Log;
   /** Bytes held so far, the file's size, and how many sources are sending. */
   onProgress?: (done: number, total: number, sources: number) => void;
@@ -45,6 +47,7 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
     ],
     file: job.file,
     folder: job.folder,
+    folderTyped: job.folderTyped,
     log: job.log,
     onProgress:
       job.onProgress &&
@@ -54,7 +57,7 @@ export async function downloadFile(job: DownloadJob): Promise<DownloadResult> {
   return { path, size, sha256, transferred, verified };
 }
 
-/** Failures of this folder, not of the peer asked (README, "Downloads"): no other peer does better. */
+/** Failures of this folder, not of the peer asked (docs/reference.md, "Downloads"): no other peer does better. */
 const FOLDER_ERRORS: readonly ErrorCode[] = [
   'EXISTS',
   'IN_PROGRESS',

@@ -22,7 +22,7 @@ export const FILE_SERVER_FLAGS = {
   'stall-timeout': { type: 'string' },
 } as const;
 
-export const FILE_SERVER_FLAGS_USAGE = `File server limits (docs: README, "Limits"):
+export const FILE_SERVER_FLAGS_USAGE = `File server limits (docs/reference.md, "Limits"):
   --max-uploads N             uploads served at once, more get BUSY (default ${DEFAULT_MAX_UPLOADS})
   --max-uploads-per-ip N      uploads to one IP address at once (default: half of --max-uploads)
   --max-connections N         connections at once, more get BUSY (default ${FILE_SERVER_MAX_CONNECTIONS})

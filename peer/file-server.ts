@@ -1,5 +1,5 @@
 /**
- * A peer's file server (seed 003, 5a and 5g): answers DOWNLOAD, INFO and LIST on the peer's
+ * A peer's file server (seed 003, section 5; docs/course.md): answers DOWNLOAD, INFO and LIST on the peer's
  * announced address, one request per connection. Bodies are streamed with backpressure, never read
  * whole; uploads above a limit are refused with BUSY so each one keeps a fair share. Connections
  * are capped per server and per IP (io/connection-guard.ts), a client has REQUEST_TIMEOUT_MS to

@@ -1,5 +1,5 @@
 /**
- * The peer's session with the index server (seed 003, 5b-5d; seed 002's client), over one
+ * The peer's session with the index server (seed 003, section 5; seed 002's client), over one
  * IndexConnection at a time. Pushed messages (CHAT, PEER_LEFT) are emitted as `push` events.
  * After a successful JOIN the session keeps itself alive: a lost connection is reopened with
  * backoff and the JOIN sent again (with the alias and files as they are now), so a restarted
@@ -106,7 +106,7 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         settings.log?.(`connected to the index server at ${formatAddress(server.host, server.port)}`);
         return new IndexClient(socket, servers, index, settings);
       } catch (error) {
-        if (index === servers.length - 1) throw error;
+        if (index === servers.length - 1) throw unreachable(error);
         settings.log?.(`index server ${formatAddress(server.host, server.port)}: ${describeError(error)}`);
       }
     }
@@ -137,12 +137,15 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     this.joinedAs = request;
   }
 
-  /** SEARCH (seed 003, 5d): the addresses of the peers holding exactly `file`. */
+  /** SEARCH, the addresses only: the peers holding exactly `file`. */
   async search(file: string): Promise<string[]> {
     return (await this.searchHolders(file)).peers;
   }
 
-  /** SEARCH, with the capabilities the index knows of each holder (absent: it announced none). */
+  /**
+   * SEARCH (seed 003, 5d): the peers holding exactly `file`, with the capabilities the index knows
+   * of each (absent: it announced none).
+   */
   async searchHolders(file: string): Promise<{ peers: string[]; caps: HolderCaps }> {
     const reply = await this.expect({ type: 'SEARCH', file }, 'SEARCH_OK');
     return reply.type === 'SEARCH_OK'
@@ -372,4 +375,18 @@ function checkReply(message: IndexRequest, reply: IndexReply, type: IndexReply['
   if (reply.type !== type)
     throw new NapError('PROTOCOL', `The index server answered ${reply.type} to ${message.type}.`);
   return reply;
+}
+
+/**
+ * The index server could not be reached: the sentence also says how to reach one elsewhere (a
+ * server started on another port than 1099, or on another machine, is found only if told).
+ */
+function unreachable(error: unknown): unknown {
+  if (!isNapError(error, 'CONNECT_FAILED') && !isNapError(error, 'TIMEOUT')) return error;
+  const sentence = error.message.replace(/\.$/, '');
+  return new NapError(
+    error.code,
+    `${sentence}; if it runs on another address or port, start this peer with --server HOST:PORT.`,
+    { cause: error },
+  );
 }

@@ -75,7 +75,12 @@ export class IndexConnection {
     if (options.heartbeat) this.beat();
   }
 
-  /** Sends one request and resolves with its reply (ERROR replies included). */
+  /**
+   * Sends one request and resolves with its reply (ERROR replies included). Over TCP each request
+   * gets exactly one reply, in order (seed 003, 5e: no loss, no duplicates), so replies are matched
+   * first in, first out; a lost connection fails the waiting requests rather than sending them
+   * again (a JOIN or UPDATE sent twice could be applied twice).
+   */
   request(message: IndexRequest): Promise<IndexReply> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise((resolve, reject) => {
@@ -161,6 +166,8 @@ export class IndexConnection {
     for (const line of lines) this.onLine(line);
   }
 
+  // (seed 003, 5a) receives what the server sends: the replies to this peer's requests, and its
+  // requests to this peer (PROBE, answered at once).
   private onLine(line: string): void {
     let message: IndexReply | IndexPush;
     try {

@@ -3,12 +3,14 @@
  * otherwise. Other modes are subcommands: chat, lan, dht, dht-client, gossip, web.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
-import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import { parseCommandLine, runProgram, signalExitCode, stopSignal, verboseLog } from '../io/command-line.ts';
 import { serverOptions } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, isPromptExit } from '../shared/errors.ts';
+import { isPromptExit } from '../shared/errors.ts';
 import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
 import { parseByteSize } from '../shared/units.ts';
+import { consoleMode, TYPED_COMMANDS_NOTICE } from './console-mode.ts';
 import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from './file-server-flags.ts';
 import { runLineMode } from './line-mode.ts';
 import { NoticeBoard } from './notice-board.ts';
@@ -51,29 +53,22 @@ Options:
 ${FILE_SERVER_FLAGS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
-  // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
-  // where they ran npm, which npm passes as INIT_CWD.
-  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   const subcommand = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
   if (subcommand) return (await subcommand())(argv.slice(1));
 
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer --',
+    usage: USAGE,
     options: {
       server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
       ...FILE_SERVER_FLAGS,
       'max-upload-rate': { type: 'string' },
       'keep-sharing': { type: 'boolean', default: false },
       extended: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const rate = values['max-upload-rate'];
   // Red only on a terminal; chalk is not even loaded for pipes (memory, docs/performance.md).
@@ -81,14 +76,23 @@ async function main(argv: string[]): Promise<number> {
   // Every line passes terminal-text.ts: an error can quote a server or an uploader (their ERROR
   // and DOWNLOAD_REJECTED messages), which must not drive this terminal. Colour comes after.
   const reportError = (message: string) => process.stderr.write(`${red(escapeTerminalText(message))}\n`);
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const mode = consoleMode({
+    stdinIsTerminal: Boolean(process.stdin.isTTY),
+    stderrIsTerminal: Boolean(process.stderr.isTTY),
+    stdoutIsTerminal: Boolean(process.stdout.isTTY),
+    stdoutIsPipe: isPipe(1),
+  });
   // At the menu, notices wait for the prompt to close instead of being written over it.
-  const notices = interactive ? new NoticeBoard() : undefined;
+  const notices = mode.menu ? new NoticeBoard() : undefined;
   const session = new PeerSession({
     ...serverOptions(values.server),
     notice: notices ? (message) => notices.post(message) : undefined,
-    print: (line) => process.stdout.write(terminalLine(line)),
-    log: values.verbose ? (message) => process.stderr.write(terminalLine(`[peer] ${message}`)) : undefined,
+    print: (line) => {
+      process.stdout.write(terminalLine(line));
+      // stdout goes to a file: the person at the menu still sees the line, between two prompts.
+      if (mode.echoLines) process.stderr.write(terminalLine(line));
+    },
+    log: verboseLog(values.verbose, 'peer'),
     maxUploads,
     fileServerLimits,
     limiter: rate === undefined ? undefined : new RateLimiter(parseByteSize(rate)),
@@ -96,11 +100,9 @@ async function main(argv: string[]): Promise<number> {
     progress: process.stderr.isTTY ? await loadProgressBar() : undefined,
   });
 
-  const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
-    process.once('SIGTERM', () => resolve(143));
-  });
-  const run = interactive
+  const interrupted = stopSignal().then((signal) => signalExitCode(signal, mode.atTerminal));
+  if (mode.typedCommands) process.stderr.write(`${TYPED_COMMANDS_NOTICE}\n`);
+  const run = mode.menu
     ? runInteractive(session, reportError, values.extended, notices)
     : runScripted(session, reportError, values['keep-sharing']);
   const code = await Promise.race([run, interrupted]);
@@ -140,18 +142,19 @@ async function runScripted(
   return failures > 0 ? 1 : 0;
 }
 
+/** Whether `fd` is a pipe or a socket: another program reads what is written there. */
+function isPipe(fd: number): boolean {
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
 async function loadProgressBar(): Promise<ProgressSink> {
   const { ProgressBar } = await import('./progress-bar.ts');
   return new ProgressBar();
 }
 
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
-  process.stderr.write(terminalLine(`napshare peer: ${describeError(error)}`));
-  exit(1);
-});
-
-/** Lets stdout and stderr flush (a pipe or a Windows console may still hold lines), then exits. */
-function exit(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 1000).unref();
-}
+runProgram('napshare peer', main);

@@ -71,6 +71,7 @@ export async function runMenu(session: PeerSession, options: MenuOptions): Promi
   }
 }
 
+// Peer start-up (seed 003, 5i): IP, port and folder typed on the keyboard, then JOIN.
 async function menuJoin(session: PeerSession): Promise<void> {
   const ip = await input(
     { message: 'IP', default: session.joined?.ip ?? '127.0.0.1', validate: validatorOf(parseIPv4) },
@@ -97,6 +98,8 @@ async function menuSearch(session: PeerSession): Promise<void> {
 }
 
 async function menuDownload(session: PeerSession): Promise<void> {
+  // Before JOIN or SEARCH there is nothing to download: say so before asking anything.
+  session.assertCanDownload();
   // Offer the first peer of the last SEARCH as the default answer.
   const [firstIp, firstPort] = (session.lastSearchResult?.peers[0] ?? '127.0.0.1:').split(':');
   const ip = await input(

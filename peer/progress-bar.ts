@@ -13,14 +13,21 @@ export interface ProgressSink {
   update(file: string, progress: Progress): void;
   /** Erases the bar (download done or failed). Idempotent. */
   stop(): void;
+  /**
+   * Erases the bar for good: the program is leaving (Ctrl+C) while a download may still report
+   * progress, and a bar drawn then would stay on the terminal after the exit. Idempotent.
+   */
+  close(): void;
 }
 
 export class ProgressBar implements ProgressSink {
   private bar: cliProgress.SingleBar | undefined;
   private startedAt = 0;
   private startDone = 0;
+  private closed = false;
 
   update(file: string, progress: Progress): void {
+    if (this.closed) return;
     if (!this.bar) {
       this.bar = new cliProgress.SingleBar(
         {
@@ -46,6 +53,11 @@ export class ProgressBar implements ProgressSink {
   stop(): void {
     this.bar?.stop();
     this.bar = undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stop();
   }
 
   private payload(progress: Progress): Record<string, string> {

@@ -11,7 +11,7 @@ import { NapError } from '../shared/errors.ts';
 import { recycle, takeBuffer } from './buffer-recycler.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
-/** Read size: the default 64 KiB costs ~4x the throughput (DEPENDENCIES.md, docs/performance.md). */
+/** Read size: the default 64 KiB costs ~4x the throughput (docs/performance.md). */
 export const SEND_CHUNK_BYTES = 4 * 1024 * 1024;
 /**
  * Chunks handed to the socket and not yet flushed: one being sent while the next is read; 2 x 4 MiB
@@ -49,6 +49,7 @@ interface Chunk {
   flushed: number;
 }
 
+/** Sending the file asked by DOWNLOAD (seed 003, 5g): `length` bytes of `file` from `start`. */
 export async function sendFileRange(
   socket: net.Socket,
   file: FileHandle,

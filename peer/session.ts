@@ -79,7 +79,7 @@ export class PeerSession {
     return this.lastSearch;
   }
 
-  // JOIN (seed 003, 5b and 5i): start the file server on IP:port, announce the folder's files.
+  // JOIN (seed 003, 5b, 5i): start the file server on IP:port, announce the folder's files.
   async join(ip: string, port: number, folderTyped: string): Promise<void> {
     const folder = await requireFolder(folderTyped);
     const files = await listSharedFiles(folder, this.log);
@@ -124,7 +124,7 @@ export class PeerSession {
   }
 
   /**
-   * DOWNLOAD (seed 003, 5f, 5h, 5c): fetch the file of the last SEARCH from ip:port, then UPDATE.
+   * DOWNLOAD (seed 003, 5f): fetch the file of the last SEARCH from ip:port, then UPDATE.
    * An address the last SEARCH did not list is treated as a napshare peer: it must be verified.
    */
   async download(ip: string, port: number): Promise<void> {
@@ -147,6 +147,14 @@ export class PeerSession {
     return this.fetch(from ? [from] : this.othersHolding(found), found, control);
   }
 
+  /**
+   * Refuses a DOWNLOAD that cannot start yet — before any JOIN (no folder to save into) or any
+   * SEARCH (no file) — so the menu says so before asking for a peer's address.
+   */
+  assertCanDownload(): void {
+    this.downloadTarget(this.lastSearch);
+  }
+
   /** Every holder of `found` but this peer; NOT_FOUND when there is none. */
   private othersHolding(found: Found | undefined): HostPort[] {
     const own = this.joinedAs && formatAddress(this.joinedAs.ip, this.joinedAs.port);
@@ -160,16 +168,22 @@ export class PeerSession {
     return peers.map((peer) => parseHostPort(peer));
   }
 
-  private async fetch(
-    addresses: HostPort[],
-    wanted: Found | undefined,
-    control: DownloadControl = {},
-  ): Promise<DownloadResult> {
+  /** The folder given at JOIN and the file `wanted`, or why a download cannot start. */
+  private downloadTarget(wanted: Found | undefined): { joined: Joined; wanted: Found } {
     const joined = this.joinedAs;
     if (!joined)
       throw new NapError('NOT_JOINED', 'JOIN first: downloads are saved into the folder given at JOIN.');
     if (!wanted)
       throw new NapError('NO_SEARCH', 'SEARCH a file first: DOWNLOAD fetches the file of the last SEARCH.');
+    return { joined, wanted };
+  }
+
+  private async fetch(
+    addresses: HostPort[],
+    found: Found | undefined,
+    control: DownloadControl = {},
+  ): Promise<DownloadResult> {
+    const { joined, wanted } = this.downloadTarget(found);
     const sources = addresses.map((address) => this.policyOf(address, wanted));
     const progress = this.options.progress;
     let result: DownloadResult;
@@ -178,6 +192,7 @@ export class PeerSession {
         sources,
         file: wanted.file,
         folder: joined.folder,
+        folderTyped: joined.folderTyped,
         log: this.log,
         signal: control.signal,
         onProgress: (state) => {
@@ -212,9 +227,9 @@ export class PeerSession {
     return plain ? { ...address, plain: true } : { ...address };
   }
 
-  /** Leaves the index and stops serving. Idempotent. */
+  /** Leaves the index and stops serving; a download still running shows no more progress. Idempotent. */
   async close(): Promise<void> {
-    this.options.progress?.stop();
+    this.options.progress?.close();
     this.client?.close();
     this.client = undefined;
     await this.fileServer?.close();

@@ -1,5 +1,5 @@
 /**
- * A peer's folder (seed 003, 5i): its regular files are what it shares, and downloads land in it.
+ * A peer's folder (seed 003, section 5): its regular files are what it shares, and downloads land in it.
  * Partial downloads (`*.part`) are napshare's own and never shared.
  */
 import fs from 'node:fs/promises';
@@ -19,20 +19,23 @@ export function isPartialName(name: string): boolean {
   return DOWNLOAD_FILE.test(name);
 }
 
-/** Throws NOT_A_FOLDER unless `folder` is an existing directory. Returns its absolute path. */
-export async function requireFolder(folder: string): Promise<string> {
-  const absolute = path.resolve(folder);
+/**
+ * Throws NOT_A_FOLDER unless `folder` (relative to `base`, by default the current folder) is an
+ * existing directory; the sentence names it as the user typed it. Returns its absolute path.
+ */
+export async function requireFolder(folder: string, base = process.cwd()): Promise<string> {
+  const absolute = path.resolve(base, folder);
   const stat = await fs.stat(absolute).catch(() => null);
   if (!stat?.isDirectory()) {
-    throw new NapError(
-      'NOT_A_FOLDER',
-      `The folder ${JSON.stringify(folder)} does not exist or is not a folder.`,
-    );
+    throw new NapError('NOT_A_FOLDER', `The folder ${folder} does not exist or is not a folder.`);
   }
   return absolute;
 }
 
-/** Names of the shareable regular files of `folder`, sorted (the order JOIN announces them). */
+/**
+ * The folder's files (seed 003, 5i: the peer finds in its folder the names it sends at JOIN):
+ * the shareable regular files of `folder`, sorted (the order JOIN announces them).
+ */
 export async function listSharedFiles(folder: string, log: Log = silentLog): Promise<string[]> {
   const entries = await fs.readdir(folder, { withFileTypes: true });
   const names: string[] = [];

@@ -2,10 +2,9 @@
  * `npm run server -- chat --port P [--host IP]`: the line chat server of seed 000 (section 2.2),
  * used with netcat. Runs until Ctrl+C. stdout stays empty; the bound address goes to stderr.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, stopSignal, verboseLog } from '../io/command-line.ts';
 import { parseIPv4, parsePort } from '../shared/address.ts';
 import { describeTimeout, parseCountFlag, parseSizeFlag, parseTimeoutFlag } from '../shared/limit-flags.ts';
-import { terminalLine } from '../shared/terminal-text.ts';
 import {
   CHAT_IDLE_TIMEOUT_MS,
   CHAT_LINE_TIMEOUT_MS,
@@ -36,8 +35,9 @@ A line chat server for netcat: each line a client sends goes to every other clie
 Then, in other terminals: nc HOST PORT`;
 
 export async function runChatServer(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s server -- chat',
+    usage: USAGE,
     options: {
       port: { type: 'string' },
       host: { type: 'string', default: DEFAULT_CHAT_HOST },
@@ -47,25 +47,14 @@ export async function runChatServer(argv: string[]): Promise<number> {
       'line-timeout': { type: 'string' },
       'max-unread': { type: 'string' },
       'chat-rate': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
+    required: ['port'],
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.port === undefined) {
-    process.stderr.write(`napshare server chat: --port is required.\n\n${USAGE}\n`);
-    return 2;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const host = parseIPv4(values.host);
   const given = <T>(text: string | undefined, flag: string, parse: (text: string, flag: string) => T) =>
     text === undefined ? undefined : parse(text, flag);
-  const log = values.verbose
-    ? (message: string) => process.stderr.write(terminalLine(`[chat] ${message}`))
-    : undefined;
   const chat = await ChatServer.start({
     host,
     port: parsePort(values.port, true),
@@ -75,13 +64,10 @@ export async function runChatServer(argv: string[]): Promise<number> {
     lineTimeoutMs: given(values['line-timeout'], '--line-timeout', parseTimeoutFlag),
     maxUnreadBytes: given(values['max-unread'], '--max-unread', parseSizeFlag),
     linesPerSecond: given(values['chat-rate'], '--chat-rate', parseCountFlag),
-    log,
+    log: verboseLog(values.verbose, 'chat'),
   });
   process.stderr.write(`chat server listening on ${host}:${chat.port}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopSignal();
   await chat.close();
   return 0;
 }

@@ -3,7 +3,7 @@
  * QUERY are one lookup, with no second one per holder. Most names have a single holder, so one
  * holder is kept as itself and a Set is made only for a second: the registry then costs about
  * 80 bytes per entry instead of 233 (10,000 peers x 100 distinct names of 24 characters,
- * measured; README, "Names, addresses and budgets"). A name with several holders also keeps the
+ * measured; docs/reference.md, "Names, addresses and budgets"). A name with several holders also keeps the
  * reply that lists them once it was asked for (`keep`), until its holders change: a popular
  * name's SEARCH then costs a lookup, not thousands of addresses encoded again. State only.
  */

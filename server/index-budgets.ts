@@ -1,5 +1,5 @@
 /**
- * What the index holds at most (README, "Index budgets"), so that a few hostile connections cannot
+ * What the index holds at most (docs/reference.md, "Names, addresses and budgets"), so that a few hostile connections cannot
  * grow it without end or into V8's limit on a Map (about 16.7 million keys), and the refusal
  * each budget gives. Every budget has a server flag. Pure: checks that throw NapError before the
  * registry changes anything, so a refused JOIN, SET_FILES or UPDATE changes nothing.

@@ -1,7 +1,7 @@
 /**
  * The index server's connection limits as command-line flags: server/main.ts spreads
  * INDEX_LIMIT_FLAGS into its parseArgs options, shows INDEX_LIMIT_FLAGS_USAGE, and passes
- * indexLimitFlags(values) to IndexServer.start. README, "Limits", lists them with their reasons.
+ * indexLimitFlags(values) to IndexServer.start. docs/reference.md, "Limits", lists them with their reasons.
  */
 import type { GuardLimits } from '../io/connection-guard.ts';
 import { describeTimeout, parseCountFlag, parseSizeFlag, parseTimeoutFlag } from '../shared/limit-flags.ts';
@@ -20,7 +20,7 @@ export const INDEX_LIMIT_FLAGS = {
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
-export const INDEX_LIMIT_FLAGS_USAGE = `Connection limits (README, "Limits"):
+export const INDEX_LIMIT_FLAGS_USAGE = `Connection limits (docs/reference.md, "Limits"):
   --max-connections N         connections at once; the next gets SERVER_BUSY (default ${DEFAULT_INDEX_LIMITS.maxConnections})
   --max-connections-per-ip N  connections from one IP address; then TOO_MANY_CONNECTIONS (default ${DEFAULT_INDEX_LIMITS.maxConnectionsPerIp})
   --idle-timeout T            a connection that has not JOINed and sends no request this long is closed (default ${describeTimeout(DEFAULT_INDEX_LIMITS.idleTimeoutMs)})

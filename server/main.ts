@@ -1,14 +1,14 @@
 /**
- * `npm run server` — the index server (seed 003, 4e: asks the registry's IP and port, default
- * 127.0.0.1:1099). `npm run server -- chat --port P` is the line chat server of seed 000.
+ * `npm run server` — the index server (seed 003, section 4), asking its IP and port on a
+ * terminal. `npm run server -- chat --port P` is the line chat server of seed 000.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
-import { parseArgs } from 'node:util';
 import { input } from '@inquirer/prompts';
 import { BatchedOutput } from '../io/batched-output.ts';
+import { parseCommandLine, runProgram, stopSignal, verboseLog } from '../io/command-line.ts';
 import { parseHostPort, parseIPv4, parsePort } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
-import { describeError, isPromptExit, NapError, validatorOf } from '../shared/errors.ts';
+import { NapError, validatorOf } from '../shared/errors.ts';
 import { terminalLine } from '../shared/terminal-text.ts';
 import { connectionCap, openFilesLimit } from './fd-limit.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './heartbeat-watch.ts';
@@ -53,15 +53,13 @@ ${INDEX_LIMIT_FLAGS_USAGE}`;
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
 
 async function main(argv: string[]): Promise<number> {
-  // `npm run` starts scripts in napshare's own folder; a folder the user types is relative to
-  // where they ran npm, which npm passes as INIT_CWD.
-  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   if (argv[0] === 'chat') {
     const { runChatServer } = await import('./chat-main.ts');
     return runChatServer(argv.slice(1));
   }
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s server --',
+    usage: USAGE,
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
@@ -74,15 +72,10 @@ async function main(argv: string[]): Promise<number> {
       metrics: { type: 'string' },
       store: { type: 'string' },
       ...INDEX_LIMIT_FLAGS,
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const count = (flag: string, text: string | undefined, fallback: number) =>
     text === undefined ? fallback : parseCount(text, flag);
   const maxPeers = count('--max-peers', values['max-peers'], DEFAULT_MAX_PEERS);
@@ -105,42 +98,9 @@ async function main(argv: string[]): Promise<number> {
   const metricsAt = values.metrics === undefined ? undefined : parseHostPort(values.metrics, true);
   const metrics = metricsAt === undefined ? undefined : new IndexMetrics();
   const storeLocation = values.store === undefined ? undefined : parseStoreUrl(values.store);
-  // Prompts render on stderr so stdout stays exactly the console contract.
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const context = { output: process.stderr, clearPromptOnDone: true };
-  const host =
-    values.host !== undefined
-      ? parseIPv4(values.host)
-      : interactive
-        ? parseIPv4(
-            await input(
-              { message: 'Server IP', default: DEFAULT_SERVER_HOST, validate: validatorOf(parseIPv4) },
-              context,
-            ),
-          )
-        : DEFAULT_SERVER_HOST;
-  const port =
-    values.port !== undefined
-      ? parsePort(values.port, true)
-      : interactive
-        ? parsePort(
-            await input(
-              {
-                message: 'Server port',
-                default: String(DEFAULT_SERVER_PORT),
-                validate: validatorOf((text) => parsePort(text, true)),
-              },
-              context,
-            ),
-            true,
-          )
-        : DEFAULT_SERVER_PORT;
+  const { host, port } = await serverAddress(values.host, values.port);
 
-  // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a log
-  // line quoting what a client sent must not drive this terminal either.
-  const log = values.verbose
-    ? (message: string) => process.stderr.write(terminalLine(`[server] ${message}`))
-    : () => {};
+  const log = verboseLog(values.verbose, 'server');
   // Each connection is a file descriptor: the cap must fit the process's limit (fd-limit.ts).
   const cap = connectionCap(
     openFilesLimit(),
@@ -148,17 +108,13 @@ async function main(argv: string[]): Promise<number> {
     limitFlags.limits.maxConnections,
   );
   if (cap.warning) process.stderr.write(terminalLine(`napshare server: ${cap.warning}`));
-  if (cap.note) log(cap.note);
+  if (cap.note) log?.(cap.note);
   // The contract's lines, in order, written once per turn of the event loop (io/batched-output.ts);
   // whatever is left is written when the process exits.
   const stdout = new BatchedOutput((text) => process.stdout.write(text));
   process.once('exit', () => stdout.flush());
   // Listened for before anything is printed: a signal sent as soon as the address shows stops it cleanly.
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const stopped = stopSignal();
   const budgets = { maxPeers, maxFilesPerPeer, maxNameBytesPerPeer, maxEntries };
   const store =
     storeLocation === undefined
@@ -168,6 +124,8 @@ async function main(argv: string[]): Promise<number> {
     store,
     host,
     port,
+    // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a
+    // log line quoting what a client sent must not drive this terminal either.
     print: (line) => stdout.push(terminalLine(line)),
     log,
     maxPeers,
@@ -201,6 +159,47 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Server start-up (seed 003, 4e): the registry's IP and port, typed on the keyboard — Enter takes
+ * 127.0.0.1 and 1099, the address peers assume. --host and --port skip the questions; without a
+ * terminal the defaults are taken. Prompts render on stderr so stdout stays the console contract.
+ */
+async function serverAddress(
+  hostFlag: string | undefined,
+  portFlag: string | undefined,
+): Promise<{ host: string; port: number }> {
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const context = { output: process.stderr, clearPromptOnDone: true };
+  const host =
+    hostFlag !== undefined
+      ? parseIPv4(hostFlag)
+      : interactive
+        ? parseIPv4(
+            await input(
+              { message: 'Server IP', default: DEFAULT_SERVER_HOST, validate: validatorOf(parseIPv4) },
+              context,
+            ),
+          )
+        : DEFAULT_SERVER_HOST;
+  const port =
+    portFlag !== undefined
+      ? parsePort(portFlag, true)
+      : interactive
+        ? parsePort(
+            await input(
+              {
+                message: 'Server port',
+                default: String(DEFAULT_SERVER_PORT),
+                validate: validatorOf((text) => parsePort(text, true)),
+              },
+              context,
+            ),
+            true,
+          )
+        : DEFAULT_SERVER_PORT;
+  return { host, port };
+}
+
 /** A positive integer flag (at most 999,999,999: every budget is far below it). */
 function parseCount(text: string, flag: string): number {
   const value = /^\d{1,9}$/.test(text.trim()) ? Number(text) : Number.NaN;
@@ -220,15 +219,4 @@ function parseSeconds(text: string, flag: string): number {
   return ms;
 }
 
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
-  // Ctrl+C at a prompt is a normal way out.
-  if (isPromptExit(error)) return exit(0);
-  process.stderr.write(terminalLine(`napshare server: ${describeError(error)}`));
-  exit(1);
-});
-
-/** Lets stdout and stderr flush (a pipe or a Windows console may still hold lines), then exits. */
-function exit(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 1000).unref();
-}
+runProgram('napshare server', main);

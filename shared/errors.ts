@@ -35,7 +35,7 @@ export type ErrorCode =
   | 'CHANGED'
   // The user stopped a download (the web page's Cancel); its verified pieces are kept.
   | 'CANCELLED'
-  // The downloader's own folder (README, "Downloads").
+  // The downloader's own folder (docs/reference.md, "Downloads").
   | 'IN_PROGRESS'
   | 'DISK_FULL'
   | 'PERMISSION_DENIED'

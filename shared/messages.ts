@@ -1,6 +1,6 @@
 /**
- * Every line napshare prints on stdout for the course (seed 003, section 6; DESIGN.md "console
- * contract"). They are graded line by line: one home, exact words, a single space between items,
+ * Every line napshare prints on stdout for the course (seed 003, section 6; docs/design.md, "The
+ * console contract"). They are graded line by line: one home, exact words, a single space between items,
  * nothing after the last word when a list is empty.
  */
 

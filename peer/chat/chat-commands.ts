@@ -1,7 +1,9 @@
 /**
- * The chat peer's typed lines (seed 002's client): plain text is a chat message for everyone;
- * `/showall`, `/query FILE`, `/setNick NAME`, `/setSharedFiles`, `/fetch FILE IP:PORT`, `/help`
- * and `/quit` are commands. Pure: parsing only, errors are BAD_ARGUMENT sentences.
+ * The chat peer's typed lines, with seed 002's own words: plain text is a chat message for
+ * everyone; `/register`, `/setNick NAME`, `/setSharedFiles`, `/showall`, `/query FILE` and
+ * `/fetch FILE IP:PORT` are the seed's commands and `exit` leaves, as in its client; napshare adds
+ * `/help`, and `/quit` (or `/exit`) as other ways to leave. Pure: parsing only, errors are
+ * BAD_ARGUMENT sentences.
  */
 import { parseHostPort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
@@ -10,6 +12,7 @@ import { assertAlias } from '../../shared/index-protocol.ts';
 
 export type ChatCommand =
   | { type: 'say'; text: string }
+  | { type: 'register' }
   | { type: 'showall' }
   | { type: 'query'; file: string }
   | { type: 'setNick'; alias: string }
@@ -19,26 +22,33 @@ export type ChatCommand =
   | { type: 'quit' };
 
 export const CHAT_HELP = [
-  'Type a line to send it to everyone. Commands:',
-  '  /showall                 online peers: alias -> address (files)',
-  '  /query FILE              who shares FILE',
+  'Type a line to send it to everyone. Commands (seed 002):',
+  '  /register                register again: your alias, your port and the files in your folder now',
   '  /setNick NAME            change your alias',
   '  /setSharedFiles          rescan your folder and share what is in it now',
+  '  /showall                 online peers: alias -> address (files)',
+  '  /query FILE              who shares FILE',
   '  /fetch FILE IP:PORT      download FILE from the peer at IP:PORT into your folder',
-  '  /help                    this text',
-  '  /quit                    leave (so does end of input)',
+  '  exit                     leave (so does the end of input)',
+  "napshare's own: /help (this text), /quit or /exit (leave, as exit does).",
   'A line starting with // sends the rest, starting with /, as a message.',
 ];
+
+/** Seed 002's client leaves on a line that is `exit` (`if data.lower=="exit": exit()`). */
+const EXIT_WORD = 'exit';
 
 /** Parses one typed line; null for a blank line (nothing to do). */
 export function parseChatLine(line: string): ChatCommand | null {
   if (line.trim().length === 0) return null;
+  if (line.trim().toLowerCase() === EXIT_WORD) return { type: 'quit' };
   if (line.startsWith('//')) return { type: 'say', text: line.slice(1) };
   if (!line.startsWith('/')) return { type: 'say', text: line };
   const match = /^\/(\S+)\s*(.*)$/.exec(line.trim());
   const name = (match?.[1] ?? '').toLowerCase();
   const rest = (match?.[2] ?? '').trim();
   switch (name) {
+    case 'register':
+      return noArguments('register', rest, { type: 'register' });
     case 'showall':
       return noArguments('showall', rest, { type: 'showall' });
     case 'setsharedfiles':

@@ -40,6 +40,12 @@ export function nickLine(alias: string): string {
   return `Nick changed to ${alias}`;
 }
 
+/** `/register`: who this peer is registered as, at which address, with which files. */
+export function registeredLine(alias: string, address: string, files: readonly string[]): string {
+  const list = files.length === 0 ? '' : `: ${files.join(' ')}`;
+  return `Registered as ${alias} at ${address} with ${count(files.length, 'file')}${list}`;
+}
+
 export function sharingLine(files: readonly string[]): string {
   const list = files.length === 0 ? '' : `: ${files.join(' ')}`;
   return `Sharing ${count(files.length, 'file')}${list}`;

@@ -21,6 +21,7 @@ import {
   nickLine,
   pushLine,
   queryLines,
+  registeredLine,
   sharingLine,
   showAllLines,
 } from './chat-format.ts';
@@ -102,6 +103,8 @@ export class ChatPeer {
     switch (command.type) {
       case 'say':
         return this.onSay(command.text);
+      case 'register':
+        return this.onRegister();
       case 'showall':
         return this.printAll(showAllLines(await this.client.list(), this.address));
       case 'query':
@@ -138,6 +141,14 @@ export class ChatPeer {
     return undefined;
   }
 
+  // /register (seed 002 registerAtServer, done once at start): alias, port and the folder's files
+  // as they are now, told to the server again.
+  private async onRegister(): Promise<undefined> {
+    const files = await listSharedFiles(this.folder, this.options.log);
+    await this.client.setFiles(files);
+    return this.printAll([registeredLine(this.alias, this.address, files)]);
+  }
+
   // /setSharedFiles: the folder as it is now replaces the shared list.
   private async onSetSharedFiles(): Promise<undefined> {
     const files = await listSharedFiles(this.folder, this.options.log);
@@ -153,6 +164,7 @@ export class ChatPeer {
       port,
       file,
       folder: this.folder,
+      folderTyped: this.options.folder,
       log: this.options.log,
       plain,
     });

@@ -4,10 +4,10 @@
  * folder, and reads lines: plain text is sent to everyone, `/...` are commands (`/help`).
  * stdout: relayed messages (`alias: text`) and command answers; stderr: notices and errors.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, signalExitCode, stopSignal } from '../../io/command-line.ts';
 import { parseIPv4, parsePort, serverOptions } from '../../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../shared/defaults.ts';
-import { describeError, NapError } from '../../shared/errors.ts';
+import { describeError } from '../../shared/errors.ts';
 import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
 import { type ChatCommand, parseChatLine } from './chat-commands.ts';
 import { ChatConsole } from './chat-console.ts';
@@ -17,8 +17,9 @@ const USAGE = `Usage: npm run -s peer -- chat --alias NAME --dir FOLDER --port P
                               [--host IP] [--server HOST:PORT] [--verbose]
 
 Joins the index server as NAME, shares FOLDER on IP:PORT (default IP 127.0.0.1; port 0 picks a
-free one) and chats. Type a line to send it to everyone; /help lists the commands (/showall,
-/query FILE, /setNick NAME, /setSharedFiles, /fetch FILE IP:PORT, /quit).
+free one) and chats. Type a line to send it to everyone; /help lists the commands (seed 002's
+/register, /setNick NAME, /setSharedFiles, /showall, /query FILE, /fetch FILE IP:PORT and exit;
+napshare's /help and /quit).
 
 Options:
   --alias NAME          your alias (one word, no ":")
@@ -34,8 +35,9 @@ Options:
 ${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer -- chat',
+    usage: USAGE,
     options: {
       alias: { type: 'string' },
       dir: { type: 'string' },
@@ -43,22 +45,11 @@ export async function main(argv: string[]): Promise<number> {
       host: { type: 'string', default: DEFAULT_SERVER_HOST },
       server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
       ...FILE_SERVER_FLAGS,
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
+    required: ['alias', 'dir', 'port'],
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const missing = (['alias', 'dir', 'port'] as const).filter((flag) => values[flag] === undefined);
-  if (missing.length > 0) {
-    throw new NapError(
-      'BAD_ARGUMENT',
-      `Missing ${missing.map((flag) => `--${flag}`).join(', ')}; see npm run -s peer -- chat --help.`,
-    );
-  }
+  if (!args) return 0;
+  const { values } = args;
 
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const io = new ChatConsole(process.stdin, process.stdout, process.stderr, terminal);
@@ -66,10 +57,10 @@ export async function main(argv: string[]): Promise<number> {
   const peer = await ChatPeer.start({
     maxUploads,
     fileServerLimits,
-    alias: values.alias as string,
-    folder: values.dir as string,
+    alias: values.alias,
+    folder: values.dir,
     host: parseIPv4(values.host),
-    port: parsePort(values.port as string, true),
+    port: parsePort(values.port, true),
     ...serverOptions(values.server),
     print: (line) => io.print(line),
     notice: (line) => io.error(line),
@@ -80,10 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   if (terminal) io.error('Type a message, or /help for the commands.');
 
-  const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(terminal ? 0 : 130));
-    process.once('SIGTERM', () => resolve(143));
-  });
+  const interrupted = stopSignal().then((signal) => signalExitCode(signal, terminal));
   const code = await Promise.race([converse(peer, io), interrupted]);
   io.close();
   await peer.close();
@@ -91,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Runs typed lines until /quit or end of input; 1 if a piped command failed. Piped, each command
+ * Runs typed lines until exit (or /quit) or end of input; 1 if a piped command failed. Piped, each command
  * finishes before the next (a script's output is deterministic). On a terminal a /fetch runs in
  * the background (seed 002 fetches in a thread) so the chat goes on; leaving waits for it.
  */

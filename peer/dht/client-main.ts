@@ -7,7 +7,7 @@
  */
 import type net from 'node:net';
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, verboseLog } from '../../io/command-line.ts';
 import { connectTcp } from '../../io/connect.ts';
 import { parsePort } from '../../shared/address.ts';
 import { NapError } from '../../shared/errors.ts';
@@ -22,25 +22,22 @@ const HISTORY_SIZE = 1000;
 /** Longest answer line accepted: a daemon line is a name and an address, far below this. */
 const MAX_ANSWER_LINE_BYTES = 1024 * 1024;
 
-const USAGE = `Usage: npm run -s peer -- dht-client [--control PORT]
+const USAGE = `Usage: npm run -s peer -- dht-client [--control PORT] [--verbose]
 
 Talks to a DHT daemon's control socket (${CONTROL_HOST}, default port ${DEFAULT_CONTROL_PORT}). Type help for its commands,
-quit or Ctrl+D to leave.`;
+quit or Ctrl+D to leave. --verbose logs the connection and each command sent on stderr.`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      control: { type: 'string', default: String(DEFAULT_CONTROL_PORT) },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer -- dht-client',
+    usage: USAGE,
+    options: { control: { type: 'string', default: String(DEFAULT_CONTROL_PORT) } },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
+  const log = verboseLog(values.verbose, 'dht-client');
   const socket = await connectTcp(CONTROL_HOST, parsePort(values.control), 'the DHT daemon');
+  log?.(`connected to the DHT daemon at ${CONTROL_HOST}:${socket.remotePort}`);
   const answers = new AnswerReader(socket);
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const rl = readline.createInterface({
@@ -65,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     for await (const line of rl) {
       if (line.trim() !== '') {
         quitting = line.trim().toLowerCase() === 'quit';
+        log?.(`sent: ${line}`);
         socket.write(`${line}\n`);
         const answer = await answers.next();
         // terminal-text.ts: answers hold names and addresses other DHT nodes gave.

@@ -192,7 +192,7 @@ export class DhtDaemon {
   // publish (seed 000, 3.3: the DHT's put), DIR relative to the folder the daemon was started in.
   // It also retries now every key no node took so far.
   private async onPublish(dir: string): Promise<ControlAnswer> {
-    const folder = await requireFolder(path.resolve(this.options.cwd ?? process.cwd(), dir));
+    const folder = await requireFolder(dir, this.options.cwd);
     const names = await listSharedFiles(folder, this.log);
     const outcome = await this.publisher.publish(
       names.map((name) => ({ name, path: path.join(folder, name) })),

@@ -3,8 +3,7 @@
  * driven through its control socket (`nc 127.0.0.1 PORT`, or `npm run peer -- dht-client`).
  * stdout stays empty; the bound ports go to stderr (one line), logs too with --verbose.
  */
-import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, stopSignal, verboseLog } from '../../io/command-line.ts';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { parseCount } from '../../shared/counts.ts';
 import { describeError } from '../../shared/errors.ts';
@@ -67,8 +66,9 @@ Control socket limits:
 ${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer -- dht',
+    usage: USAGE,
     options: {
       dir: { type: 'string' },
       port: { type: 'string', default: '0' },
@@ -88,19 +88,11 @@ export async function main(argv: string[]): Promise<number> {
       'control-idle-timeout': { type: 'string' },
       'control-line-timeout': { type: 'string' },
       ...FILE_SERVER_FLAGS,
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
+    required: ['dir'],
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.dir === undefined) {
-    process.stderr.write(`napshare peer dht: --dir FOLDER is required.\n\n${USAGE}\n`);
-    return 2;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const optionalDuration = (flag: string, text: string | undefined) =>
     text === undefined ? undefined : parseDuration(text, flag);
   const optionalCount = (flag: string, text: string | undefined) =>
@@ -111,21 +103,16 @@ export async function main(argv: string[]): Promise<number> {
   // Folders typed by the user are relative to where they started the daemon: npm runs scripts in
   // napshare's own folder and passes that one as INIT_CWD (peer/main.ts moves there too).
   const startedIn = process.env.INIT_CWD || process.cwd();
-  const log = values.verbose
-    ? (message: string) => process.stderr.write(terminalLine(`[dht] ${message}`))
-    : undefined;
+  const log = verboseLog(values.verbose, 'dht');
   // Listening for the signals before saying we are up: a SIGTERM sent as soon as the line below is
   // read must stop the daemon cleanly, not kill it.
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  const stopped = stopSignal();
   const { maxUploads, limits: fileServerLimits } = fileServerFlags(values);
   const daemon = await DhtDaemon.start({
     maxUploads,
     fileServerLimits,
     controlLimits: controlLimits(values),
-    dir: await requireFolder(path.resolve(startedIn, values.dir)),
+    dir: await requireFolder(values.dir, startedIn),
     cwd: startedIn,
     host,
     port: parsePort(values.port, true),

@@ -61,6 +61,8 @@ export interface GossipNodeOptions {
 }
 
 export interface GossipStats {
+  /** Hello rounds run (one per interval when the process keeps up; fewer when it is starved). */
+  rounds: number;
   datagramsSent: number;
   bytesSent: number;
   datagramsReceived: number;
@@ -69,7 +71,13 @@ export interface GossipStats {
 
 export class GossipNode {
   readonly table: PeerTable;
-  readonly stats: GossipStats = { datagramsSent: 0, bytesSent: 0, datagramsReceived: 0, datagramsIgnored: 0 };
+  readonly stats: GossipStats = {
+    rounds: 0,
+    datagramsSent: 0,
+    bytesSent: 0,
+    datagramsReceived: 0,
+    datagramsIgnored: 0,
+  };
   private readonly helloIntervalMs: number;
   private readonly requestIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -144,6 +152,7 @@ export class GossipNode {
   /** Each Hello interval: forget silent peers, then a Hello to each (with a Peer Request when due). */
   private tick(): void {
     if (this.closed) return;
+    this.stats.rounds++;
     const now = this.now();
     // Woken late (a suspended laptop, a starved process): our peers' Hellos may be unread or, in
     // one process, unsent. Judge their silence at the next tick, not now.

@@ -4,7 +4,7 @@
  * 4201, et envoie des messages à 127.0.0.1:4200"). stdout carries only the peer table, printed
  * when it changes, at most once per Hello interval; --verbose traces every datagram on stderr.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, stopSignal, verboseLog } from '../../io/command-line.ts';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
 import { parseCount as parseCountFlag } from '../../shared/counts.ts';
 import { NapError } from '../../shared/errors.ts';
@@ -41,9 +41,10 @@ Options:
   -h, --help                this text`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer -- gossip',
+    usage: USAGE,
+    positionals: true,
     options: {
       host: { type: 'string', default: DEFAULT_HOST },
       'hello-interval': { type: 'string' },
@@ -52,15 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       'max-peers': { type: 'string' },
       'target-peers': { type: 'string' },
       'min-peers': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values, positionals } = args;
   if (positionals.length !== 3) {
     throw new NapError(
       'BAD_ARGUMENT',
@@ -99,10 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   // Listening for the signals before the first table is printed: a SIGTERM sent as soon as it is
   // read must stop the node cleanly, not kill it.
-  const stopped = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(0));
-    process.once('SIGTERM', () => resolve(0));
-  });
+  const stopped = stopSignal().then(() => 0);
   const node = await GossipNode.start({
     host: parseIPv4(values.host),
     port: parsePort(localPort, true),
@@ -118,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     maxPeers,
     targetPeers,
     minPeers: parseCount(values['min-peers'], '--min-peers', DEFAULT_MIN_PEERS, 0, MAX_MAX_PEERS),
-    log: values.verbose ? (message) => process.stderr.write(terminalLine(`[gossip] ${message}`)) : undefined,
+    log: verboseLog(values.verbose, 'gossip'),
     onTableChange: (changed) => {
       current = changed;
       printer.changed();

@@ -65,7 +65,7 @@ export const DEFAULT_MAX_PEERS = 32;
  * us up to the bound. The headroom matters: if every node filled its table from Peer Addresses, a
  * node still looking would only meet full tables, which refuse newcomers (stable peers first), and
  * could stay alone. 16 random links keep an overlay of hundreds of nodes connected many times over
- * (README, 200-node figure) and a classroom of up to 17 fully meshed.
+ * (docs/gossip.md, "200 nodes in one process") and a classroom of up to 17 fully meshed.
  */
 export function defaultTargetPeers(maxPeers: number): number {
   return Math.max(1, Math.floor(maxPeers / 2));

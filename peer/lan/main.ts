@@ -3,7 +3,7 @@
  * multicast group, offers files of its folder behind per-file passwords, and gets files others
  * offer. A menu on a terminal; one command a line otherwise (line-commands.ts).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, signalExitCode, stopSignal } from '../../io/command-line.ts';
 import { formatAddress, type HostPort, parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
 import { parseCount } from '../../shared/counts.ts';
 import { NapError } from '../../shared/errors.ts';
@@ -54,8 +54,9 @@ Options:
 ${FILE_SERVER_FLAGS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer -- lan',
+    usage: USAGE,
     options: {
       group: { type: 'string', default: DEFAULT_GROUP },
       iface: { type: 'string', default: DEFAULT_IFACE },
@@ -64,15 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       ...FILE_SERVER_FLAGS,
       'max-offers': { type: 'string' },
       'max-offers-per-host': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const group = parseGroup(values.group);
   const iface = parseIface(values.iface);
   const port = parsePort(values.port, true);
@@ -90,10 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   // Listening for the signals before the ready notice: a SIGTERM sent as soon as it is read must
   // stop the member cleanly (withdrawing its offers), not kill it.
-  const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(interactive ? 0 : 130));
-    process.once('SIGTERM', () => resolve(143));
-  });
+  const interrupted = stopSignal().then((signal) => signalExitCode(signal, interactive));
   const gate = new ConsoleGate();
   // Each offer is told once, when first heard, and at most OFFER_NOTICES_PER_SECOND a second.
   const offerNotices = new LineBudget({

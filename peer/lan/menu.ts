@@ -1,9 +1,10 @@
 /**
- * The LAN mode's menu on a terminal (seed 001, preamble and III): 1 send a message to the group,
- * 2 get a file, 3 quit, 4 offer a file with a password; 5 lists the offers heard. Prompts render
- * on stderr and vanish once answered, so stdout keeps only the chat lines and results. Messages
- * arriving while the menu waits show at once (the menu is redrawn under them); while a person
- * types, they wait until Enter, so the line being typed is never broken.
+ * The LAN mode's menu on a terminal, in seed 001's own words (its preamble and III): 1 send a
+ * message to the group, 2 get a file, 3 quit, 4 offer a file with a password; napshare adds 5,
+ * the list of the offers heard. Prompts render on stderr and vanish once answered, so stdout
+ * keeps only the chat lines and results. Messages arriving while the menu waits show at once
+ * (the menu is redrawn under them); while a person types, they wait until Enter, so the line
+ * being typed is never broken.
  */
 import { input, password, select } from '@inquirer/prompts';
 import { parseIPv4, parsePort } from '../../shared/address.ts';
@@ -16,14 +17,17 @@ import { assertPassword } from './offered-files.ts';
 
 const context = { output: process.stderr, clearPromptOnDone: true };
 
-const CHOICES = [
-  { value: 'MSG', name: '1. Send a message to the group' },
-  { value: 'GET', name: '2. Get a file' },
-  { value: 'QUIT', name: '3. Quit' },
-  { value: 'OFFER', name: '4. Offer a file to the group (with a password)' },
+/** Seed 001's menu, word for word (1 to 4), then napshare's extra (5). */
+export const LAN_MENU_CHOICES = [
+  { value: 'MSG', name: '1. Emettre un message au groupe de discussion' },
+  { value: 'GET', name: '2. Récupérer un fichier' },
+  { value: 'QUIT', name: '3. Quitter' },
+  { value: 'OFFER', name: '4. Offrir un fichier aux membres du groupe (en définissant un mot de passe)' },
   { value: 'OFFERS', name: '5. List the offers heard' },
 ] as const;
-type Choice = (typeof CHOICES)[number]['value'];
+/** Seed 001, part I: the client "boucle indéfiniment sur un prompt "Votre message ?"". */
+export const LAN_MESSAGE_PROMPT = 'Votre message ?';
+type Choice = (typeof LAN_MENU_CHOICES)[number]['value'];
 
 /** Returns when the person quits (menu 3 or Ctrl+C). */
 export async function runLanMenu(actions: LanActions, gate: ConsoleGate): Promise<void> {
@@ -55,7 +59,7 @@ async function chooseShowingMessages(gate: ConsoleGate): Promise<Choice | undefi
     gate.hold(() => controller.abort());
     try {
       return await select<Choice>(
-        { message: 'napshare lan', choices: CHOICES.map((choice) => ({ ...choice })) },
+        { message: 'napshare lan', choices: LAN_MENU_CHOICES.map((choice) => ({ ...choice })) },
         { ...context, signal: controller.signal },
       );
     } catch (error) {
@@ -71,8 +75,7 @@ async function chooseShowingMessages(gate: ConsoleGate): Promise<Choice | undefi
 async function ask(choice: Exclude<Choice, 'QUIT'>, actions: LanActions): Promise<LanCommand> {
   switch (choice) {
     case 'MSG':
-      // Seed 001, I: the client prompts "Votre message ?".
-      return { type: 'MSG', text: await input({ message: 'Your message?', required: true }, context) };
+      return { type: 'MSG', text: await input({ message: LAN_MESSAGE_PROMPT, required: true }, context) };
     case 'GET':
       return askGet(actions);
     case 'OFFER': {

@@ -24,6 +24,8 @@ export interface DownloadOptions {
   file: string;
   /** Absolute folder the file is saved into. */
   folder: string;
+  /** The folder as the user typed it, for the sentences that name it (default: `folder`). */
+  folderTyped?: string;
   log?: Log;
   onProgress?: (progress: Progress) => void;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;

@@ -5,7 +5,7 @@
  * taken from all of them in parallel; a source that dies, refuses or sends bytes that fail their
  * hash gives its pieces back to the others.
  *
- * What holds (README, "Downloads"): a source that must be verified is never fetched unverified;
+ * What holds (docs/reference.md, "Downloads"): a source that must be verified is never fetched unverified;
  * nothing is ever written under the final name but the complete file, and never over a file
  * that is there; one download of a file per folder at a time (`name.part.lock`).
  */
@@ -63,7 +63,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         `The download of ${options.file} was cancelled; ${kept}, DOWNLOAD again to resume.`,
         { cause: error },
       );
-    throw localFailure(error, options.folder, kept) ?? error;
+    throw localFailure(error, options.folderTyped ?? options.folder, kept) ?? error;
   } finally {
     await lock?.release();
   }

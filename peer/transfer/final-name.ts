@@ -43,7 +43,7 @@ export async function claimFinalName(
 /**
  * Without hard links: the name is taken by creating it exclusively (fails if it exists), then
  * the `.part` is renamed over that empty file of ours. An existing file still always wins; a
- * crash between the two steps leaves an empty file under the name (README, "Downloads").
+ * crash between the two steps leaves an empty file under the name (docs/reference.md, "Downloads").
  */
 async function claimWithoutLinks(partPath: string, finalPath: string, verified: boolean): Promise<void> {
   let placeholder: fs.FileHandle;

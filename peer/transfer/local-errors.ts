@@ -20,7 +20,7 @@ const FULL: LocalProblem = {
 };
 const DENIED: LocalProblem = {
   code: 'PERMISSION_DENIED',
-  problem: (folder) => `napshare may not write in the folder ${JSON.stringify(folder)} (permission denied)`,
+  problem: (folder) => `napshare may not write in the folder ${folder} (permission denied)`,
   advice: 'allow it to write there, or JOIN with another folder, and DOWNLOAD again',
 };
 
@@ -32,18 +32,18 @@ const PROBLEMS: Partial<Record<string, LocalProblem>> = {
   EPERM: DENIED,
   EROFS: {
     code: 'READ_ONLY',
-    problem: (folder) => `The folder ${JSON.stringify(folder)} is on a read-only file system`,
+    problem: (folder) => `The folder ${folder} is on a read-only file system`,
     advice: 'JOIN with a folder that can be written to and DOWNLOAD again',
   },
   // The folder (or a parent) was removed or replaced by a file while the download ran.
   ENOENT: {
     code: 'FOLDER_GONE',
-    problem: (folder) => `The folder ${JSON.stringify(folder)} is gone (removed during the download)`,
+    problem: (folder) => `The folder ${folder} is gone (removed during the download)`,
     advice: 'JOIN with an existing folder and DOWNLOAD again',
   },
   ENOTDIR: {
     code: 'FOLDER_GONE',
-    problem: (folder) => `The folder ${JSON.stringify(folder)} is no longer a folder`,
+    problem: (folder) => `The folder ${folder} is no longer a folder`,
     advice: 'JOIN with an existing folder and DOWNLOAD again',
   },
 };

@@ -85,6 +85,7 @@ export class PartFile {
    * Makes the file exactly the final size, flushes it to disk, closes it and gives it the final
    * name, unless something is there already: then EXISTS, and the `.part` stays, verified.
    */
+  // The file stored in the peer's folder under its name (seed 003, 5h), complete and verified.
   async finish(finalPath: string, link?: LinkFunction): Promise<void> {
     try {
       await this.handle.truncate(this.info.size);

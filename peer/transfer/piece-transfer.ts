@@ -98,7 +98,7 @@ export class Transfer {
       held > 0
         ? `${held} of ${this.info.pieces.length} pieces of ${this.options.file} are kept in ${path.basename(this.part.path)}`
         : `no verified piece of ${this.options.file} is kept yet`;
-    const local = localFailure(this.localError, this.options.folder, kept);
+    const local = localFailure(this.localError, this.options.folderTyped ?? this.options.folder, kept);
     if (local) return local;
     // Asked again from a new INFO by the caller: the file changed at its source.
     const cause = this.sawChanged ?? this.lastError;
@@ -209,7 +209,10 @@ export class Transfer {
     }
   }
 
-  /** Keeps a piece whose hash is the expected one: written to the .part, then counted as held. */
+  /**
+   * Storing the file (seed 003, 5h): a piece whose hash is the expected one is written into the
+   * `.part` in the peer's folder, then counted as held.
+   */
   private async store(
     source: Source,
     index: number,

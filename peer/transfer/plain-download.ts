@@ -46,6 +46,7 @@ export async function plainDownload(
   const cut = () => socket.destroy();
   job.signal?.addEventListener('abort', cut, { once: true });
   try {
+    // DOWNLOAD request to the peer (seed 003, 5f), from the end of what the .part holds.
     socket.write(
       encodeLine(
         offset > 0 ? { type: 'DOWNLOAD', file: job.file, offset } : { type: 'DOWNLOAD', file: job.file },
@@ -80,8 +81,9 @@ export async function plainDownload(
       received.bytes += chunk.length;
       job.onProgress?.(offset + received.bytes, total);
     };
-    // The body ends early without an error, so the write stream flushes every byte received
-    // into the .part (for the next attempt to resume from) before the shortfall is reported.
+    // Receiving the file (seed 003, 5h) into the .part in the peer's folder. The body ends early
+    // without an error, so the write stream flushes every byte received into the .part (for the
+    // next attempt to resume from) before the shortfall is reported.
     await pipeline(body(socket, lines.takeRest(), reply.size, onChunk), sink);
     if (received.bytes < reply.size) {
       throw new NapError(

@@ -125,6 +125,7 @@ class RangeReceiver {
           ? { type: 'DOWNLOAD', file, offset, length }
           : { type: 'DOWNLOAD', file };
       if (version !== undefined) request.version = version;
+      // DOWNLOAD request to the peer (seed 003, 5f), for this range of the file.
       this.socket.write(encodeLine(request));
       await done;
     } catch (error) {
@@ -167,6 +168,7 @@ class RangeReceiver {
     return (this.slot as Buffer).subarray(this.filled, this.pieceLength(this.pieceIndex));
   }
 
+  // Receiving the file (seed 003, 5h): the socket's bytes, straight into the piece buffers.
   private onRead(n: number, buffer: Buffer): boolean {
     if (this.finished) return false;
     if (buffer === this.spill) {

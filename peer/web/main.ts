@@ -4,7 +4,7 @@
  * chat, served to a browser. Prints one line on stderr, the page's address with its token, and
  * nothing on stdout; runs until Ctrl+C (or SIGTERM).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, stopSignal, verboseLog } from '../../io/command-line.ts';
 import { formatAddress, parseHostPort } from '../../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../shared/defaults.ts';
 import { terminalLine } from '../../shared/terminal-text.ts';
@@ -26,24 +26,18 @@ Options:
   -h, --help            this text`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
+  const args = parseCommandLine(argv, {
+    command: 'npm run -s peer -- web',
+    usage: USAGE,
     options: {
       listen: { type: 'string', default: DEFAULT_LISTEN },
       server: { type: 'string', default: `${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}` },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (!args) return 0;
+  const { values } = args;
   const listen = parseHostPort(values.listen, true);
-  const log = values.verbose
-    ? (message: string) => process.stderr.write(terminalLine(`[web] ${message}`))
-    : undefined;
+  const log = verboseLog(values.verbose, 'web');
   const peer = new WebPeer({ server: parseHostPort(values.server), log });
   let server: WebServer;
   try {
@@ -54,10 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   process.stderr.write(terminalLine(`web: ${server.url}`));
   log?.(`serving the page on ${formatAddress(listen.host, server.port)}; index server ${values.server}`);
-  const code = await new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(0));
-    process.once('SIGTERM', () => resolve(0));
-  });
+  const code = await stopSignal().then(() => 0);
   await server.close();
   await peer.close();
   return code;

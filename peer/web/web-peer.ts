@@ -115,7 +115,7 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     };
   }
 
-  // JOIN (seed 003, 5b): serve `folder` on ip:port and announce its files.
+  // JOIN from the page: the course peer's JOIN (PeerSession.join), then the page's state.
   async join(ip: string, port: number, folder: string): Promise<WebState['joined']> {
     return this.joining.runExclusive(async () => {
       if (this.board.runningCount > 0)
@@ -129,7 +129,7 @@ export class WebPeer extends EventEmitter<WebPeerEvents> {
     });
   }
 
-  // SEARCH (seed 003, 5d): who holds exactly `file`.
+  // SEARCH from the page: the course peer's SEARCH (PeerSession.search).
   async search(file: string): Promise<SearchView> {
     assertSafeFileName(file);
     await this.session.search(file);

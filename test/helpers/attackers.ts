@@ -100,14 +100,24 @@ function source(target: AttackTarget, index: number): string {
   return typeof from === 'function' ? from(index) : from;
 }
 
-/** `count` connections that connect and then say nothing (idle flood). */
-export async function idleFlood(target: AttackTarget, count: number): Promise<AttackSocket[]> {
+/**
+ * `count` connections that connect and then say nothing (idle flood); `onConnect`, when given,
+ * makes each one something else as soon as it is connected (a slowloris, a client that never reads).
+ */
+export async function idleFlood(
+  target: AttackTarget,
+  count: number,
+  onConnect?: (socket: AttackSocket, index: number) => unknown,
+): Promise<AttackSocket[]> {
   const sockets: AttackSocket[] = [];
   // In batches: thousands of connects at once would overflow the listen backlog.
   for (let i = 0; i < count; i += 100) {
-    const batch = Array.from({ length: Math.min(100, count - i) }, (_, k) =>
-      connectFrom(target.port, source(target, i + k), target.host),
-    );
+    const batch = Array.from({ length: Math.min(100, count - i) }, async (_, k) => {
+      const socket = await connectFrom(target.port, source(target, i + k), target.host);
+      // At once, not after the batch: on a busy machine a batch can outlast a server's idle timeout.
+      await onConnect?.(socket, i + k);
+      return socket;
+    });
     sockets.push(...(await Promise.all(batch)));
   }
   return sockets;
@@ -122,8 +132,9 @@ export async function slowloris(
   count: number,
   options: { tickMs: number; bytesPerTick?: number; prefix?: string },
 ): Promise<{ sockets: AttackSocket[]; stop: () => void }> {
-  const sockets = await idleFlood(target, count);
-  for (const socket of sockets) socket.write(options.prefix ?? '{"type":"JOIN","ip":"');
+  const sockets = await idleFlood(target, count, (socket) =>
+    socket.write(options.prefix ?? '{"type":"JOIN","ip":"'),
+  );
   const filler = 'x'.repeat(options.bytesPerTick ?? 1);
   const timer = setInterval(() => {
     for (const socket of sockets) if (!socket.isClosed) socket.write(filler);

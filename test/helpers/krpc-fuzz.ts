@@ -7,6 +7,7 @@
  * with the `bencode` package, independently of napshare's codec; tens of thousands a second.
  */
 import bencode from 'bencode';
+import { pickFrom, randomBytesFrom, randomIntFrom } from './seed.ts';
 
 /** A small, fast PRNG (mulberry32): deterministic for a seed. */
 export function randomSource(seed: number): () => number {
@@ -190,17 +191,15 @@ export class KrpcFuzzer {
   }
 
   private bytes(length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i++) out[i] = (this.random() * 256) | 0;
-    return out;
+    return randomBytesFrom(this.random, length);
   }
 
   private int(min: number, max: number): number {
-    return min + Math.floor(this.random() * (max - min + 1));
+    return randomIntFrom(this.random, min, max);
   }
 
   private pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.random() * items.length)] as T;
+    return pickFrom(this.random, items);
   }
 }
 

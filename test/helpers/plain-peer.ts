@@ -1,5 +1,5 @@
 /**
- * A file server written from DESIGN.md's transfer protocol alone, as another implementation of
+ * A file server written from docs/protocol.md's transfer protocol alone, as another implementation of
  * the course would be: it answers DOWNLOAD (with an optional offset) and refuses anything else
  * with BAD_REQUEST. `cutAfter` makes its first transfer stop after that many body bytes.
  */

@@ -25,3 +25,20 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** An integer from `min` to `max` (both included), drawn from `random` (a seededRandom). */
+export function randomIntFrom(random: () => number, min: number, max: number): number {
+  return min + Math.floor(random() * (max - min + 1));
+}
+
+/** One of `items`, drawn from `random`. */
+export function pickFrom<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)] as T;
+}
+
+/** `length` bytes drawn from `random`: the same seed gives the same bytes. */
+export function randomBytesFrom(random: () => number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = (random() * 256) | 0;
+  return out;
+}

@@ -1,7 +1,7 @@
 /**
  * `npm run peer -- chat` as real processes (seed 002's clients) around a real index server:
- * relay without echo, /showall, /query, /setNick, /setSharedFiles, /fetch (SHA-256 equal),
- * departures seen by the others (by /quit, a killed process, a missed heartbeat), max peers.
+ * relay without echo, /showall, /query, /setNick, /setSharedFiles, /register, /fetch (SHA-256
+ * equal), departures seen by the others (by exit, a killed process, a missed heartbeat), max peers.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -96,12 +96,19 @@ describe('chat peers', () => {
     await printed(ana, `${cris.address} | cris => c.txt`);
     ana.cli.send('/query a.bin');
     await printed(ana, `${cris.address} | cris => a.bin`);
+    // Seed 002's /register: alias, port and the folder's files told to the server again.
+    await fs.writeFile(path.join(dirC, 'd.txt'), 'another');
+    cris.cli.send('/register');
+    await printed(cris, `Registered as cris at ${cris.address} with 3 files: a.bin c.txt d.txt`);
+    ana.cli.send('/query d.txt');
+    await printed(ana, `${cris.address} | cris => d.txt`);
 
     // Nobody saw their own messages: the echo would have come before these later answers.
     expect(ana.cli.stdout.filter((line) => line.startsWith('ana: '))).toEqual([]);
     expect(bob.cli.stdout.filter((line) => line.startsWith('bobby: '))).toEqual([]);
 
-    cris.cli.send('/quit');
+    // Seed 002's client leaves on `exit`.
+    cris.cli.send('exit');
     expect(await cris.cli.exited).toBe(0);
     await printed(ana, `* cris left (${cris.address})`);
     await printed(bob, `* cris left (${cris.address})`);

@@ -206,7 +206,7 @@ describe('npm run server -- chat', () => {
 
   it('needs --port', async () => {
     const chat = runCli('server', ['chat']);
-    expect(await chat.exited).toBe(2);
-    expect(chat.stderr[0]).toBe('napshare server chat: --port is required.');
+    expect(await chat.exited).toBe(1);
+    expect(chat.stderr).toEqual(['napshare server: Missing --port; see npm run -s server -- chat --help.']);
   });
 });

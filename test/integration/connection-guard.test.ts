@@ -162,4 +162,44 @@ describe('connection guard', () => {
     await waitUntil(() => c.text !== '', 'the newcomer to be answered');
     expect(JSON.parse(c.text)).toEqual({ echo: 'hi' });
   });
+
+  it('runs no idle deadline while the server itself takes long to answer, and a full one after', async () => {
+    // The answer waits for the test (as a JOIN waits for the registry's lock on a loaded server).
+    let release: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const server = net.createServer();
+    servers.push(server);
+    const idleTimeoutMs = 200;
+    const guard = new ConnectionGuard({
+      name: 'slow',
+      limits: { maxConnections: 10, maxConnectionsPerIp: 10, idleTimeoutMs },
+      format: (cause) => `REFUSED ${cause}\n`,
+    });
+    guard.attach(server, (connection) => {
+      connection.expectRequest();
+      new LineConnection(connection, {
+        maxLineBytes: 1 << 20,
+        onLine: async (line) => {
+          await answered;
+          return { echo: line };
+        },
+        onOverflow: () => ({ error: 'too long' }),
+      });
+    });
+    await listen(server, '127.0.0.1', 0);
+    const client = await connectFrom((server.address() as net.AddressInfo).port, '127.0.0.1');
+    attacks.push(client);
+    client.write('slow\n');
+    // Five idle timeouts pass while the answer is held: the client asked, it is not idle.
+    await new Promise((resolve) => setTimeout(resolve, 5 * idleTimeoutMs));
+    expect(client.isClosed).toBe(false);
+    release();
+    await waitUntil(() => client.text !== '', 'the held answer');
+    expect(JSON.parse(client.text)).toEqual({ echo: 'slow' });
+    // Answered and still owing a request: a full idle deadline, then IDLE_TIMEOUT.
+    await client.waitClosed(10_000, 'the idle client to be dismissed after its answer');
+    expect(client.text).toBe(`${JSON.stringify({ echo: 'slow' })}\nREFUSED IDLE_TIMEOUT\n`);
+  });
 });

@@ -3,91 +3,21 @@
  * keystrokes. Each terminal must end up showing exactly the lines of seed 003: the prompts are
  * drawn on stderr and erased once answered, the progress bar too. tmux is installed by .ci/run.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { hasTmux, Terminals } from '../helpers/tmux.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-// A tmux server of this test's own, so nothing else on the machine is touched.
-const SOCKET = `napshare-test-${process.pid}`;
-
-async function tmux(...args: string[]): Promise<string> {
-  return (await run('tmux', ['-L', SOCKET, ...args])).stdout;
-}
-
-/** Starts `program` (server or peer) in a new 120x30 terminal named `name`, in folder `cwd`. */
-async function terminal(
-  name: string,
-  program: 'server' | 'peer',
-  args: string[],
-  cwd: string,
-): Promise<void> {
-  const command = [
-    'env',
-    '-u',
-    'INIT_CWD',
-    'NO_COLOR=1',
-    process.execPath,
-    '--import',
-    TSX,
-    path.join(ROOT, program, 'main.ts'),
-    ...args,
-  ]
-    .map((part) => `'${part}'`)
-    .join(' ');
-  await tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '30', '-c', cwd, `${command}; sleep 600`);
-}
-
-/** The visible lines of a terminal, trailing blanks dropped. */
-async function screen(name: string): Promise<string[]> {
-  const lines = (await tmux('capture-pane', '-p', '-t', name)).split('\n').map((line) => line.trimEnd());
-  while (lines.length > 0 && lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
-/** Every terminal's screen, for a failure message that shows what each side was doing. */
-async function allScreens(): Promise<string> {
-  const names = (await tmux('list-sessions', '-F', '#{session_name}')).split('\n').filter(Boolean);
-  const screens = await Promise.all(
-    names.map(async (name) => `--- ${name}:\n${(await screen(name)).join('\n')}`),
-  );
-  return screens.join('\n');
-}
-
-async function until(name: string, text: string | RegExp): Promise<string[]> {
-  let last: string[] = [];
-  await waitUntil(
-    async () => {
-      last = await screen(name);
-      return last.some((line) => (typeof text === 'string' ? line.includes(text) : text.test(line)));
-    },
-    `terminal ${name} shows ${text}`,
-    30_000,
-  ).catch(async (error: Error) => {
-    throw new Error(`${error.message}; it shows:\n${last.join('\n')}\n${await allScreens()}`);
-  });
-  return last;
-}
-
-async function keys(name: string, ...sequence: string[]): Promise<void> {
-  await tmux('send-keys', '-t', name, ...sequence);
-}
-
-const hasTmux = await run('tmux', ['-V']).then(
-  () => true,
-  () => false,
-);
+const terminals = new Terminals('course');
+const terminal = terminals.open.bind(terminals);
+const screen = terminals.screen.bind(terminals);
+const until = (name: string, text: string | RegExp) => terminals.until(name, text);
+const keys = terminals.keys.bind(terminals);
 
 afterAll(async () => {
-  await tmux('kill-server').catch(() => undefined);
+  await terminals.close();
   await removeTempDirs();
 });
 
@@ -166,7 +96,7 @@ describe.runIf(hasTmux)('the course on real terminals', () => {
     // and the peer, joined again by itself, is found by SEARCH.
     await keys('srv', 'C-c');
     await until('p2', 'Lost the index server');
-    await tmux('kill-session', '-t', 'srv');
+    await terminals.kill('srv');
     await terminal('srv2', 'server', ['--host', '127.0.0.1', '--port', String(serverPort)], root);
     // Each peer comes back on its own backoff schedule: wait for both JOINs on the new server.
     await until('srv2', `Peer 127.0.0.1:${port1} adicionado com arquivos aula1.mp4`);

@@ -91,7 +91,7 @@ describe('course test: server + 3 peers in line-command mode', () => {
     expect(peer.stdout).toEqual([expect.stringMatching(/^Sou peer 127\.0\.0\.1:\d+ com arquivos$/)]);
     expect(peer.stderr).toEqual([
       expect.stringMatching(/JOIN first/),
-      expect.stringMatching(/"missing-folder" does not exist/),
+      'The folder missing-folder does not exist or is not a folder.',
       expect.stringMatching(/SEARCH a file first/),
       expect.stringMatching(/Unsafe file name/),
       expect.stringMatching(/Unknown command "FROB"/),

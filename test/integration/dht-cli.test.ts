@@ -100,8 +100,8 @@ describe('npm run peer -- dht', () => {
   it('refuses bad options with one clear sentence', async () => {
     const cwd = await makeTempDir();
     const noDir = runCli('peer', ['dht', '--control', '0'], { cwd });
-    expect(await noDir.exited).toBe(2);
-    expect(noDir.stderr[0]).toBe('napshare peer dht: --dir FOLDER is required.');
+    expect(await noDir.exited).toBe(1);
+    expect(noDir.stderr).toEqual(['napshare peer: Missing --dir; see npm run -s peer -- dht --help.']);
     const badBootstrap = runCli('peer', ['dht', '--dir', cwd, '--bootstrap', 'router.example:1'], { cwd });
     expect(await badBootstrap.exited).toBe(1);
     expect(badBootstrap.stderr.join('\n')).toMatch(/Invalid IP address "router\.example"/);

@@ -55,7 +55,7 @@ describe('the control socket', () => {
     expect(await client.ask('help')).toEqual(HELP_LINES);
     expect(await client.ask('publish shared')).toEqual(['Published 1 file from shared.']);
     expect(await client.ask('publish no-such-folder')).toEqual([
-      `The folder ${JSON.stringify(path.join(workDir, 'no-such-folder'))} does not exist or is not a folder.`,
+      'The folder no-such-folder does not exist or is not a folder.',
     ]);
     const status = await client.ask('status');
     expect(status[0]).toBe(`Node id ${daemon.node.id}`);

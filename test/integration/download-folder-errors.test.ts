@@ -49,7 +49,7 @@ async function network(name: string, size: number, options: { rate?: number } = 
   const session = new PeerSession({
     server,
     print: (line) => printed.push(line),
-    progress: { update: (_file, progress) => onProgress(progress), stop: () => {} },
+    progress: { update: (_file, progress) => onProgress(progress), stop: () => {}, close: () => {} },
   });
   closers.push(() => session.close());
   return {
@@ -106,7 +106,7 @@ describe('a read-only folder', () => {
         .catch((error: unknown) => error);
       expect(failure).toSatisfy((error) => isNapError(error, 'READ_ONLY'));
       expect((failure as Error).message).toBe(
-        `The folder ${JSON.stringify(dir)} is on a read-only file system: nothing of a.bin is kept; JOIN with a folder that can be written to and DOWNLOAD again.`,
+        `The folder ${dir} is on a read-only file system: nothing of a.bin is kept; JOIN with a folder that can be written to and DOWNLOAD again.`,
       );
       mountTmpfs(dir, 'remount,rw');
       await net.session.download('127.0.0.1', net.uploaderPort);
@@ -142,7 +142,8 @@ describe('a folder the peer may not write in', () => {
     peer.send('SEARCH a.bin');
     expect(await peer.end()).toBe(1);
     expect(peer.stderr).toEqual([
-      `napshare may not write in the folder ${JSON.stringify(path.join(root, 'down'))} (permission denied): nothing of a.bin is kept; allow it to write there, or JOIN with another folder, and DOWNLOAD again.`,
+      // The folder as typed at JOIN, not quoted, not made absolute.
+      'napshare may not write in the folder down (permission denied): nothing of a.bin is kept; allow it to write there, or JOIN with another folder, and DOWNLOAD again.',
     ]);
     expect(peer.stdout.slice(1)).toEqual([
       `peers com arquivo solicitado: 127.0.0.1:${net.uploaderPort}`,
@@ -157,7 +158,8 @@ describe('the folder removed during the download', () => {
     const size = 24 * MiB;
     const net = await network('a.bin', size, { rate: 30e6 });
     const folder = await makeTempDir();
-    await net.session.join('127.0.0.1', 0, folder);
+    // Typed with a trailing separator: the sentence repeats it as typed.
+    await net.session.join('127.0.0.1', 0, `${folder}${path.sep}`);
     await net.session.search('a.bin');
     let removed = false;
     net.watch(({ done }) => {
@@ -172,7 +174,7 @@ describe('the folder removed during the download', () => {
     expect(removed).toBe(true);
     expect(failure).toSatisfy((error) => isNapError(error, 'FOLDER_GONE'));
     expect((failure as Error).message).toBe(
-      `The folder ${JSON.stringify(folder)} is gone (removed during the download): nothing of a.bin is kept; JOIN with an existing folder and DOWNLOAD again.`,
+      `The folder ${folder}${path.sep} is gone (removed during the download): nothing of a.bin is kept; JOIN with an existing folder and DOWNLOAD again.`,
     );
     net.watch(() => {});
     const next = await makeTempDir();

@@ -1,7 +1,13 @@
 /** The chat peer's typed lines (seed 002 client) and the lines it prints. */
 import { describe, expect, it } from 'vitest';
 import { parseChatLine } from '../../peer/chat/chat-commands.ts';
-import { pushLine, queryLines, sharingLine, showAllLines } from '../../peer/chat/chat-format.ts';
+import {
+  pushLine,
+  queryLines,
+  registeredLine,
+  sharingLine,
+  showAllLines,
+} from '../../peer/chat/chat-format.ts';
 import { errorCode } from '../helpers/error-code.ts';
 
 const codeOf = (line: string) => errorCode(() => parseChatLine(line));
@@ -15,6 +21,7 @@ describe('chat line commands', () => {
   });
 
   it('parses every command of seed 002', () => {
+    expect(parseChatLine('/register')).toEqual({ type: 'register' });
     expect(parseChatLine('/showall')).toEqual({ type: 'showall' });
     expect(parseChatLine('/query aula 1.mp4')).toEqual({ type: 'query', file: 'aula 1.mp4' });
     expect(parseChatLine('/setNick tina')).toEqual({ type: 'setNick', alias: 'tina' });
@@ -26,8 +33,13 @@ describe('chat line commands', () => {
       host: '127.0.0.1',
       port: 9001,
     });
+    // The seed's client leaves on `exit`; napshare's /quit and /exit are other ways to say it.
+    expect(parseChatLine('exit')).toEqual({ type: 'quit' });
+    expect(parseChatLine(' EXIT ')).toEqual({ type: 'quit' });
+    expect(parseChatLine('exit now')).toEqual({ type: 'say', text: 'exit now' });
     expect(parseChatLine('/help')).toEqual({ type: 'help' });
     expect(parseChatLine('/quit')).toEqual({ type: 'quit' });
+    expect(parseChatLine('/exit')).toEqual({ type: 'quit' });
   });
 
   it.each([
@@ -39,6 +51,7 @@ describe('chat line commands', () => {
     ['/fetch a.bin 127.0.0.1'],
     ['/fetch ../etc 127.0.0.1:9001'],
     ['/showall extra'],
+    ['/register again'],
   ])('refuses %j with a clear error', (line) => {
     expect(['BAD_ARGUMENT', 'UNSAFE_NAME']).toContain(codeOf(line));
   });
@@ -78,6 +91,10 @@ describe('chat output lines', () => {
     ).toEqual(['127.0.0.1:1 | tina => a.mp4', '127.0.0.1:2 => a.mp4']);
     expect(queryLines('a.mp4', [])).toEqual(['No peer shares a.mp4.']);
     expect(sharingLine(['a', 'b'])).toBe('Sharing 2 files: a b');
+    expect(registeredLine('tina', '127.0.0.1:1', ['a'])).toBe(
+      'Registered as tina at 127.0.0.1:1 with 1 file: a',
+    );
+    expect(registeredLine('tina', '127.0.0.1:1', [])).toBe('Registered as tina at 127.0.0.1:1 with 0 files');
     expect(sharingLine([])).toBe('Sharing 0 files');
   });
 

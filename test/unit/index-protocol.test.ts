@@ -13,7 +13,7 @@ import { errorCode, refusalOf } from '../helpers/error-code.ts';
 const codeOf = (line: string) => errorCode(() => decodeIndexRequest(line));
 
 describe('index protocol codec', () => {
-  it('decodes the requests of DESIGN.md', () => {
+  it('decodes the requests of docs/protocol.md', () => {
     expect(
       decodeIndexRequest('{"type":"JOIN","ip":"127.0.0.1","port":8776,"files":["a.mp4","b.mp4"]}'),
     ).toEqual({

@@ -1,6 +1,6 @@
 /**
- * Every limit's default, as the code uses it, is the one README's "Limits" table documents, and
- * the timeouts the hardening asked for hold their values: a constant changed without the table
+ * Every limit's default, as the code uses it, is the one the "Limits" table of docs/reference.md
+ * documents, and the timeouts the hardening asked for hold their values: a constant changed without the table
  * (or the other way round) fails here.
  */
 import { readFile } from 'node:fs/promises';
@@ -59,8 +59,8 @@ const EXPECTED: Record<string, string> = {
 };
 
 async function documentedDefaults(): Promise<Record<string, string>> {
-  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Limits'), readme.indexOf('## Tests'));
+  const reference = await readFile(path.join(ROOT, 'docs/reference.md'), 'utf8');
+  const section = reference.slice(reference.indexOf('## Limits'));
   const rows: Record<string, string> = {};
   for (const line of section.split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());
@@ -72,7 +72,7 @@ async function documentedDefaults(): Promise<Record<string, string>> {
 }
 
 describe('limits', () => {
-  it("README's table documents every limit with the default the code uses", async () => {
+  it("docs/reference.md's table documents every limit with the default the code uses", async () => {
     expect(await documentedDefaults()).toEqual(EXPECTED);
   });
 

@@ -19,27 +19,27 @@ describe('localFailure', () => {
     [
       'EACCES',
       'PERMISSION_DENIED',
-      `napshare may not write in the folder "/d" (permission denied): ${KEPT}; allow it to write there, or JOIN with another folder, and DOWNLOAD again.`,
+      `napshare may not write in the folder /d (permission denied): ${KEPT}; allow it to write there, or JOIN with another folder, and DOWNLOAD again.`,
     ],
     [
       'EPERM',
       'PERMISSION_DENIED',
-      `napshare may not write in the folder "/d" (permission denied): ${KEPT}; allow it to write there, or JOIN with another folder, and DOWNLOAD again.`,
+      `napshare may not write in the folder /d (permission denied): ${KEPT}; allow it to write there, or JOIN with another folder, and DOWNLOAD again.`,
     ],
     [
       'EROFS',
       'READ_ONLY',
-      `The folder "/d" is on a read-only file system: ${KEPT}; JOIN with a folder that can be written to and DOWNLOAD again.`,
+      `The folder /d is on a read-only file system: ${KEPT}; JOIN with a folder that can be written to and DOWNLOAD again.`,
     ],
     [
       'ENOENT',
       'FOLDER_GONE',
-      `The folder "/d" is gone (removed during the download): ${KEPT}; JOIN with an existing folder and DOWNLOAD again.`,
+      `The folder /d is gone (removed during the download): ${KEPT}; JOIN with an existing folder and DOWNLOAD again.`,
     ],
     [
       'ENOTDIR',
       'FOLDER_GONE',
-      `The folder "/d" is no longer a folder: ${KEPT}; JOIN with an existing folder and DOWNLOAD again.`,
+      `The folder /d is no longer a folder: ${KEPT}; JOIN with an existing folder and DOWNLOAD again.`,
     ],
   ])('%s -> %s, one sentence', (code, napCode, message) => {
     const failure = localFailure(errno(code), '/d', KEPT);

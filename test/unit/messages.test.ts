@@ -7,7 +7,7 @@ import {
   serverSearchLine,
 } from '../../shared/messages.ts';
 
-// The exact lines of seed 003, section 6 (DESIGN.md, console contract).
+// The exact lines of seed 003, section 6 (docs/design.md, "The console contract").
 describe('console contract lines', () => {
   it('server lines', () => {
     expect(serverJoinLine('127.0.0.1:8776', ['aula1.mp4', 'aula2.mp4'])).toBe(
