@@ -166,7 +166,7 @@ export async function indexBench(options: IndexBenchOptions): Promise<string> {
   }
 }
 
-async function loadCrowd(
+export async function loadCrowd(
   port: number,
   options: IndexBenchOptions,
   stopping: (() => Promise<unknown>)[],

@@ -8,6 +8,7 @@ import { parseByteSize } from '../shared/units.ts';
 import { killAll } from '../test/helpers/cli.ts';
 import { removeTempDirs } from '../test/helpers/files.ts';
 import { indexBench } from './index-bench.ts';
+import { indexStoreBench } from './index-store-bench.ts';
 import { memoryBench } from './memory-bench.ts';
 import { multiSourceBench } from './multi-source-bench.ts';
 import { transferBench } from './transfer-bench.ts';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
       files: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '5' },
       profile: { type: 'string' },
+      // index --store redis: 1, 2 and 4 servers on one redis-server beside the in-memory one.
+      store: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -48,6 +51,15 @@ async function main(): Promise<void> {
       report = await multiSourceBench({
         runs: runs ?? 5,
         size: values.size ? parseByteSize(values.size) : 512 * 1024 ** 2,
+        log,
+      });
+    } else if (name === 'index' && values.store !== undefined) {
+      if (values.store !== 'redis') throw new Error(`--store takes redis, not ${values.store}`);
+      report = await indexStoreBench({
+        runs: runs ?? 3,
+        peers: Number(values.peers),
+        filesPerPeer: Number(values.files),
+        seconds: Number(values.seconds),
         log,
       });
     } else if (name === 'index') {

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { connectTcp } from '../io/connect.ts';
-import { formatAddress } from '../shared/address.ts';
+import { formatAddress, type HostPort } from '../shared/address.ts';
 import type { HolderCaps } from '../shared/capabilities.ts';
 import { describeError, type ErrorCode, isNapError, NapError } from '../shared/errors.ts';
 import { assertSafeFileName } from '../shared/file-names.ts';
@@ -44,6 +44,11 @@ export interface IndexClientOptions {
   heartbeat?: boolean;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * Other index servers of the same index (`--server A,B`): a lost session reconnects to the
+   * next one in turn, and JOINs there.
+   */
+  fallbacks?: readonly HostPort[];
 }
 
 interface IndexClientEvents {
@@ -64,18 +69,23 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
   private backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   // The JOIN that answers a NOT_JOINED, shared by every request that got one meanwhile.
   private rejoining: Promise<void> | undefined;
-  private readonly where: string;
+  private where: string;
+  // Every server this session may use; `current` is the one it is on (or trying).
+  private readonly servers: HostPort[];
+  private current = 0;
   private readonly log: Log;
   private readonly notice: (message: string) => void;
 
   private constructor(
     socket: Socket,
-    private readonly host: string,
-    private readonly port: number,
+    servers: HostPort[],
+    current: number,
     private readonly options: IndexClientOptions,
   ) {
     super();
-    this.where = formatAddress(host, port);
+    this.servers = servers;
+    this.current = current;
+    this.where = formatAddress((servers[current] as HostPort).host, (servers[current] as HostPort).port);
     this.log = options.log ?? silentLog;
     this.notice = options.notice ?? (() => {});
     this.attach(socket);
@@ -87,11 +97,19 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
     options: Log | IndexClientOptions = {},
   ): Promise<IndexClient> {
     const settings = typeof options === 'function' ? { log: options } : options;
-    const socket = await connectTcp(host, port, 'the index server').catch((error: unknown) => {
-      throw unreachable(error);
-    });
-    settings.log?.(`connected to the index server at ${host}:${port}`);
-    return new IndexClient(socket, host, port, settings);
+    const servers = [{ host, port }, ...(settings.fallbacks ?? [])];
+    // The first server that answers; the others only when it does not.
+    for (let index = 0; ; index++) {
+      const server = servers[index] as HostPort;
+      try {
+        const socket = await connectTcp(server.host, server.port, 'the index server');
+        settings.log?.(`connected to the index server at ${formatAddress(server.host, server.port)}`);
+        return new IndexClient(socket, servers, index, settings);
+      } catch (error) {
+        if (index === servers.length - 1) throw unreachable(error);
+        settings.log?.(`index server ${formatAddress(server.host, server.port)}: ${describeError(error)}`);
+      }
+    }
   }
 
   /** True once closed for good (close(), or lost before any JOIN); a joined session reconnects. */
@@ -297,8 +315,12 @@ export class IndexClient extends EventEmitter<IndexClientEvents> {
         this.closedError = new NapError('CONNECTION_CLOSED', 'The session with the index server is closed.');
         return;
       }
+      // The next server in turn (the same one when there is only one).
+      this.current = (this.current + 1) % this.servers.length;
+      const server = this.servers[this.current] as HostPort;
+      this.where = formatAddress(server.host, server.port);
       try {
-        const socket = await connectTcp(this.host, this.port, 'the index server');
+        const socket = await connectTcp(server.host, server.port, 'the index server');
         if (this.state !== 'reconnecting') {
           socket.destroy();
           return;

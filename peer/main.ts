@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { parseCommandLine, runProgram, signalExitCode, stopSignal, verboseLog } from '../io/command-line.ts';
-import { parseHostPort } from '../shared/address.ts';
+import { serverOptions } from '../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../shared/defaults.ts';
 import { isPromptExit } from '../shared/errors.ts';
 import { escapeTerminalText, terminalLine } from '../shared/terminal-text.ts';
@@ -40,7 +40,9 @@ a line from stdin: JOIN ip port folder | SEARCH file | DOWNLOAD ip port | DOWNLO
 peer of the last SEARCH).
 
 Options:
-  --server HOST:PORT        index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
+  --server HOST:PORT[,HOST:PORT...]
+                            index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}); several servers
+                            of one index (--store): the first, then the next when one is lost
   --max-upload-rate RATE    cap on this peer's total upload rate, e.g. 50MB (per second)
   --keep-sharing            line mode: keep serving the folder after stdin ends, until Ctrl+C
   --extended                menu: add "DOWNLOAD from all peers" (multi-source); line mode has
@@ -83,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
   // At the menu, notices wait for the prompt to close instead of being written over it.
   const notices = mode.menu ? new NoticeBoard() : undefined;
   const session = new PeerSession({
-    server: parseHostPort(values.server),
+    ...serverOptions(values.server),
     notice: notices ? (message) => notices.post(message) : undefined,
     print: (line) => {
       process.stdout.write(terminalLine(line));

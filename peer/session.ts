@@ -21,6 +21,8 @@ import type { Source } from './transfer/range-receiver.ts';
 
 export interface PeerSessionOptions {
   server: HostPort;
+  /** Other servers of the same index (`--server A,B`): a lost session fails over to them. */
+  fallbacks?: readonly HostPort[];
   /** Receives each console-contract line (the CLI writes them to stdout). */
   print: (line: string) => void;
   log?: Log;
@@ -253,6 +255,7 @@ export class PeerSession {
     this.client = await IndexClient.connect(host, port, {
       log: this.log,
       notice: (message) => this.notice(message),
+      fallbacks: this.options.fallbacks,
     });
     const onPush = this.options.onPush;
     if (onPush) this.client.on('push', onPush);

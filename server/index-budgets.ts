@@ -64,11 +64,14 @@ export function checkPeerFiles(budgets: IndexBudgets, files: number, bytes: numb
       'TOO_MANY_NAME_BYTES',
       `This index takes at most ${budgets.maxNameBytesPerPeer} bytes of file names per peer, not ${bytes}; share fewer or shorter names.`,
     );
-  if (entries > budgets.maxEntries)
-    throw new NapError(
-      'INDEX_FULL',
-      `The index is full (${budgets.maxEntries} file entries); no new file names until peers leave.`,
-    );
+  if (entries > budgets.maxEntries) throw indexFull(budgets);
+}
+
+export function indexFull(budgets: IndexBudgets): NapError {
+  return new NapError(
+    'INDEX_FULL',
+    `The index is full (${budgets.maxEntries} file entries); no new file names until peers leave.`,
+  );
 }
 
 export function serverFull(budgets: IndexBudgets): NapError {

@@ -44,7 +44,9 @@ import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.
 import { HolderProbe } from './holder-probe.ts';
 import type { IndexBudgets } from './index-budgets.ts';
 import type { IndexCounts, IndexObserver } from './index-metrics.ts';
-import { type ConnectionId, HeldError, type PeerEntry, Registry } from './registry.ts';
+import { type ConnectionId, HeldError, type PeerEntry } from './registry.ts';
+import type { IndexStore, SearchAnswer } from './store/index-store.ts';
+import { MemoryStore } from './store/memory-store.ts';
 
 /**
  * Connections served at once: above the 10,000 peers of one machine's load test, each a socket of
@@ -118,10 +120,15 @@ export interface IndexServerOptions extends Partial<IndexBudgets> {
   probeTimeoutMs?: number;
   /** Told of every request answered and every ERROR sent (the `--metrics` endpoint). */
   observer?: IndexObserver;
+  /**
+   * Where the index lives: default, this server's own memory (MemoryStore, with the budgets
+   * above); a RedisStore shares it with every server on that Redis. The caller closes it.
+   */
+  store?: IndexStore;
 }
 
 export class IndexServer {
-  readonly registry: Registry;
+  readonly registry: IndexStore;
   private readonly connections = new Map<ConnectionId, LineConnection>();
   private readonly guard: ConnectionGuard;
   // One bucket per connection that has chatted; gone with its connection.
@@ -142,7 +149,14 @@ export class IndexServer {
     private readonly options: IndexServerOptions,
     private readonly log: Log,
   ) {
-    this.registry = new Registry(options);
+    this.registry = options.store ?? new MemoryStore(options);
+    // Chat and departures from the other servers sharing the store, for this server's members.
+    this.registry.onRemotePush((push) => {
+      this.registry.members().then(
+        (members) => this.push(members, push),
+        () => {},
+      );
+    });
     this.probes = new HolderProbe(options.probeTimeoutMs);
     this.chatRate = options.chatRatePerSecond ?? DEFAULT_CHAT_RATE_PER_SECOND;
     this.guard = new ConnectionGuard({
@@ -188,7 +202,7 @@ export class IndexServer {
       bytesIn += socket.bytesRead;
       bytesOut += socket.bytesWritten;
     }
-    const { size: peers, entries, indexedNames: names } = this.registry;
+    const { peers, entries, names } = this.registry.lastCounts();
     return { peers, entries, names, connections: this.connectionCount, bytesIn, bytesOut };
   }
 
@@ -266,7 +280,7 @@ export class IndexServer {
     return errorReply(code, describeError(error));
   }
 
-  private dispatch(id: ConnectionId, request: IndexRequest): LineReply | Promise<IndexReply> {
+  private dispatch(id: ConnectionId, request: IndexRequest): LineReply | Promise<LineReply> {
     switch (request.type) {
       case 'JOIN':
         return this.onJoin(id, request);
@@ -308,10 +322,14 @@ export class IndexServer {
 
   // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses. At
   // once: one synchronous read of the registry (see registry.ts), its reply line ready-made.
-  private onSearch(id: ConnectionId, request: SearchRequest): LineReply {
-    const { requester, reply } = this.registry.searchReply(id, request.file);
-    this.options.print(serverSearchLine(requester, request.file));
-    return reply;
+  // A shared store (Redis) answers later: the line is printed once the answer is there.
+  private onSearch(id: ConnectionId, request: SearchRequest): LineReply | Promise<LineReply> {
+    const answer = this.registry.searchReply(id, request.file);
+    const printed = ({ requester, reply }: SearchAnswer) => {
+      this.options.print(serverSearchLine(requester, request.file));
+      return reply;
+    };
+    return answer instanceof Promise ? answer.then(printed) : printed(answer);
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.
@@ -356,9 +374,12 @@ export class IndexServer {
         `Too many chat messages: at most ${this.chatRate} a second; this one was not sent.`,
       );
     }
-    const { sender, recipients } = await this.registry.chatRecipients(id);
-    this.push(recipients, { type: 'CHAT', alias: sender.alias, from: sender.address, text: request.text });
-    return { type: 'CHAT_OK', delivered: recipients.length };
+    const { sender, recipients, elsewhere } = await this.registry.chatRecipients(id);
+    const chat = { type: 'CHAT' as const, alias: sender.alias, from: sender.address, text: request.text };
+    this.push(recipients, chat);
+    // The other servers' members: never the sender, who is this server's.
+    this.registry.broadcast(chat);
+    return { type: 'CHAT_OK', delivered: recipients.length + elsewhere };
   }
 
   // LEAVE request: this peer leaves the index; the connection stays open (it may JOIN again).
@@ -451,10 +472,9 @@ export class IndexServer {
 
   /** Tells every member that `entry`'s peer is gone (seed 002: the others can see it left). */
   private async announceLeft(entry: PeerEntry, reason: LeaveReason): Promise<void> {
-    this.push(
-      await this.registry.members(),
-      withAlias({ type: 'PEER_LEFT' as const, address: entry.address, reason }, entry.alias),
-    );
+    const left = withAlias({ type: 'PEER_LEFT' as const, address: entry.address, reason }, entry.alias);
+    this.registry.broadcast(left);
+    this.push(await this.registry.members(), left);
   }
 
   /**

@@ -22,11 +22,14 @@ import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './i
 import { IndexMetrics } from './index-metrics.ts';
 import { DEFAULT_INDEX_LIMITS, IndexServer } from './index-server.ts';
 import { type MetricsEndpoint, serveMetrics } from './metrics-http.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { parseStoreUrl } from './store/store-url.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
                               [--heartbeat-timeout SECONDS] [--trust-announced-ip]
                               [--max-files-per-peer N] [--max-name-bytes-per-peer N]
-                              [--max-entries N] [--metrics HOST:PORT] [--verbose]
+                              [--max-entries N] [--metrics HOST:PORT]
+                              [--store redis://HOST:PORT[/DB]] [--verbose]
        npm run -s server -- chat --port PORT [--host IP] [--verbose]
 
 Starts the napshare index server (also the discovery and chat server of the peer's chat mode).
@@ -40,7 +43,9 @@ from; --trust-announced-ip accepts any (behind a proxy). Budgets: --max-files-pe
 ${DEFAULT_MAX_FILES_PER_PEER}, TOO_MANY_FILES), --max-name-bytes-per-peer (default ${DEFAULT_MAX_NAME_BYTES_PER_PEER},
 TOO_MANY_NAME_BYTES), --max-entries (file entries in the whole index, default ${DEFAULT_MAX_ENTRIES},
 INDEX_FULL). --metrics HOST:PORT serves Prometheus metrics at http://HOST:PORT/metrics (port 0:
-any free port, printed on stderr). --verbose logs to stderr.
+any free port, printed on stderr). --store keeps the index in Redis instead of this server's
+memory: every server given the same Redis serves one index (while Redis cannot be reached,
+requests get STORE_UNAVAILABLE). --verbose logs to stderr.
 
 ${INDEX_LIMIT_FLAGS_USAGE}`;
 
@@ -65,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       'max-name-bytes-per-peer': { type: 'string' },
       'max-entries': { type: 'string' },
       metrics: { type: 'string' },
+      store: { type: 'string' },
       ...INDEX_LIMIT_FLAGS,
     },
   });
@@ -91,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
   const limitFlags = indexLimitFlags(values);
   const metricsAt = values.metrics === undefined ? undefined : parseHostPort(values.metrics, true);
   const metrics = metricsAt === undefined ? undefined : new IndexMetrics();
+  const storeLocation = values.store === undefined ? undefined : parseStoreUrl(values.store);
   const { host, port } = await serverAddress(values.host, values.port);
 
   const log = verboseLog(values.verbose, 'server');
@@ -108,7 +115,13 @@ async function main(argv: string[]): Promise<number> {
   process.once('exit', () => stdout.flush());
   // Listened for before anything is printed: a signal sent as soon as the address shows stops it cleanly.
   const stopped = stopSignal();
+  const budgets = { maxPeers, maxFilesPerPeer, maxNameBytesPerPeer, maxEntries };
+  const store =
+    storeLocation === undefined
+      ? undefined
+      : await RedisStore.open({ location: storeLocation, log, ...budgets });
   const server = await IndexServer.start({
+    store,
     host,
     port,
     // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a
@@ -133,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
       endpoint = await serveMetrics(metrics, metricsAt.host, metricsAt.port);
     } catch (error) {
       await server.close();
+      await store?.close();
       throw error;
     }
     const { host: metricsHost, port: metricsPort } = endpoint.address;
@@ -141,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
 
   await stopped;
   await Promise.all([server.close(), endpoint?.close()]);
+  await store?.close();
   return 0;
 }
 

@@ -67,6 +67,16 @@ export class HeldError extends NapError {
   }
 }
 
+/** ADDRESS_IN_USE's sentence. */
+export function addressInUseMessage(address: string): string {
+  return `Another peer is joined as ${address} and still connected; JOIN with another port.`;
+}
+
+/** ALIAS_TAKEN's sentence. */
+export function aliasTakenMessage(alias: string): string {
+  return `The alias ${quoteText(alias)} is taken by another peer (aliases ignore case and width); choose another.`;
+}
+
 export type RegistryOptions = Partial<IndexBudgets>;
 
 export class Registry {
@@ -109,11 +119,7 @@ export class Registry {
       const address = formatAddress(ip, port);
       const holder = this.peers.get(address);
       if (holder !== undefined && holder.connection !== connection)
-        throw new HeldError(
-          'ADDRESS_IN_USE',
-          `Another peer is joined as ${address} and still connected; JOIN with another port.`,
-          holder.connection,
-        );
+        throw new HeldError('ADDRESS_IN_USE', addressInUseMessage(address), holder.connection);
       if (alias !== undefined) this.checkAliasFree(connection, alias);
       const previous = this.entryOf(connection);
       if (previous === undefined && this.peers.size >= this.budgets.maxPeers) throw serverFull(this.budgets);
@@ -318,11 +324,7 @@ export class Registry {
   private checkAliasFree(connection: ConnectionId, alias: string): void {
     const owner = this.aliases.get(aliasKey(alias));
     if (owner !== undefined && owner !== connection)
-      throw new HeldError(
-        'ALIAS_TAKEN',
-        `The alias ${quoteText(alias)} is taken by another peer (aliases ignore case and width); choose another.`,
-        owner,
-      );
+      throw new HeldError('ALIAS_TAKEN', aliasTakenMessage(alias), owner);
   }
 
   private remove(entry: Indexed): void {

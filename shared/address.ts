@@ -56,3 +56,20 @@ export function parseHostPort(text: string, allowZero = false): HostPort {
   const host = hostText === 'localhost' ? '127.0.0.1' : parseIPv4(hostText);
   return { host, port: parsePort(text.slice(at + 1), allowZero) };
 }
+
+/** `--server A,B`: the server to use first and the ones to fail over to. */
+export function serverOptions(text: string): { server: HostPort; fallbacks: HostPort[] } {
+  const [server, ...fallbacks] = parseHostPortList(text);
+  return { server, fallbacks };
+}
+
+/** Index servers a peer may use, `IP:PORT[,IP:PORT...]`: the first, then the others in turn. */
+export function parseHostPortList(text: string): [HostPort, ...HostPort[]] {
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === ''))
+    throw new NapError(
+      'BAD_ARGUMENT',
+      `Invalid server list ${JSON.stringify(text)}: expected IP:PORT[,IP:PORT...].`,
+    );
+  return parts.map((part) => parseHostPort(part)) as [HostPort, ...HostPort[]];
+}

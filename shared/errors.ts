@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'TOO_MANY_FILES'
   | 'TOO_MANY_NAME_BYTES'
   | 'INDEX_FULL'
+  // The index server's shared store (Redis, `--store`) cannot be reached: try again shortly.
+  | 'STORE_UNAVAILABLE'
   // Transfer protocol and the downloader.
   | 'NOT_FOUND'
   | 'BUSY'

@@ -34,6 +34,8 @@ export interface ChatPeerOptions {
   host: string;
   port: number;
   server: HostPort;
+  /** Other servers of the same index (`--server A,B`): a lost session fails over to them. */
+  fallbacks?: readonly HostPort[];
   print: (line: string) => void;
   notice: (line: string) => void;
   log?: Log;
@@ -73,6 +75,7 @@ export class ChatPeer {
       const client = await IndexClient.connect(options.server.host, options.server.port, {
         log,
         notice: options.notice,
+        fallbacks: options.fallbacks,
       });
       try {
         await client.join(options.host, fileServer.port, files, alias, NAPSHARE_CAPS);

@@ -5,7 +5,7 @@
  * stdout: relayed messages (`alias: text`) and command answers; stderr: notices and errors.
  */
 import { parseCommandLine, signalExitCode, stopSignal } from '../../io/command-line.ts';
-import { parseHostPort, parseIPv4, parsePort } from '../../shared/address.ts';
+import { parseIPv4, parsePort, serverOptions } from '../../shared/address.ts';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../shared/defaults.ts';
 import { describeError } from '../../shared/errors.ts';
 import { FILE_SERVER_FLAGS, FILE_SERVER_FLAGS_USAGE, fileServerFlags } from '../file-server-flags.ts';
@@ -26,7 +26,9 @@ Options:
   --dir FOLDER          the folder you share; /fetch saves into it
   --port PORT           your file server's port (0: any free port)
   --host IP             your file server's address, announced to the others (default 127.0.0.1)
-  --server HOST:PORT    index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT})
+  --server HOST:PORT[,HOST:PORT...]
+                        index server (default ${DEFAULT_SERVER_HOST}:${DEFAULT_SERVER_PORT}); several servers of
+                        one index (--store): the first, then the next when one is lost
   --verbose             log to stderr
   -h, --help            this text
 
@@ -59,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     folder: values.dir,
     host: parseIPv4(values.host),
     port: parsePort(values.port, true),
-    server: parseHostPort(values.server),
+    ...serverOptions(values.server),
     print: (line) => io.print(line),
     notice: (line) => io.error(line),
     log: values.verbose ? (message) => io.error(`[chat] ${message}`) : undefined,

@@ -184,7 +184,7 @@ describe('discovery server', () => {
     expect(refused.message).toMatch(/full/);
     expect(printed).toHaveLength(2); // a refused JOIN prints nothing
     a.close();
-    await waitUntil(() => server?.registry.size === 1, 'the server sees the close');
+    await waitUntil(async () => (await server?.registry.counts())?.peers === 1, 'the server sees the close');
     expect(await c.request({ type: 'JOIN', ip: '127.0.0.1', port: 8778, files: [], alias: 'c' })).toEqual({
       type: 'JOIN_OK',
     });

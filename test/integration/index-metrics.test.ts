@@ -104,7 +104,7 @@ describe('index metrics', () => {
     // A peer leaves: the index shrinks, its bytes stay counted.
     a.close();
     await waitUntil(
-      () => server.connectionCount === 2 && server.registry.size === 1,
+      () => server.connectionCount === 2 && server.registry.lastCounts().peers === 1,
       'the server saw A close',
     );
     seen = await scrape(url);

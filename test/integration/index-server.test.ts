@@ -100,7 +100,10 @@ describe('index server', () => {
     a.send(huge);
     expect(await a.json(1)).toMatchObject({ type: 'ERROR', code: 'LINE_TOO_LONG' });
     await a.closed;
-    await waitUntil(() => server.registry.size === 1, 'the server drops the cut-off peer');
+    await waitUntil(
+      async () => (await server.registry.counts()).peers === 1,
+      'the server drops the cut-off peer',
+    );
     // The cut-off peer's entries left with its connection; the other one is undisturbed.
     expect(await other.request({ type: 'SEARCH', file: 'gone.mp4' })).toEqual({
       type: 'SEARCH_OK',
@@ -123,7 +126,7 @@ describe('index server', () => {
       new Set(Array.from({ length: 20 }, (_, i) => `127.0.0.1:${8000 + i}`)),
     );
     expect(printed.filter((line) => line.includes('adicionado'))).toHaveLength(20);
-    expect(server.registry.size).toBe(20);
+    expect((await server.registry.counts()).peers).toBe(20);
   });
 
   it("a peer's entries leave the index when its connection closes", async () => {
@@ -132,7 +135,7 @@ describe('index server', () => {
     await a.request(join(8500, ['a.mp4']));
     await b.request(join(8501, ['a.mp4']));
     a.close();
-    await waitUntil(() => server.registry.size === 1, 'the server sees the close');
+    await waitUntil(async () => (await server.registry.counts()).peers === 1, 'the server sees the close');
     expect(await b.request({ type: 'SEARCH', file: 'a.mp4' })).toEqual({
       type: 'SEARCH_OK',
       peers: ['127.0.0.1:8501'],

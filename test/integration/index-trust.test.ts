@@ -314,7 +314,7 @@ describe('budgets over the wire', () => {
       type: 'SEARCH_OK',
       peers: ['127.0.0.1:18810'],
     });
-    expect(server.registry.entries).toBe(5);
+    expect((await server.registry.counts()).entries).toBe(5);
   });
 });
 
