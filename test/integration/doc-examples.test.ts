@@ -38,9 +38,12 @@ const PAGES_NOT_RUN: Record<string, string> = {
   'docs/performance.md': 'the benchmarks take minutes and install reference tools with apt',
 };
 
+// A checkout under /tmp (a CI clone) would be hidden by the sandbox's own /tmp: it is bound into
+// that /tmp first, at the same path, then carried along (--rbind).
 const SANDBOX = `set -e
 ip link set lo up
-mount --bind "$1" /tmp
+case "$2" in /tmp/*) mkdir -p "$1/\${2#/tmp/}"; mount --bind "$2" "$1/\${2#/tmp/}" ;; esac
+mount --rbind "$1" /tmp
 mount --bind "$2" "$2"
 mount -o remount,ro,bind "$2"
 shift 2
