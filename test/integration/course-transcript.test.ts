@@ -5,8 +5,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAll, runCli, startServer } from '../helpers/cli.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { type CliProcess, killAll, runCli, startServer } from '../helpers/cli.ts';
+import { coursePeerTranscripts, playCourse, prepareCourse } from '../helpers/course-run.ts';
+import { makeTempDir, removeTempDirs, sha256File } from '../helpers/files.ts';
 
 afterAll(async () => {
   await killAll();
@@ -16,35 +17,12 @@ afterAll(async () => {
 describe('course test: server + 3 peers in line-command mode', () => {
   it('prints exactly the lines of seed 003 on every terminal and moves the file intact', async () => {
     const root = await makeTempDir();
-    for (const dir of ['peer1', 'peer2', 'peer3']) await fs.mkdir(path.join(root, dir));
-    const original = await writeRandomFile(path.join(root, 'peer1', 'aula1.mp4'), 3 * 1024 * 1024 + 17);
-    await writeRandomFile(path.join(root, 'peer1', 'aula2.mp4'), 1000);
-    await writeRandomFile(path.join(root, 'peer3', 'aula3.mp4'), 10);
+    const original = await prepareCourse(root);
 
     const { server, port } = await startServer();
     const serverArg = ['--server', `127.0.0.1:${port}`];
     const peers = [1, 2, 3].map(() => runCli('peer', serverArg, { cwd: root }));
-    const [p1, p2, p3] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]];
-    const portOf = (line: string) => Number(/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
-
-    // Folders typed as a student would, relative and with a trailing separator.
-    p1.send(`JOIN 127.0.0.1 0 peer1${path.sep}`);
-    const port1 = portOf(await p1.waitFor('Sou peer'));
-    p2.send(`JOIN 127.0.0.1 0 peer2${path.sep}`);
-    const port2 = portOf(await p2.waitFor('Sou peer'));
-    p3.send('JOIN 127.0.0.1 0 peer3');
-    const port3 = portOf(await p3.waitFor('Sou peer'));
-
-    p2.send('SEARCH naoexiste.mp4');
-    await p2.waitFor('peers com arquivo solicitado:');
-    p2.send('SEARCH aula1.mp4');
-    await p2.waitFor(`peers com arquivo solicitado: 127.0.0.1:${port1}`);
-    p2.send(`DOWNLOAD 127.0.0.1 ${port1}`);
-    await p2.waitFor('Arquivo aula1.mp4');
-    p3.send('SEARCH aula1.mp4');
-    await p3.waitFor('peers com arquivo solicitado:');
-    p3.send(`DOWNLOAD 127.0.0.1 ${port2}`);
-    await p3.waitFor('Arquivo aula1.mp4');
+    const { port1, port2, port3 } = await playCourse(peers as [CliProcess, CliProcess, CliProcess]);
 
     expect(await Promise.all(peers.map((peer) => peer.end()))).toEqual([0, 0, 0]);
     server.kill('SIGINT');
@@ -58,18 +36,7 @@ describe('course test: server + 3 peers in line-command mode', () => {
       `Peer 127.0.0.1:${port2} solicitou arquivo aula1.mp4`,
       `Peer 127.0.0.1:${port3} solicitou arquivo aula1.mp4`,
     ]);
-    expect(p1.stdout).toEqual([`Sou peer 127.0.0.1:${port1} com arquivos aula1.mp4 aula2.mp4`]);
-    expect(p2.stdout).toEqual([
-      `Sou peer 127.0.0.1:${port2} com arquivos`,
-      'peers com arquivo solicitado:',
-      `peers com arquivo solicitado: 127.0.0.1:${port1}`,
-      `Arquivo aula1.mp4 baixado com sucesso na pasta peer2${path.sep}`,
-    ]);
-    expect(p3.stdout).toEqual([
-      `Sou peer 127.0.0.1:${port3} com arquivos aula3.mp4`,
-      `peers com arquivo solicitado: 127.0.0.1:${port1} 127.0.0.1:${port2}`,
-      'Arquivo aula1.mp4 baixado com sucesso na pasta peer3',
-    ]);
+    expect(peers.map((peer) => peer.stdout)).toEqual(coursePeerTranscripts({ port1, port2, port3 }));
     for (const peer of peers) expect(peer.stderr).toEqual([]);
     expect(await sha256File(path.join(root, 'peer2', 'aula1.mp4'))).toBe(original);
     expect(await sha256File(path.join(root, 'peer3', 'aula1.mp4'))).toBe(original);
