@@ -5,6 +5,7 @@
  * names from a catalogue picked by popularity (Zipf), so many names are held by several peers
  * and the most popular by thousands, and the rest of its files are its own.
  */
+import { seededRandom } from '../test/helpers/seed.ts';
 
 /** Names in the shared catalogue; a peer's popular picks come from here. */
 export const CATALOGUE_NAMES = 20_000;
@@ -113,18 +114,6 @@ const TITLES = [
 ];
 const FORMATS = ['mp3', 'flac', 'ogg', 'mp4', 'pdf', 'mkv', 'm4a', 'zip'];
 
-/** A small, seedable PRNG (mulberry32): the same population in the bench and its crowd process. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(items: readonly T[], next: () => number): T {
   return items[Math.floor(next() * items.length)] as T;
 }
@@ -147,7 +136,8 @@ export interface Population {
  * nobody shares.
  */
 export function population(seed: number, peers: number, filesPerPeer: number): Population {
-  const next = random(seed);
+  // The same population in the bench and its crowd process: one seed, one generator.
+  const next = seededRandom(seed);
   const catalogue = Array.from({ length: CATALOGUE_NAMES }, (_, rank) => name(next, `(${rank})`));
   const weights = catalogue.map((_, rank) => 1 / (rank + 1) ** ZIPF_EXPONENT);
   const cumulative: number[] = [];

@@ -7,19 +7,7 @@
  * with the `bencode` package, independently of napshare's codec; tens of thousands a second.
  */
 import bencode from 'bencode';
-import { pickFrom, randomBytesFrom, randomIntFrom } from './seed.ts';
-
-/** A small, fast PRNG (mulberry32): deterministic for a seed. */
-export function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { pickFrom, randomBytesFrom, randomIntFrom, seededRandom } from './seed.ts';
 
 type Plain = Buffer | number | Plain[] | { [key: string]: Plain };
 
@@ -38,7 +26,7 @@ export class KrpcFuzzer {
   private readonly random: () => number;
 
   constructor(readonly seed: number) {
-    this.random = randomSource(seed);
+    this.random = seededRandom(seed);
   }
 
   /** The next datagram. */
