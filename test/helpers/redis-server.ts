@@ -4,7 +4,7 @@
  * (`--save '' --appendonly no`), stopped by its PID. Nothing is left behind.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../bench/processes.ts';
 
 /** How long redis-server may take to say it is ready: it starts in milliseconds, a busy CI runner is slower. */
 const READY_TIMEOUT_MS = 15_000;
@@ -35,18 +35,6 @@ export function ensureRedisInstalled(log: (line: string) => void = () => {}): st
   return undefined;
 }
 
-/** A TCP port free right now on 127.0.0.1. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export class RedisServer {
   private constructor(
     readonly port: number,
@@ -64,7 +52,7 @@ export class RedisServer {
 
   /** Starts redis-server on `port` (default: a free one) and resolves once it accepts connections. */
   static async start(port?: number): Promise<RedisServer> {
-    const chosen = port ?? (await freeLoopbackPort());
+    const chosen = port ?? (await freePort());
     const child = spawn(
       'redis-server',
       [

@@ -5,13 +5,14 @@
  * server writes its peers back, with no peer doing anything.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/processes.ts';
 import { IndexClient } from '../../peer/index-client.ts';
 import { DEFAULT_KEY_PREFIX } from '../../server/store/redis-store.ts';
 import { SERVER_TTL_MS } from '../../server/store/redis-upkeep.ts';
 import { serverJoinLine } from '../../shared/messages.ts';
 import { killAll, runCli, startServer } from '../helpers/cli.ts';
 import type { LineClient } from '../helpers/line-client.ts';
-import { freeLoopbackPort, RedisServer } from '../helpers/redis-server.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
 import {
   joinedClient,
   newIndexPrefix,
@@ -144,7 +145,7 @@ describe.skipIf(redisMissing !== undefined)('a shared index when a part fails', 
 
 describe('--store at a Redis that is not there', () => {
   it('the server says so in one sentence on stderr and exits 1, printing nothing on stdout', async () => {
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     const cli = runCli('server', [
       '--host',
       '127.0.0.1',
