@@ -5,9 +5,10 @@
  * client costs bounded memory and never disturbs the others. The connection's guard
  * (connection-guard.ts) sees its input (unfinished-line deadline, the server's input budget) and
  * bounds its unread output.
- * A handler may answer at once (a value) or later (a promise): the replies a client's pipelined
- * lines get at once go out in one write (the socket is corked while they are made), and only a
- * promise costs a turn of the event loop.
+ * A handler may answer at once (a value) or later (a promise). The replies a client's pipelined
+ * lines get at once are gathered and go out in one write; the lines are handled synchronously in
+ * the socket's own `data` event, and only a promise (or a client that must read first) costs a
+ * turn of the event loop.
  */
 import { NapError } from '../shared/errors.ts';
 import { encodeLine } from '../shared/json-line.ts';
@@ -16,14 +17,27 @@ import type { GuardedConnection } from './connection-guard.ts';
 
 /** Lines read ahead of the handler before reading pauses: enough to pipeline, bounded memory. */
 const MAX_QUEUED_LINES = 64;
+/**
+ * Bytes of replies gathered before they are written: a socket's own high-water mark, so a batch
+ * never holds more than a write would leave buffered anyway, and the unread bound (checked per
+ * write by the guard) sees every batch.
+ */
+const MAX_BATCH_BYTES = 16 * 1024;
+const CARRIAGE_RETURN = 0x0d;
 
 /** A reply: a message to encode, or a line already encoded (with its `\n`); undefined: none. */
 export type LineReply = object | string | Uint8Array | undefined;
 
 export interface LineConnectionOptions {
   maxLineBytes: number;
-  /** Handles one line; what it returns (at once or as a promise) is the reply. Throwing is not expected. */
-  onLine: (line: string) => LineReply | Promise<LineReply>;
+  /**
+   * Handles one line: its bytes, without the `\n` or a trailing `\r`, as they came (invalid UTF-8
+   * included; decodeUtf8 keeps it visible): a view of what the socket read, never written over.
+   * What it returns (at once or as a promise) is the reply. Throwing is not expected.
+   */
+  onLine: (line: Buffer) => LineReply | Promise<LineReply>;
+  /** A read completed at least one line (before they are handled): the client is alive. */
+  onActive?: () => void;
   /** The reply to a line over the bound; the connection closes after it. */
   onOverflow: (error: NapError) => object;
   onClose?: () => void;
@@ -32,11 +46,18 @@ export interface LineConnectionOptions {
 export class LineConnection {
   private readonly splitter: LineSplitter;
   // Lines read and not handled yet: queue[head..], at most a chunk's worth past MAX_QUEUED_LINES.
-  private queue: string[] = [];
+  private readonly queue: Buffer[] = [];
   private head = 0;
-  // Characters of the queued lines: with the splitter's bytes, this client's unhandled input.
+  // Bytes of the queued lines: with the splitter's bytes, this client's unhandled input.
   private queuedLength = 0;
+  // The loop runs, or waits for a reply or for the client to read: lines wait their turn.
   private working = false;
+  // Replies made at once and not written yet (at most MAX_BATCH_BYTES, then written), and
+  // whether one is a Buffer (the batch is then written as one Buffer, not one string).
+  private batching = false;
+  private readonly batch: (string | Uint8Array)[] = [];
+  private batchBytes = 0;
+  private batchHasBytes = false;
   private closed = false;
   private overflow: NapError | undefined;
 
@@ -49,9 +70,10 @@ export class LineConnection {
     // Dismissed or cut: what was buffered for this client goes now.
     connection.onStop(() => {
       this.splitter.takeRest();
-      this.queue = [];
+      this.queue.length = 0;
       this.head = 0;
       this.queuedLength = 0;
+      this.dropBatch();
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resumeIfIdle());
@@ -69,14 +91,20 @@ export class LineConnection {
 
   /**
    * Sends one message (a reply, or a message the server pushes). A client that leaves more than
-   * the guard's bound unread is cut off instead.
+   * the guard's bound unread is cut off instead. While a batch of replies is being made, it goes
+   * after them, in order.
    */
   send(message: LineReply): void {
     if (message === undefined || this.closed || this.connection.done) return;
     const line = typeof message === 'string' || message instanceof Uint8Array ? message : encodeLine(message);
-    if (!this.connection.write(line)) return;
-    // The client reads slower than it asks: stop reading its requests until it catches up.
-    if (this.socket.writableNeedDrain) this.socket.pause();
+    if (!this.batching) {
+      this.write(line);
+      return;
+    }
+    this.batch.push(line);
+    this.batchBytes += line.length;
+    if (typeof line !== 'string') this.batchHasBytes = true;
+    if (this.batchBytes >= MAX_BATCH_BYTES) this.writeBatch();
   }
 
   /** Closes the connection at once. Idempotent. */
@@ -85,15 +113,48 @@ export class LineConnection {
     this.socket.destroy();
   }
 
+  private write(data: string | Uint8Array): void {
+    if (!this.connection.write(data)) return;
+    // The client reads slower than it asks: stop reading its requests until it catches up.
+    if (this.socket.writableNeedDrain) this.socket.pause();
+  }
+
+  /** Writes the gathered replies in one write: one string, or one Buffer if any is bytes. */
+  private writeBatch(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    let data: string | Uint8Array;
+    if (batch.length === 1) data = batch[0] as string | Uint8Array;
+    else if (!this.batchHasBytes) data = batch.join('');
+    else {
+      for (let i = 0; i < batch.length; i++) {
+        const part = batch[i] as string | Uint8Array;
+        if (typeof part === 'string') batch[i] = Buffer.from(part, 'utf8');
+      }
+      data = Buffer.concat(batch as Uint8Array[]);
+    }
+    this.dropBatch();
+    if (!this.closed && !this.connection.done) this.write(data);
+  }
+
+  private dropBatch(): void {
+    this.batch.length = 0;
+    this.batchBytes = 0;
+    this.batchHasBytes = false;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed || this.connection.done || this.overflow !== undefined) return;
     const before = this.queued;
     try {
-      let line = this.splitter.shift(chunk);
+      let line = this.splitter.shiftBytes(chunk);
       while (line !== null) {
-        this.queue.push(line);
-        this.queuedLength += line.length;
-        line = this.splitter.shift();
+        const end =
+          line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
+        const trimmed = end === line.length ? line : line.subarray(0, end);
+        this.queue.push(trimmed);
+        this.queuedLength += trimmed.length;
+        line = this.splitter.shiftBytes();
       }
     } catch (error) {
       if (!(error instanceof NapError)) throw error;
@@ -102,11 +163,14 @@ export class LineConnection {
       this.socket.pause();
     }
     const completed = this.queued > before;
-    if (completed) this.connection.requestSeen();
+    if (completed) {
+      this.connection.requestSeen();
+      this.options.onActive?.();
+    }
     this.reportInput(completed);
     if (this.connection.done) return;
     if (this.queued >= MAX_QUEUED_LINES) this.socket.pause();
-    void this.work();
+    this.work();
   }
 
   private get queued(): number {
@@ -118,63 +182,84 @@ export class LineConnection {
     this.connection.input(partial + this.queuedLength, partial > 0, completed);
   }
 
-  private async work(): Promise<void> {
+  /**
+   * Answers the queued lines in order. Replies made at once are gathered and written together
+   * when the queue is empty, a reply must be waited for, or the client must read first; nothing
+   * is held across a wait. A wait ends in `resumeAfter`, which runs this again.
+   */
+  private work(): void {
     if (this.working) return;
     this.working = true;
-    // Replies made at once are corked, and go out together when the queue is empty or a reply
-    // must be waited for; never held across an await.
-    let corked = false;
-    const flush = () => {
-      if (!corked) return;
-      corked = false;
-      this.connection.uncork();
-    };
+    this.batching = true;
+    let waiting = false;
     try {
-      while (this.queued > 0 && !this.closed && !this.connection.done) {
-        // Replies wait for the client to read the previous ones: what it leaves unread stays
-        // one reply deep, however many requests it pipelines.
-        if (this.socket.writableNeedDrain) {
-          flush();
-          if (this.socket.writableNeedDrain) {
-            this.reportInput(false);
-            await this.connection.drained();
-          }
-          if (this.closed || this.connection.done) break;
-        }
-        const line = this.queue[this.head++] as string;
-        this.queuedLength -= line.length;
-        if (this.head === this.queue.length) {
-          this.queue = [];
-          this.head = 0;
-        }
-        let reply = this.options.onLine(line);
-        if (reply instanceof Promise) {
-          flush();
-          this.reportInput(false);
-          // The server's own wait (a lock, a store): not the client's idleness.
-          this.connection.setAnswering(true);
-          try {
-            reply = await reply;
-          } finally {
-            this.connection.setAnswering(false);
-          }
-        } else if (!corked && reply !== undefined) {
-          corked = true;
-          this.connection.cork();
-        }
-        this.send(reply);
-      }
-      flush();
-      if (!this.connection.done) this.reportInput(false);
-      if (this.overflow !== undefined && !this.closed && !this.connection.done) {
-        this.closed = true;
-        this.connection.dismissWith(encodeLine(this.options.onOverflow(this.overflow)));
-      }
+      waiting = this.answerQueued();
     } finally {
-      flush();
-      this.working = false;
+      this.batching = false;
+      this.writeBatch();
+      if (!waiting) this.working = false;
     }
-    this.resumeIfIdle();
+    if (!waiting) this.resumeIfIdle();
+  }
+
+  /** The loop of `work`; true when it stopped to wait (the queue is not done). */
+  private answerQueued(): boolean {
+    while (this.queued > 0 && !this.closed && !this.connection.done) {
+      // Replies wait for the client to read the previous ones: what it leaves unread stays
+      // one reply deep, however many requests it pipelines.
+      if (this.socket.writableNeedDrain) {
+        this.writeBatch();
+        if (this.socket.writableNeedDrain) {
+          this.reportInput(false);
+          this.resumeAfter(this.connection.drained());
+          return true;
+        }
+        if (this.closed || this.connection.done) break;
+      }
+      const line = this.queue[this.head++] as Buffer;
+      this.queuedLength -= line.length;
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      }
+      const reply = this.options.onLine(line);
+      if (reply instanceof Promise) {
+        this.writeBatch();
+        this.reportInput(false);
+        // The server's own wait (a lock, a store): not the client's idleness.
+        this.connection.setAnswering(true);
+        this.resumeAfter(
+          reply.then(
+            (answer) => {
+              this.connection.setAnswering(false);
+              this.send(answer);
+            },
+            () => {
+              // Handlers answer refusals themselves; a rejection is a bug, this client's end.
+              this.connection.setAnswering(false);
+              this.close();
+            },
+          ),
+        );
+        return true;
+      }
+      this.send(reply);
+    }
+    this.writeBatch();
+    if (!this.connection.done) this.reportInput(false);
+    if (this.overflow !== undefined && !this.closed && !this.connection.done) {
+      this.closed = true;
+      this.connection.dismissWith(encodeLine(this.options.onOverflow(this.overflow)));
+    }
+    return false;
+  }
+
+  /** Goes on with the queue once `wait` (a reply sent, or the client's reading) is over. */
+  private resumeAfter(wait: Promise<void>): void {
+    void wait.then(() => {
+      this.working = false;
+      this.work();
+    });
   }
 
   private resumeIfIdle(): void {

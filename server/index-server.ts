@@ -17,6 +17,7 @@ import {
 import { LineConnection, type LineReply } from '../io/line-connection.ts';
 import { listen } from '../io/listen.ts';
 import { describeError, NapError } from '../shared/errors.ts';
+import { assertSafeFileName } from '../shared/file-names.ts';
 import {
   type AliasRequest,
   type ChatRequest,
@@ -39,7 +40,9 @@ import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
 import { assertAnnouncedIp } from '../shared/peer-address.ts';
+import { canonicalSearchName } from '../shared/search-line.ts';
 import { chatBucket, type TokenBucket } from '../shared/token-bucket.ts';
+import { decodeUtf8 } from '../shared/utf8-text.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
 import { HolderProbe } from './holder-probe.ts';
 import type { IndexBudgets } from './index-budgets.ts';
@@ -226,6 +229,11 @@ export class IndexServer {
     const connection = new LineConnection(guarded, {
       maxLineBytes: MAX_INDEX_LINE_BYTES,
       onLine: (line) => this.onLine(id, line),
+      // Any line is a sign of life, not only PING.
+      onActive: () => {
+        this.heartbeats.seen(id);
+        this.probes.heard(id);
+      },
       onOverflow: (error) => {
         this.log(`connection #${id}: ${error.message} Closing it.`);
         this.options.observer?.refused(error.code);
@@ -237,10 +245,7 @@ export class IndexServer {
   }
 
   /** The reply to one line: at once for SEARCH and PING, a promise for what changes the index. */
-  private onLine(id: ConnectionId, line: string): LineReply | Promise<LineReply> {
-    // Any line is a sign of life, not only PING.
-    this.heartbeats.seen(id);
-    this.probes.heard(id);
+  private onLine(id: ConnectionId, line: Buffer): LineReply | Promise<LineReply> {
     const observer = this.options.observer;
     if (observer === undefined) return this.answer(id, line);
     const started = performance.now();
@@ -258,11 +263,16 @@ export class IndexServer {
 
   private answer(
     id: ConnectionId,
-    line: string,
+    line: Buffer,
     decoded?: (request: IndexRequest) => void,
   ): LineReply | Promise<LineReply> {
     try {
-      const request = decodeIndexRequest(line);
+      // Most lines are a peer's SEARCH: read on the bytes, checked as the full decoder checks it.
+      const name = canonicalSearchName(line);
+      const request: IndexRequest =
+        name === undefined
+          ? decodeIndexRequest(decodeUtf8(line))
+          : { type: 'SEARCH', file: assertSafeFileName(name) };
       decoded?.(request);
       const reply = this.dispatch(id, request);
       return reply instanceof Promise
@@ -273,10 +283,11 @@ export class IndexServer {
     }
   }
 
-  private refusal(id: ConnectionId, line: string, error: unknown): IndexReply {
+  private refusal(id: ConnectionId, line: Buffer, error: unknown): IndexReply {
     const code = error instanceof NapError ? error.code : 'BAD_REQUEST';
     this.options.observer?.refused(code);
-    this.log(`connection #${id}: refused ${JSON.stringify(line.slice(0, 200))}: ${describeError(error)}`);
+    const text = decodeUtf8(line, 0, Math.min(line.length, 800)).slice(0, 200);
+    this.log(`connection #${id}: refused ${JSON.stringify(text)}: ${describeError(error)}`);
     return errorReply(code, describeError(error));
   }
 
@@ -325,11 +336,15 @@ export class IndexServer {
   // A shared store (Redis) answers later: the line is printed once the answer is there.
   private onSearch(id: ConnectionId, request: SearchRequest): LineReply | Promise<LineReply> {
     const answer = this.registry.searchReply(id, request.file);
-    const printed = ({ requester, reply }: SearchAnswer) => {
-      this.options.print(serverSearchLine(requester, request.file));
-      return reply;
-    };
-    return answer instanceof Promise ? answer.then(printed) : printed(answer);
+    return answer instanceof Promise
+      ? answer.then((later) => this.printSearch(later, request.file))
+      : this.printSearch(answer, request.file);
+  }
+
+  // No closure per SEARCH: the memory store's answers come at once, thousands a second.
+  private printSearch({ requester, reply }: SearchAnswer, file: string): string | Uint8Array {
+    this.options.print(serverSearchLine(requester, file));
+    return reply;
   }
 
   // UPDATE request (seed 003, 4d): the peer downloaded a file; add it to its entry.

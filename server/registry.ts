@@ -48,13 +48,16 @@ export interface PeerEntry {
   caps?: string[];
 }
 
-/** An entry as the registry keeps it: with the SEARCH_OK line that lists it alone, made once. */
+/**
+ * An entry as the registry keeps it: with the SEARCH_OK line that lists it alone, made once, as
+ * bytes (a reply written as a string would be encoded to UTF-8 again at every write).
+ */
 interface Indexed extends PeerEntry {
-  readonly searchOk: string;
+  readonly searchOk: Uint8Array;
 }
 
 /** SEARCH_OK for a name nobody holds. */
-const NOBODY = encodeLine({ type: 'SEARCH_OK', peers: [] });
+const NOBODY = lineBytes({ type: 'SEARCH_OK', peers: [] });
 
 /** ADDRESS_IN_USE or ALIAS_TAKEN: what is asked for belongs to the live connection `holder`. */
 export class HeldError extends NapError {
@@ -131,7 +134,7 @@ export class Registry {
       if (previous !== undefined) this.remove(previous);
       const held: PeerEntry = { address, ip, port, files: unique, nameBytes: bytes, connection };
       if (caps !== undefined && caps.length > 0) held.caps = [...caps];
-      const entry: Indexed = { ...held, searchOk: encodeLine(searchOk([held])) };
+      const entry: Indexed = { ...held, searchOk: lineBytes(searchOk([held])) };
       if (alias !== undefined) {
         entry.alias = alias;
         this.aliases.set(aliasKey(alias), connection);
@@ -164,13 +167,13 @@ export class Registry {
    * bytes of encodeLine(SEARCH_OK). One lookup for the asker, one for the name: a single holder's
    * line is made at its JOIN, and a name with several holders keeps its line until they change.
    */
-  searchReply(connection: ConnectionId, file: string): { requester: string; reply: string | Uint8Array } {
+  searchReply(connection: ConnectionId, file: string): { requester: string; reply: Uint8Array } {
     const requester = this.requireJoined(connection).address;
     const held = this.holders.peek(file);
     if (held === undefined) return { requester, reply: NOBODY };
     if (!(held instanceof Holders)) return { requester, reply: held.searchOk };
     if (held.encoded !== undefined) return { requester, reply: held.encoded };
-    const reply = Buffer.from(encodeLine(searchOk([...held.members])), 'utf8');
+    const reply = lineBytes(searchOk([...held.members]));
     this.holders.keep(held, reply);
     return { requester, reply };
   }
@@ -351,6 +354,11 @@ export class Registry {
     for (const connection of this.memberEntries.keys()) if (connection !== except) members.push(connection);
     return members;
   }
+}
+
+/** encodeLine(message) as UTF-8 bytes. */
+function lineBytes(message: object): Buffer {
+  return Buffer.from(encodeLine(message), 'utf8');
 }
 
 function copy(entry: PeerEntry): PeerEntry {

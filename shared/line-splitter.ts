@@ -22,6 +22,10 @@ const MAX_PIECE_BYTES = 64 * 1024;
 
 export class LineSplitter {
   private pending: Buffer[] = [];
+  // Bytes of pending[0] already handed out as lines: a chunk of 16 pipelined lines is read in
+  // place, not sliced again (and the pending array rebuilt) for every line. 0 except between the
+  // lines of one chunk (`settle` folds it in before anything else looks at pending[0]).
+  private offset = 0;
   private pendingBytes = 0;
   // Leading pending chunks already searched for a newline, and their size: a line that arrives a
   // byte at a time is scanned once, not once per byte.
@@ -65,34 +69,63 @@ export class LineSplitter {
    */
   shiftBytes(chunk?: Buffer): Buffer | null {
     if (chunk && chunk.length > 0) {
+      this.settle();
       if (!this.appendSmall(chunk)) this.pending.push(chunk);
       this.pendingBytes += chunk.length;
     }
     for (let i = this.scannedChunks; i < this.pending.length; i++) {
       const part = this.pending[i] as Buffer;
-      const at = part.indexOf(NEWLINE);
+      const from = i === 0 ? this.offset : 0;
+      const at = part.indexOf(NEWLINE, from);
       if (at === -1) {
         this.scannedChunks = i + 1;
-        this.scannedBytes += part.length;
+        this.scannedBytes += part.length - from;
         continue;
       }
-      const lineBytes = this.scannedBytes + at;
+      const lineBytes = this.scannedBytes + at - from;
       this.scannedChunks = 0;
       this.scannedBytes = 0;
       if (lineBytes > this.maxLineBytes) throw this.tooLong();
       const head =
         i === 0
-          ? part.subarray(0, at)
-          : Buffer.concat([...this.pending.slice(0, i), part.subarray(0, at)], lineBytes);
-      const tail = part.subarray(at + 1);
-      this.pending = tail.length > 0 ? [tail, ...this.pending.slice(i + 1)] : this.pending.slice(i + 1);
+          ? part.subarray(from, at)
+          : Buffer.concat(
+              [
+                (this.pending[0] as Buffer).subarray(this.offset),
+                ...this.pending.slice(1, i),
+                part.subarray(0, at),
+              ],
+              lineBytes,
+            );
       this.pendingBytes -= lineBytes + 1;
+      if (at + 1 < part.length) {
+        // The rest of `part` stays first, read from `offset` on.
+        if (i > 0) this.pending = this.pending.slice(i);
+        this.offset = at + 1;
+      } else {
+        this.pending = this.pending.slice(i + 1);
+        this.offset = 0;
+      }
       // The growing piece is kept only while it is the last pending Buffer (no idle store held).
       if (this.pending[this.pending.length - 1] !== this.piece) this.dropPiece();
       return head;
     }
+    this.settle();
     if (this.pendingBytes > this.maxLineBytes) throw this.tooLong();
     return null;
+  }
+
+  /** Folds `offset` into pending[0], so every other method sees whole pending Buffers. */
+  private settle(): void {
+    if (this.offset === 0) return;
+    const first = this.pending[0] as Buffer;
+    const rest = first.subarray(this.offset);
+    if (first === this.piece) {
+      this.piece = rest;
+      this.pieceStart += this.offset;
+    }
+    this.pending[0] = rest;
+    this.offset = 0;
   }
 
   /**
@@ -155,6 +188,7 @@ export class LineSplitter {
 
   /** Bytes received after the last line returned (and clears them). */
   takeRest(): Buffer {
+    this.settle();
     const rest = Buffer.concat(this.pending, this.pendingBytes);
     this.dropPiece();
     this.pending = [];

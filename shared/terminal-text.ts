@@ -50,9 +50,22 @@ export function unsafeCharacter(text: string): string | null {
   return `${kindOf(match[0])} (${codePointName(match[0])})`;
 }
 
+/**
+ * True when every character of `text` is printable ASCII (U+0020-U+007E), none of them unsafe: a
+ * loop over the line costs a fraction of the Unicode-class regex, and most lines (every console
+ * line of a server printing thousands a second) are such.
+ */
+function isPrintableAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return false;
+  }
+  return true;
+}
+
 /** True when `text` holds nothing `escapeTerminalText` would change. */
 export function isTerminalSafe(text: string): boolean {
-  return !UNSAFE.test(text);
+  return isPrintableAscii(text) || !UNSAFE.test(text);
 }
 
 /**
@@ -62,7 +75,7 @@ export function isTerminalSafe(text: string): boolean {
  * Backslashes are kept as they are: Windows paths stay readable.
  */
 export function escapeTerminalText(text: string): string {
-  if (!UNSAFE.test(text)) return text;
+  if (isTerminalSafe(text)) return text;
   return text.replace(UNSAFE_ALL, (char) => {
     const named = NAMED[char];
     if (named !== undefined) return named;

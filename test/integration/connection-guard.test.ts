@@ -41,7 +41,7 @@ async function echoServer(
   guard.attach(server, (connection) => {
     new LineConnection(connection, {
       maxLineBytes: 1 << 20,
-      onLine: async (line) => ({ echo: line }),
+      onLine: async (line) => ({ echo: line.toString('utf8') }),
       onOverflow: () => ({ error: 'too long' }),
     });
   });
@@ -183,7 +183,7 @@ describe('connection guard', () => {
         maxLineBytes: 1 << 20,
         onLine: async (line) => {
           await answered;
-          return { echo: line };
+          return { echo: line.toString('utf8') };
         },
         onOverflow: () => ({ error: 'too long' }),
       });
