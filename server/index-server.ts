@@ -17,11 +17,10 @@ import {
 import { LineConnection, type LineReply } from '../io/line-connection.ts';
 import { listen } from '../io/listen.ts';
 import { describeError, NapError } from '../shared/errors.ts';
-import { assertSafeFileName } from '../shared/file-names.ts';
 import {
   type AliasRequest,
   type ChatRequest,
-  decodeIndexRequest,
+  decodeIndexRequestBytes,
   errorReply,
   type IndexPush,
   type IndexReply,
@@ -40,7 +39,6 @@ import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
 import { assertAnnouncedIp } from '../shared/peer-address.ts';
-import { canonicalSearchName } from '../shared/search-line.ts';
 import { chatBucket, type TokenBucket } from '../shared/token-bucket.ts';
 import { decodeUtf8 } from '../shared/utf8-text.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
@@ -268,11 +266,7 @@ export class IndexServer {
   ): LineReply | Promise<LineReply> {
     try {
       // Most lines are a peer's SEARCH: read on the bytes, checked as the full decoder checks it.
-      const name = canonicalSearchName(line);
-      const request: IndexRequest =
-        name === undefined
-          ? decodeIndexRequest(decodeUtf8(line))
-          : { type: 'SEARCH', file: assertSafeFileName(name) };
+      const request = decodeIndexRequestBytes(line);
       decoded?.(request);
       const reply = this.dispatch(id, request);
       return reply instanceof Promise
