@@ -11,6 +11,8 @@ import { quoteText, unsafeCharacter } from './terminal-text.ts';
 /** Longest name most file systems accept (ext4, NTFS: 255 units); longer cannot be stored anyway. */
 export const MAX_FILE_NAME_BYTES = 255;
 
+const DOT = 0x2e;
+const SPACE = 0x20;
 // Windows device names are special in every folder, with or without an extension.
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
@@ -29,7 +31,8 @@ export function unsafeNameReason(name: string): string | null {
   // A colon is a drive letter ("C:x") or an NTFS alternate data stream ("x:y") on Windows.
   if (name.includes(':')) return 'the name contains ":" (a drive letter or stream on Windows)';
   if (WINDOWS_RESERVED.test(name)) return 'the name is a reserved device name on Windows';
-  if (/[. ]$/.test(name)) return 'the name ends with a dot or a space (Windows drops them)';
+  const last = name.charCodeAt(name.length - 1);
+  if (last === DOT || last === SPACE) return 'the name ends with a dot or a space (Windows drops them)';
   return null;
 }
 

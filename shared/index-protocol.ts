@@ -237,9 +237,8 @@ export function decodeIndexRequest(line: string): IndexRequest {
  * parsed in full. Both ways accept and refuse the same lines, with the same codes and messages.
  */
 export function decodeIndexRequestBytes(line: Buffer): IndexRequest {
-  const name = canonicalSearchName(line);
-  if (name === undefined) return decodeIndexRequest(decodeUtf8(line));
-  return { type: 'SEARCH', file: assertSafeFileName(name) };
+  const file = canonicalSearchName(line);
+  return file === undefined ? decodeIndexRequest(decodeUtf8(line)) : { type: 'SEARCH', file };
 }
 
 function decodeJoin(message: JsonObject): JoinRequest {

@@ -45,6 +45,7 @@ export function codePointName(char: string): string {
  * message (e.g. `a control character (U+001B)`), or null when there is none.
  */
 export function unsafeCharacter(text: string): string | null {
+  if (isPrintableAscii(text)) return null;
   const match = UNSAFE.exec(text);
   if (match === null) return null;
   return `${kindOf(match[0])} (${codePointName(match[0])})`;
