@@ -106,7 +106,11 @@ const MAX_EVICTIONS_PER_JOIN = 2;
 export interface IndexServerOptions extends Partial<IndexBudgets> {
   host: string;
   port: number;
-  /** Receives each console-contract line (the CLI writes them to stdout). */
+  /**
+   * Receives each console-contract line (the CLI writes them to stdout), terminal-safe as it is:
+   * its names passed assertSafeFileName (terminal-text.ts's unsafeCharacter among its rules) when
+   * their request was decoded, and its addresses are napshare's own formatting of checked IPs.
+   */
   print: (line: string) => void;
   log?: Log;
   /** Silence after which a peer that has sent PING is dropped; default 45 s. */

@@ -124,9 +124,10 @@ async function main(argv: string[]): Promise<number> {
     store,
     host,
     port,
-    // Every line passes terminal-text.ts: names and addresses are checked at the codec, and a
-    // log line quoting what a client sent must not drive this terminal either.
-    print: (line) => stdout.push(terminalLine(line)),
+    // Terminal-safe as they come (IndexServerOptions.print): checking each line again here cost
+    // more than answering its SEARCH (docs/performance.md, "Index server"). Logs quoting what a
+    // client sent go to stderr through terminal-text.ts.
+    print: (line) => stdout.push(`${line}\n`),
     log,
     maxPeers,
     heartbeatTimeoutMs,
