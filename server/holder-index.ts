@@ -15,11 +15,18 @@
  */
 export const MAX_ENCODED_BYTES = 32 * 1024 * 1024;
 
-/** The holders of a name held by several, oldest first, and the reply kept for them. */
+/**
+ * The holders of a name held by several, oldest first, the reply kept for them, and the one copy
+ * of the name every later holder keeps (`add` hands it out): a popular name is stored about twice,
+ * not once per holder.
+ */
 export class Holders<H> {
   /** Set by HolderIndex.keep, cleared when the holders change. */
   encoded: Uint8Array | undefined;
-  constructor(readonly members: Set<H>) {}
+  constructor(
+    readonly name: string,
+    readonly members: Set<H>,
+  ) {}
 }
 
 export class HolderIndex<H> {
@@ -28,16 +35,22 @@ export class HolderIndex<H> {
   private readonly keptReplies = new Set<Holders<H>>();
   private keptBytes = 0;
 
-  add(name: string, holder: H): void {
+  /**
+   * `holder` now holds `name`. Returns the string to keep for it: `name` itself, or the copy the
+   * index already keeps for a name held by several (equal, so the caller's own can be dropped).
+   */
+  add(name: string, holder: H): string {
     const held = this.holders.get(name);
     if (held === undefined) this.holders.set(name, holder);
     else if (!(held instanceof Holders)) {
-      if (held !== holder) this.holders.set(name, new Holders(new Set([held, holder])));
+      if (held !== holder) this.holders.set(name, new Holders(name, new Set([held, holder])));
     } else {
       const size = held.members.size;
       held.members.add(holder);
       if (held.members.size !== size) this.forget(held);
+      return held.name;
     }
+    return name;
   }
 
   remove(name: string, holder: H): void {

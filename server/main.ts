@@ -3,7 +3,6 @@
  * terminal. `npm run server -- chat --port P` is the line chat server of seed 000.
  * stdout carries only the console contract's lines; prompts, errors and logs use stderr.
  */
-import { input } from '@inquirer/prompts';
 import { BatchedOutput } from '../io/batched-output.ts';
 import { parseCommandLine, runProgram, stopSignal, verboseLog } from '../io/command-line.ts';
 import { parseHostPort, parseIPv4, parsePort } from '../shared/address.ts';
@@ -19,10 +18,9 @@ import {
   DEFAULT_MAX_PEERS,
 } from './index-budgets.ts';
 import { INDEX_LIMIT_FLAGS, INDEX_LIMIT_FLAGS_USAGE, indexLimitFlags } from './index-limit-flags.ts';
-import { IndexMetrics } from './index-metrics.ts';
+import type { IndexMetrics } from './index-metrics.ts';
 import { DEFAULT_INDEX_LIMITS, IndexServer } from './index-server.ts';
-import { type MetricsEndpoint, serveMetrics } from './metrics-http.ts';
-import { RedisStore } from './store/redis-store.ts';
+import type { MetricsEndpoint } from './metrics-http.ts';
 import { parseStoreUrl } from './store/store-url.ts';
 
 const USAGE = `Usage: npm run -s server -- [--host IP] [--port PORT] [--max-peers N]
@@ -96,7 +94,10 @@ async function main(argv: string[]): Promise<number> {
       : parseSeconds(values['heartbeat-timeout'], '--heartbeat-timeout');
   const limitFlags = indexLimitFlags(values);
   const metricsAt = values.metrics === undefined ? undefined : parseHostPort(values.metrics, true);
-  const metrics = metricsAt === undefined ? undefined : new IndexMetrics();
+  // The metrics (prom-client), Redis and prompt modules are loaded only when asked for: each
+  // costs resident memory a server without them would carry for nothing (docs/performance.md).
+  const metrics: IndexMetrics | undefined =
+    metricsAt === undefined ? undefined : new (await import('./index-metrics.ts')).IndexMetrics();
   const storeLocation = values.store === undefined ? undefined : parseStoreUrl(values.store);
   const { host, port } = await serverAddress(values.host, values.port);
 
@@ -119,7 +120,11 @@ async function main(argv: string[]): Promise<number> {
   const store =
     storeLocation === undefined
       ? undefined
-      : await RedisStore.open({ location: storeLocation, log, ...budgets });
+      : await (await import('./store/redis-store.ts')).RedisStore.open({
+          location: storeLocation,
+          log,
+          ...budgets,
+        });
   const server = await IndexServer.start({
     store,
     host,
@@ -144,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
   if (metrics && metricsAt) {
     metrics.watch(() => server.counts());
     try {
+      const { serveMetrics } = await import('./metrics-http.ts');
       endpoint = await serveMetrics(metrics, metricsAt.host, metricsAt.port);
     } catch (error) {
       await server.close();
@@ -171,15 +177,18 @@ async function serverAddress(
 ): Promise<{ host: string; port: number }> {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   const context = { output: process.stderr, clearPromptOnDone: true };
+  const ask = async (question: Parameters<typeof import('@inquirer/prompts').input>[0]) =>
+    (await import('@inquirer/prompts')).input(question, context);
   const host =
     hostFlag !== undefined
       ? parseIPv4(hostFlag)
       : interactive
         ? parseIPv4(
-            await input(
-              { message: 'Server IP', default: DEFAULT_SERVER_HOST, validate: validatorOf(parseIPv4) },
-              context,
-            ),
+            await ask({
+              message: 'Server IP',
+              default: DEFAULT_SERVER_HOST,
+              validate: validatorOf(parseIPv4),
+            }),
           )
         : DEFAULT_SERVER_HOST;
   const port =
@@ -187,14 +196,11 @@ async function serverAddress(
       ? parsePort(portFlag, true)
       : interactive
         ? parsePort(
-            await input(
-              {
-                message: 'Server port',
-                default: String(DEFAULT_SERVER_PORT),
-                validate: validatorOf((text) => parsePort(text, true)),
-              },
-              context,
-            ),
+            await ask({
+              message: 'Server port',
+              default: String(DEFAULT_SERVER_PORT),
+              validate: validatorOf((text) => parsePort(text, true)),
+            }),
             true,
           )
         : DEFAULT_SERVER_PORT;

@@ -143,7 +143,7 @@ export class Registry {
       this.peers.set(address, entry);
       this.joined.set(connection, entry);
       this.entryCount += unique.length;
-      for (const file of unique) this.holders.add(file, entry);
+      this.addHolder(entry, unique);
       return copy(entry);
     });
   }
@@ -188,10 +188,9 @@ export class Registry {
       if (!entry.files.includes(file)) {
         const bytes = entry.nameBytes + Buffer.byteLength(file, 'utf8');
         checkPeerFiles(this.budgets, entry.files.length + 1, bytes, this.entryCount + 1);
-        entry.files.push(file);
+        entry.files.push(this.holders.add(file, entry));
         entry.nameBytes = bytes;
         this.entryCount += 1;
-        this.holders.add(file, entry);
       }
       return entry.address;
     });
@@ -229,7 +228,7 @@ export class Registry {
       this.entryCount += unique.length - entry.files.length;
       entry.files = unique;
       entry.nameBytes = bytes;
-      for (const file of unique) this.holders.add(file, entry);
+      this.addHolder(entry, unique);
       return { address: entry.address, fileCount: unique.length };
     });
   }
@@ -328,6 +327,11 @@ export class Registry {
     const owner = this.aliases.get(aliasKey(alias));
     if (owner !== undefined && owner !== connection)
       throw new HeldError('ALIAS_TAKEN', aliasTakenMessage(alias), owner);
+  }
+
+  /** `entry` holds `files` (its own list): each name kept as the index's one copy of it. */
+  private addHolder(entry: Indexed, files: string[]): void {
+    for (let i = 0; i < files.length; i++) files[i] = this.holders.add(files[i] as string, entry);
   }
 
   private remove(entry: Indexed): void {
