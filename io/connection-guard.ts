@@ -231,6 +231,11 @@ export class GuardedConnection {
     else this.onStopped.push(release);
   }
 
+  /** The unread output past which `write` cuts this client off; 0: no bound. */
+  get maxUnreadBytes(): number {
+    return this.guard.limits.maxUnreadBytes ?? 0;
+  }
+
   /** `IP:port` of the client, for logs. */
   get name(): string {
     return `${this.ip}:${this.socket.remotePort}`;
