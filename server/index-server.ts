@@ -20,7 +20,7 @@ import { describeError, NapError } from '../shared/errors.ts';
 import {
   type AliasRequest,
   type ChatRequest,
-  decodeIndexRequestBytes,
+  decodeIndexRequest,
   errorReply,
   type IndexPush,
   type IndexReply,
@@ -29,7 +29,6 @@ import {
   type LeaveReason,
   MAX_INDEX_LINE_BYTES,
   type QueryRequest,
-  type SearchRequest,
   type SetFilesRequest,
   type UpdateRequest,
   withAlias,
@@ -39,6 +38,7 @@ import { encodeLine } from '../shared/json-line.ts';
 import { type Log, silentLog } from '../shared/log.ts';
 import { serverJoinLine, serverSearchLine } from '../shared/messages.ts';
 import { assertAnnouncedIp } from '../shared/peer-address.ts';
+import { canonicalSearchName } from '../shared/search-line.ts';
 import { chatBucket, type TokenBucket } from '../shared/token-bucket.ts';
 import { decodeUtf8 } from '../shared/utf8-text.ts';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, HeartbeatWatch } from './heartbeat-watch.ts';
@@ -252,8 +252,8 @@ export class IndexServer {
     if (observer === undefined) return this.answer(id, line);
     const started = performance.now();
     let type = 'INVALID';
-    const reply = this.answer(id, line, (request) => {
-      type = request.type;
+    const reply = this.answer(id, line, (decoded) => {
+      type = decoded;
     });
     const done = () => observer.answered(type, (performance.now() - started) / 1000);
     if (!(reply instanceof Promise)) {
@@ -266,13 +266,21 @@ export class IndexServer {
   private answer(
     id: ConnectionId,
     line: Buffer,
-    decoded?: (request: IndexRequest) => void,
+    decoded?: (type: IndexRequest['type']) => void,
   ): LineReply | Promise<LineReply> {
     try {
-      // Most lines are a peer's SEARCH: read on the bytes, checked as the full decoder checks it.
-      const request = decodeIndexRequestBytes(line);
-      decoded?.(request);
-      const reply = this.dispatch(id, request);
+      // Most lines are a peer's SEARCH: read on its bytes (search-line.ts), answered without a
+      // request object or the dispatch; any other line is decoded in full.
+      const file = canonicalSearchName(line);
+      let reply: LineReply | Promise<LineReply>;
+      if (file !== undefined) {
+        decoded?.('SEARCH');
+        reply = this.onSearch(id, file);
+      } else {
+        const request = decodeIndexRequest(decodeUtf8(line));
+        decoded?.(request.type);
+        reply = this.dispatch(id, request);
+      }
       return reply instanceof Promise
         ? reply.catch((error: unknown) => this.refusal(id, line, error))
         : reply;
@@ -294,7 +302,7 @@ export class IndexServer {
       case 'JOIN':
         return this.onJoin(id, request);
       case 'SEARCH':
-        return this.onSearch(id, request);
+        return this.onSearch(id, request.file);
       case 'UPDATE':
         return this.onUpdate(id, request);
       case 'ALIAS':
@@ -332,11 +340,11 @@ export class IndexServer {
   // SEARCH request (seed 003, 4c): exact name match, answer with the holders' addresses. At
   // once: one synchronous read of the registry (see registry.ts), its reply line ready-made.
   // A shared store (Redis) answers later: the line is printed once the answer is there.
-  private onSearch(id: ConnectionId, request: SearchRequest): LineReply | Promise<LineReply> {
-    const answer = this.registry.searchReply(id, request.file);
+  private onSearch(id: ConnectionId, file: string): LineReply | Promise<LineReply> {
+    const answer = this.registry.searchReply(id, file);
     return answer instanceof Promise
-      ? answer.then((later) => this.printSearch(later, request.file))
-      : this.printSearch(answer, request.file);
+      ? answer.then((later) => this.printSearch(later, file))
+      : this.printSearch(answer, file);
   }
 
   // No closure per SEARCH: the memory store's answers come at once, thousands a second.

@@ -35,8 +35,6 @@ import {
   requireStringArray,
 } from './json-line.ts';
 import { canonicalPeerAddress, peerAddressProblem } from './peer-address.ts';
-import { canonicalSearchName } from './search-line.ts';
-import { decodeUtf8 } from './utf8-text.ts';
 
 export {
   aliasKey,
@@ -229,16 +227,6 @@ export function decodeIndexRequest(line: string): IndexRequest {
     default:
       throw new NapError('BAD_REQUEST', `Unknown request type ${JSON.stringify(message.type)}.`);
   }
-}
-
-/**
- * decodeIndexRequest of a line's bytes (without its newline), as LineSplitter would decode them:
- * the canonical SEARCH line is read on the bytes (search-line.ts), every other line decoded and
- * parsed in full. Both ways accept and refuse the same lines, with the same codes and messages.
- */
-export function decodeIndexRequestBytes(line: Buffer): IndexRequest {
-  const file = canonicalSearchName(line);
-  return file === undefined ? decodeIndexRequest(decodeUtf8(line)) : { type: 'SEARCH', file };
 }
 
 function decodeJoin(message: JsonObject): JoinRequest {
