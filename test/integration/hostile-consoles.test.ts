@@ -293,6 +293,11 @@ describe('hostile clients of the index server', () => {
       expect(await attacker.request({ type: 'SEARCH', file: sequence })).toMatchObject({
         code: 'UNSAFE_NAME',
       });
+    // Written raw, in the one SEARCH line the server reads on its bytes: refused all the same.
+    for (const char of ALL_FORBIDDEN.filter((forbidden) => forbidden !== '\n')) {
+      attacker.send(`{"type":"SEARCH","file":"evil${char}.mp4"}\n`);
+      expect(await attacker.json(attacker.lines.length)).toMatchObject({ type: 'ERROR' });
+    }
     attacker.send(invalidUtf8Line('{"type":"JOIN","ip":"127.0.0.1","port":18777,"files":["', '"]}\n'));
     expect(await attacker.json(attacker.lines.length)).toMatchObject({ code: 'BAD_REQUEST' });
     expect(
