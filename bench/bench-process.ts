@@ -43,8 +43,14 @@ export class ServerProcess {
   /**
    * Starts `node [nodeArgs] --import tsx server/main.ts --host 127.0.0.1 --port 0 [args]` with
    * stdout going to `stdoutPath` (a file it creates, or /dev/null); resolves with its port.
+   * `root`: the checkout whose server it is (another version's, for comparisons).
    */
-  static async start(args: string[], stdoutPath: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  static async start(
+    args: string[],
+    stdoutPath: string,
+    nodeArgs: string[] = [],
+    root = ROOT,
+  ): Promise<ServerProcess> {
     const out = fs.openSync(stdoutPath, 'w');
     const child = spawn(
       process.execPath,
@@ -52,14 +58,14 @@ export class ServerProcess {
         ...nodeArgs,
         '--import',
         'tsx',
-        path.join(ROOT, 'server', 'main.ts'),
+        path.join(root, 'server', 'main.ts'),
         '--host',
         '127.0.0.1',
         '--port',
         '0',
         ...args,
       ],
-      { cwd: ROOT, stdio: ['ignore', out, 'pipe'], env: { ...process.env, INIT_CWD: undefined } },
+      { cwd: root, stdio: ['ignore', out, 'pipe'], env: { ...process.env, INIT_CWD: undefined } },
     );
     fs.closeSync(out);
     let stderr = '';

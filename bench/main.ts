@@ -9,6 +9,7 @@ import { killAll } from '../test/helpers/cli.ts';
 import { removeTempDirs } from '../test/helpers/files.ts';
 import { indexBench } from './index-bench.ts';
 import { indexStoreBench } from './index-store-bench.ts';
+import { indexVersionsBench } from './index-versions.ts';
 import { memoryBench } from './memory-bench.ts';
 import { multiSourceBench } from './multi-source-bench.ts';
 import { transferBench } from './transfer-bench.ts';
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       // index --store redis: 1, 2 and 4 servers on one redis-server beside the in-memory one.
       store: { type: 'string' },
+      // index --versions DIR,DIR: the servers of those checkouts, alternating (index-versions.ts).
+      versions: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -60,6 +63,15 @@ async function main(): Promise<void> {
         peers: Number(values.peers),
         filesPerPeer: Number(values.files),
         seconds: Number(values.seconds),
+        log,
+      });
+    } else if (name === 'index' && values.versions !== undefined) {
+      report = await indexVersionsBench({
+        runs: runs ?? 2,
+        peers: Number(values.peers),
+        filesPerPeer: Number(values.files),
+        seconds: Number(values.seconds),
+        versions: values.versions.split(','),
         log,
       });
     } else if (name === 'index') {
