@@ -208,7 +208,7 @@ export class Transfer {
           this.transferred += bytes;
           this.report();
         },
-        onUnit: (index, position, data, pieceEnd) =>
+        onUnit: (index, position, data, pieceEnd, release) =>
           this.store(
             source,
             index,
@@ -217,6 +217,7 @@ export class Transfer {
             pieceEnd,
             index === this.partialPiece ? (prefill?.length ?? 0) : 0,
             counted,
+            release,
           ),
       });
     } catch (error) {
@@ -251,6 +252,7 @@ export class Transfer {
     pieceEnd: PieceEnd | undefined,
     prefilled: number,
     counted: { bytes: number },
+    release: () => void,
   ): Promise<void> {
     if (this.multi) {
       // In the endgame two sources may bring the same piece: the first verified copy is kept.
@@ -264,6 +266,9 @@ export class Transfer {
       this.unitWrites.set(index, writes);
       if (!pieceEnd) return write;
       this.unitWrites.delete(index);
+      // Written, the buffer is free: the wait for the piece's hash (a cold uploader still
+      // computing it) must not hold it, or the socket would stop for want of a buffer.
+      await write.finally(release);
       await Promise.all(writes);
       await this.verify(source, index, pieceEnd, prefilled);
     }

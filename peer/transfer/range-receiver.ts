@@ -70,9 +70,17 @@ export interface RangeRequest {
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
   /**
    * A unit of piece `piece` arrived, to go at `position` of the file; `end` when it completes the
-   * piece. The buffer returns to the pool when the promise settles.
+   * piece. The buffer returns to the pool when the promise settles, or sooner when the handler
+   * calls `release` (it no longer reads `data`: written, and only a hash left to compare), so the
+   * socket goes on filling it meanwhile.
    */
-  onUnit: (piece: number, position: number, data: Buffer, end: PieceEnd | undefined) => Promise<void>;
+  onUnit: (
+    piece: number,
+    position: number,
+    data: Buffer,
+    end: PieceEnd | undefined,
+    release: () => void,
+  ) => Promise<void>;
   /** Bytes received so far on this range (for progress). */
   onBytes?: (bytes: number) => void;
   /** Lets the caller cut the range short (a lying or dead source); rejects with `reason`. */
@@ -311,11 +319,17 @@ class RangeReceiver {
     this.unitStart += this.filled;
     this.slot = undefined;
     this.filled = 0;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.r.slots.release(slot);
+    };
     const work = this.r
-      .onUnit(index, position, data, end)
+      .onUnit(index, position, data, end, release)
       .catch((error: Error) => this.fail(error, true))
       .finally(() => {
-        this.r.slots.release(slot);
+        release();
         this.pending.delete(work);
       });
     this.pending.add(work);

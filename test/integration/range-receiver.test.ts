@@ -1,4 +1,6 @@
-/** The range receiver's life cycle at its edges: cancelled before it could even start. */
+/** The range receiver's life cycle at its edges: cancelled before it could even start; buffers given back early. */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { receiveRange } from '../../peer/transfer/range-receiver.ts';
 import { SlotPool } from '../../peer/transfer/slot-pool.ts';
@@ -30,5 +32,42 @@ describe('receiveRange', () => {
     await expect(range).rejects.toSatisfy((error) => isNapError(error, 'CONNECTION_CLOSED'));
     // The buffer it got was given back.
     expect(slots.acquire()).toBe(busy);
+  });
+
+  it('a unit its handler releases early goes back to the pool while the handler still waits: the next one can arrive', async () => {
+    const content = randomBytes(32);
+    // An uploader that sends the 32 bytes at once, after its reply line.
+    const server = net.createServer((socket) => {
+      socket.once('data', () => socket.end(Buffer.concat([Buffer.from('{"type":"DOWNLOAD_OK","size":32}\n'), content])));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    // One buffer of 16 bytes: the second unit needs the first one's buffer back.
+    const slots = new SlotPool(16, 1);
+    const units: Buffer[] = [];
+    let secondArrived: () => void = () => undefined;
+    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    try {
+      await receiveRange({
+        source: { host: '127.0.0.1', port },
+        file: 'f',
+        offset: 0,
+        length: 32,
+        pieceSize: 16,
+        fileSize: 32,
+        slots,
+        onUnit: async (piece, _position, data, _end, release) => {
+          units.push(Buffer.from(data));
+          if (piece === 1) return secondArrived();
+          // Done with the bytes, but (like a piece waiting for its hash) not done: only
+          // the early release lets the second unit in; without it this range never ends.
+          release();
+          await second;
+        },
+      });
+    } finally {
+      server.close();
+    }
+    expect(Buffer.concat(units)).toEqual(content);
   });
 });
