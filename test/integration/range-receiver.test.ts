@@ -38,7 +38,9 @@ describe('receiveRange', () => {
     const content = randomBytes(32);
     // An uploader that sends the 32 bytes at once, after its reply line.
     const server = net.createServer((socket) => {
-      socket.once('data', () => socket.end(Buffer.concat([Buffer.from('{"type":"DOWNLOAD_OK","size":32}\n'), content])));
+      socket.once('data', () =>
+        socket.end(Buffer.concat([Buffer.from('{"type":"DOWNLOAD_OK","size":32}\n'), content])),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
