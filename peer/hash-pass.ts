@@ -95,7 +95,9 @@ export class HashPass {
   private async read(handle: fs.FileHandle, stillVersion: () => Promise<boolean>): Promise<void> {
     if (this.size === 0) return;
     const stop = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS });
+    // No inherited `--import tsx`: the worker is plain JavaScript, and the loader would cost it
+    // its own copy of tsx (megabytes and milliseconds).
+    const worker = new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS, execArgv: [] });
     // Results in the order they come; each one waits for the version check of the previous.
     let chain = Promise.resolve();
     const finished = new Promise<void>((resolve, reject) => {
