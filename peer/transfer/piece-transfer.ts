@@ -17,6 +17,7 @@ import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { PrefixChain } from './prefix-chain.ts';
 import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
+import type { ThreadHash } from './thread-hash.ts';
 
 /**
  * Buffers of a one-source download: units of 2 MiB written as they fill, one filling while the
@@ -60,7 +61,7 @@ export class Transfer {
   private partialBytes: number;
   private readonly partialPiece: number;
   /** Verifying by prefix hashes: the running SHA-256 at the end of the verified pieces. */
-  private readonly chain: PrefixChain | undefined;
+  private readonly chain: PrefixChain<ThreadHash> | undefined;
   /** One source: the writes of each piece's units so far, awaited before the piece counts. */
   private readonly unitWrites = new Map<number, Promise<void>[]>();
 
@@ -286,7 +287,14 @@ export class Transfer {
 
   /** Throws INTEGRITY unless piece `index` has the hash it must have. */
   private async verify(source: Source, index: number, pieceEnd: PieceEnd, prefilled: number): Promise<void> {
-    if (pieceEnd.sha256 === (await this.expected.hashOf(index))) return;
+    const [actual, wanted] = await Promise.all([pieceEnd.sha256, this.expected.hashOf(index)]).catch(
+      (error: unknown) => {
+        pieceEnd.chain?.forget();
+        throw error;
+      },
+    );
+    if (actual === wanted) return;
+    pieceEnd.chain?.forget();
     throw new NapError(
       'INTEGRITY',
       prefilled > 0
