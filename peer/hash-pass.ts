@@ -105,8 +105,12 @@ export class HashPass {
         Atomics.store(stop, 0, 1);
         reject(error);
       };
-      worker.on('message', (message: WorkerMessage) => {
-        chain = chain.then(async () => {
+      const enqueue = (step: () => Promise<void> | void) => {
+        chain = chain.then(step);
+        chain.catch(fail);
+      };
+      worker.on('message', (message: WorkerMessage) =>
+        enqueue(async () => {
           if ('error' in message) {
             const { code, message: text } = message.error;
             // As the read's own error would have been: its errno code and message.
@@ -117,14 +121,11 @@ export class HashPass {
           this.prefixes.push(message.prefix);
           if (message.piece !== undefined) this.pieces?.push(message.piece);
           this.publish();
-        });
-        chain.catch(fail);
-      });
+        }),
+      );
       worker.on('error', fail);
       // It exits once its job is over: after its last message, which may still be in the chain.
-      worker.on('exit', () => {
-        chain = chain.then(() => fail(new Error('the hashing thread stopped')));
-      });
+      worker.on('exit', () => enqueue(() => fail(new Error('the hashing thread stopped'))));
     });
     const job = {
       fd: handle.fd,
