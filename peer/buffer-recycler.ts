@@ -48,7 +48,8 @@ export function recycle(buffers: Iterable<Buffer>): void {
  */
 export function allocateAligned(size: number): Buffer {
   const pages = Math.max(1, Math.ceil(size / WASM_PAGE_BYTES));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  // Shared: a download's SHA-256 thread (peer/transfer/thread-hash.ts) reads it in place.
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   ALIGNED.add(memory.buffer);
   return Buffer.from(memory.buffer, 0, size);
 }

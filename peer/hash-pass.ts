@@ -5,12 +5,25 @@
  * SHA-256 over every byte). Results are published as they come, so a streamed INFO sends each
  * prefix hash while the rest of the file is still being read (docs/protocol.md, "INFO").
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type fs from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { NapError } from '../shared/errors.ts';
 
-/** Read size: sequential reads of 1 MiB hash as fast as larger ones, in less memory (two of them). */
+/** Read size: sequential reads of 1 MiB hash as fast as larger ones, in little memory. */
 const HASH_CHUNK_BYTES = 1024 * 1024;
+const WORKER_URL = new URL('./hash-worker.mjs', import.meta.url);
+/**
+ * The worker holds one 1 MiB buffer and a few hashes: a small heap is plenty, and keeps the
+ * thread's share of the uploader's memory (docs/performance.md) to a few MiB.
+ */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 };
+
+/** What peer/hash-worker.mjs posts: a piece's hashes, the end, or why it stopped. */
+type WorkerMessage =
+  | { prefix: string; piece?: string }
+  | { done: true }
+  | { error: { code: string; message: string } };
 
 export function changedWhileHashing(): NapError {
   return new NapError('CHANGED', 'The file changed while it was being hashed; ask INFO again.');
@@ -74,46 +87,61 @@ export class HashPass {
     this.publish();
   }
 
+  /**
+   * The reading and hashing run in a worker thread (peer/hash-worker.mjs), so the uploader's
+   * thread keeps serving while a file is hashed; each piece's result is published here, in order,
+   * once the file is checked to be still the same version.
+   */
   private async read(handle: fs.FileHandle, stillVersion: () => Promise<boolean>): Promise<void> {
-    const whole = createHash('sha256');
-    const chunk = Math.min(HASH_CHUNK_BYTES, Math.max(1, this.pieceSize));
-    // Two buffers: the next chunk is read (thread pool) while this one is hashed (here).
-    const buffers = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)] as const;
-    let piece: Hash | undefined = this.pieces ? createHash('sha256') : undefined;
-    let inPiece = 0;
-    let readAt = 0;
-    // Reads stop at piece ends, so a chunk never spans two pieces.
-    const readNext = (buffer: Buffer) => {
-      const want = Math.min(chunk, this.size - readAt, this.pieceSize - (readAt % this.pieceSize));
-      return handle.read(buffer, 0, want, readAt);
-    };
-    let next = this.size > 0 ? readNext(buffers[0]) : undefined;
-    try {
-      for (let turn = 1, position = 0; position < this.size; turn++) {
-        const { bytesRead, buffer } = await (next as ReturnType<typeof readNext>);
-        if (bytesRead === 0) throw changedWhileHashing();
-        readAt += bytesRead;
-        next = readAt < this.size ? readNext(buffers[turn % 2] as Buffer) : undefined;
-        const data = buffer.subarray(0, bytesRead);
-        whole.update(data);
-        piece?.update(data);
-        position += bytesRead;
-        inPiece += bytesRead;
-        if (inPiece === this.pieceSize || position === this.size) {
-          if (!(await stillVersion())) throw changedWhileHashing();
-          // The running hash goes on; a copy is finished into this piece's prefix hash.
-          this.prefixes.push(whole.copy().digest('hex'));
-          if (piece) {
-            this.pieces?.push(piece.digest('hex'));
-            piece = createHash('sha256');
+    if (this.size === 0) return;
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    // No inherited `--import tsx`: the worker is plain JavaScript, and the loader would cost it
+    // its own copy of tsx (megabytes and milliseconds).
+    const worker = new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS, execArgv: [] });
+    // Results in the order they come; each one waits for the version check of the previous.
+    let chain = Promise.resolve();
+    const finished = new Promise<void>((resolve, reject) => {
+      const fail = (error: Error) => {
+        Atomics.store(stop, 0, 1);
+        reject(error);
+      };
+      const enqueue = (step: () => Promise<void> | void) => {
+        chain = chain.then(step);
+        chain.catch(fail);
+      };
+      worker.on('message', (message: WorkerMessage) =>
+        enqueue(async () => {
+          if ('error' in message) {
+            const { code, message: text } = message.error;
+            // As the read's own error would have been: its errno code and message.
+            throw code === 'CHANGED' ? changedWhileHashing() : Object.assign(new Error(text), { code });
           }
-          inPiece = 0;
+          if ('done' in message) return resolve();
+          if (!(await stillVersion())) throw changedWhileHashing();
+          this.prefixes.push(message.prefix);
+          if (message.piece !== undefined) this.pieces?.push(message.piece);
           this.publish();
-        }
-      }
+        }),
+      );
+      worker.on('error', fail);
+      // It exits once its job is over: after its last message, which may still be in the chain.
+      worker.on('exit', () => enqueue(() => fail(new Error('the hashing thread stopped'))));
+    });
+    const job = {
+      fd: handle.fd,
+      size: this.size,
+      pieceSize: this.pieceSize,
+      chunkBytes: HASH_CHUNK_BYTES,
+      withPieces: this.pieces !== undefined,
+      stop,
+    };
+    worker.postMessage(job);
+    try {
+      await finished;
     } finally {
-      // A read still under way must end before its buffer is let go (and its error is ours).
-      await next?.catch(() => undefined);
+      // The worker reads the caller's descriptor: it must be gone before the handle is closed.
+      Atomics.store(stop, 0, 1);
+      await worker.terminate();
     }
   }
 

@@ -4,13 +4,14 @@
  * fetched again. The file takes its final name only once every piece is verified.
  */
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { NapError } from '../../shared/errors.ts';
 import { pieceRange } from '../../shared/pieces.ts';
 import { DirectWrites } from './direct-writes.ts';
 import type { ExpectedHashes } from './expected-hashes.ts';
 import { claimFinalName, type LinkFunction } from './final-name.ts';
+import { ThreadHash } from './thread-hash.ts';
 
 export interface PartScan {
   /** have[i]: piece i is on disk and verified. */
@@ -18,7 +19,7 @@ export interface PartScan {
   /** Bytes on disk of the first missing piece, when the file ends inside it (a cut download). */
   partialBytes: number;
   /** Checked by prefix hashes: the running SHA-256 to go on from (at the first byte). */
-  chain?: Hash;
+  chain?: ThreadHash;
 }
 
 /**
@@ -134,7 +135,7 @@ export class PartFile {
     const have = new Array<boolean>(pieceCount).fill(false);
     // Prefix hashes are used for fresh downloads only (download.ts): nothing on disk is kept, the
     // running hash starts at the first byte.
-    if (kind === 'prefixes') return { have, partialBytes: 0, chain: createHash('sha256') };
+    if (kind === 'prefixes') return { have, partialBytes: 0, chain: ThreadHash.create() };
     let partialBytes = 0;
     const buffer = Buffer.allocUnsafe(Math.min(pieceSize, Math.max(onDisk, 1)));
     for (let index = 0; index < pieceCount; index++) {

@@ -17,6 +17,7 @@ import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { PrefixChain } from './prefix-chain.ts';
 import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
+import type { ThreadHash } from './thread-hash.ts';
 
 /**
  * Buffers of a one-source download: units of 2 MiB written as they fill, one filling while the
@@ -60,7 +61,7 @@ export class Transfer {
   private partialBytes: number;
   private readonly partialPiece: number;
   /** Verifying by prefix hashes: the running SHA-256 at the end of the verified pieces. */
-  private readonly chain: PrefixChain | undefined;
+  private readonly chain: PrefixChain<ThreadHash> | undefined;
   /** One source: the writes of each piece's units so far, awaited before the piece counts. */
   private readonly unitWrites = new Map<number, Promise<void>[]>();
 
@@ -208,7 +209,7 @@ export class Transfer {
           this.transferred += bytes;
           this.report();
         },
-        onUnit: (index, position, data, pieceEnd) =>
+        onUnit: (index, position, data, pieceEnd, release) =>
           this.store(
             source,
             index,
@@ -217,6 +218,7 @@ export class Transfer {
             pieceEnd,
             index === this.partialPiece ? (prefill?.length ?? 0) : 0,
             counted,
+            release,
           ),
       });
     } catch (error) {
@@ -251,6 +253,7 @@ export class Transfer {
     pieceEnd: PieceEnd | undefined,
     prefilled: number,
     counted: { bytes: number },
+    release: () => void,
   ): Promise<void> {
     if (this.multi) {
       // In the endgame two sources may bring the same piece: the first verified copy is kept.
@@ -264,6 +267,9 @@ export class Transfer {
       this.unitWrites.set(index, writes);
       if (!pieceEnd) return write;
       this.unitWrites.delete(index);
+      // Written, the buffer is free: the wait for the piece's hash (a cold uploader still
+      // computing it) must not hold it, or the socket would stop for want of a buffer.
+      await write.finally(release);
       await Promise.all(writes);
       await this.verify(source, index, pieceEnd, prefilled);
     }
@@ -281,7 +287,14 @@ export class Transfer {
 
   /** Throws INTEGRITY unless piece `index` has the hash it must have. */
   private async verify(source: Source, index: number, pieceEnd: PieceEnd, prefilled: number): Promise<void> {
-    if (pieceEnd.sha256 === (await this.expected.hashOf(index))) return;
+    const [actual, wanted] = await Promise.all([pieceEnd.sha256, this.expected.hashOf(index)]).catch(
+      (error: unknown) => {
+        pieceEnd.chain?.forget();
+        throw error;
+      },
+    );
+    if (actual === wanted) return;
+    pieceEnd.chain?.forget();
     throw new NapError(
       'INTEGRITY',
       prefilled > 0

@@ -1,14 +1,14 @@
 /**
  * Receives one DOWNLOAD range from one source straight into the buffers of a pool (SlotPool): the
  * socket reads into the tail of the buffer being filled (`onread` with a buffer per read), so
- * bytes are never copied on the way and each read is as large as the kernel has data. Each read
- * is hashed as it lands (no copy, no second pass). A full buffer — a unit: the pool's buffer size,
- * cut at piece ends and aligned to it in the file — is handed to `onUnit`, and the unit that ends
- * a piece comes with the piece's SHA-256, to be checked; meanwhile the next ones arrive. With
- * buffers as large as pieces each unit is a whole piece. With no free buffer the socket pauses:
- * memory is the pool's, whatever the file's size.
+ * bytes are never copied on the way and each read is as large as the kernel has data. A full
+ * buffer — a unit: the pool's buffer size, cut at piece ends and aligned to it in the file — is
+ * hashed in place by the SHA-256 thread (thread-hash.ts) while it is handed to `onUnit`, and the
+ * unit that ends a piece comes with the piece's SHA-256 (once computed), to be checked; meanwhile
+ * the next ones arrive. A buffer goes back to the pool only once it is hashed. With buffers as
+ * large as pieces each unit is a whole piece. With no free buffer the socket pauses: memory is
+ * the pool's, whatever the file's size.
  */
-import { createHash, type Hash } from 'node:crypto';
 import type net from 'node:net';
 import { connectTcp } from '../../io/connect.ts';
 import { describeError, NapError } from '../../shared/errors.ts';
@@ -21,6 +21,7 @@ import {
   rejectionError,
 } from '../../shared/transfer-protocol.ts';
 import type { SlotPool } from './slot-pool.ts';
+import { ThreadHash } from './thread-hash.ts';
 
 /** Buffer for the reply line, and for a read that comes while no piece buffer is free. */
 const SPILL_BYTES = 64 * 1024;
@@ -66,13 +67,21 @@ export interface RangeRequest {
    * each piece's digest is then that of the file up to the piece's end, not of the piece alone.
    * It is advanced in place.
    */
-  chain?: Hash | undefined;
+  chain?: ThreadHash | undefined;
   answerChallenge?: ((file: string, nonce: string) => string) | undefined;
   /**
    * A unit of piece `piece` arrived, to go at `position` of the file; `end` when it completes the
-   * piece. The buffer returns to the pool when the promise settles.
+   * piece. The buffer returns to the pool when the promise settles, or sooner when the handler
+   * calls `release` (it no longer reads `data`: written, and only a hash left to compare), so the
+   * socket goes on filling it meanwhile.
    */
-  onUnit: (piece: number, position: number, data: Buffer, end: PieceEnd | undefined) => Promise<void>;
+  onUnit: (
+    piece: number,
+    position: number,
+    data: Buffer,
+    end: PieceEnd | undefined,
+    release: () => void,
+  ) => Promise<void>;
   /** Bytes received so far on this range (for progress). */
   onBytes?: (bytes: number) => void;
   /** Lets the caller cut the range short (a lying or dead source); rejects with `reason`. */
@@ -82,9 +91,9 @@ export interface RangeRequest {
 /** What the unit that completes a piece brings. */
 export interface PieceEnd {
   /** The piece's SHA-256 (hex); with `chain`, that of the file up to the piece's end. */
-  sha256: string;
+  sha256: Promise<string>;
   /** With `chain`: a copy of the running hash at the piece's end. */
-  chain: Hash | undefined;
+  chain: ThreadHash | undefined;
 }
 
 export function receiveRange(request: RangeRequest): Promise<void> {
@@ -97,7 +106,7 @@ class RangeReceiver {
   private readonly header = new LineSplitter(MAX_TRANSFER_REPLY_BYTES);
   private inHeader = true;
   private slot: Buffer | undefined;
-  private hash: Hash;
+  private hash: ThreadHash;
   private pieceIndex: number;
   /** File position of the current unit's first byte. */
   private unitStart: number;
@@ -117,7 +126,7 @@ class RangeReceiver {
   constructor(private readonly r: RangeRequest) {
     this.pieceIndex = Math.floor(r.offset / r.pieceSize);
     this.unitStart = r.offset;
-    this.hash = r.chain ?? createHash('sha256');
+    this.hash = r.chain ?? ThreadHash.create();
   }
 
   async run(): Promise<void> {
@@ -160,6 +169,8 @@ class RangeReceiver {
       await done;
     } finally {
       this.r.signal?.removeEventListener('abort', abort);
+      // The running hash past the last unit handed over: nothing needs it any more.
+      this.hash.forget();
       this.socket?.destroy();
       if (this.slot) this.r.slots.release(this.slot);
       this.slot = undefined;
@@ -205,7 +216,6 @@ class RangeReceiver {
         ? this.onHeaderBytes(Buffer.from(this.spill.subarray(0, n)))
         : this.absorb(this.spill.subarray(0, n));
     }
-    this.hash.update(buffer.subarray(0, n));
     this.filled += n;
     this.received += n;
     this.r.onBytes?.(n);
@@ -250,7 +260,7 @@ class RangeReceiver {
 
   /** The first piece may start with bytes already on disk (a resumed partial piece). */
   private startPiece(): void {
-    if (this.r.prefill) this.hash.update(this.r.prefill);
+    if (this.r.prefill) void this.hash.update(this.r.prefill);
   }
 
   /** Copies bytes that landed elsewhere (after the reply line, or in the spill) into pieces. */
@@ -266,25 +276,33 @@ class RangeReceiver {
       const room = this.unitLength() - this.filled;
       const take = Math.min(room, data.length - at, this.r.length - this.received);
       data.copy(this.slot as Buffer, this.filled, at, at + take);
-      this.hash.update(data.subarray(at, at + take));
       at += take;
       this.filled += take;
       this.received += take;
       this.r.onBytes?.(take);
-      if (!this.afterFill()) return false;
+      if (this.landed()) return false;
     }
-    return !this.finished;
+    return this.readMore();
   }
 
-  /** After bytes land: hand over a complete unit, finish, or pause for a buffer. */
+  /** After bytes land in the socket's own read: hand over, finish, or pause for a buffer. */
   private afterFill(): boolean {
+    return !this.landed() && this.readMore();
+  }
+
+  /** Hands over the current unit once full; true once every byte arrived (the range is finished). */
+  private landed(): boolean {
     if (this.filled === this.unitLength()) this.handOver();
-    if (this.received >= this.r.length) {
-      this.finished = true;
-      this.complete = true;
-      void this.settle();
-      return false;
-    }
+    if (this.received < this.r.length) return false;
+    this.finished = true;
+    this.complete = true;
+    void this.settle();
+    return true;
+  }
+
+  /** Whether the socket may be read on: there is a buffer for the bytes, or it pauses until one is free. */
+  private readMore(): boolean {
+    if (this.finished) return false;
     if (!this.slot && !this.takeSlot()) {
       this.pauseUntilSlot(() => undefined);
       return false;
@@ -297,25 +315,46 @@ class RangeReceiver {
     const index = this.pieceIndex;
     const position = this.unitStart;
     const data = slot.subarray(0, this.filled);
+    // Hashed in place: the buffer is not refilled before the thread has read it.
+    const hashed = this.hash.update(data);
     let end: PieceEnd | undefined;
     if (position + this.filled === this.pieceEnd(index)) {
       if (this.r.chain) {
         // One running hash over the file: a copy is finished into this prefix's digest.
-        end = { sha256: this.hash.copy().digest('hex'), chain: this.hash.copy() };
+        end = { sha256: this.hash.copy().digest(), chain: this.hash.copy() };
       } else {
-        end = { sha256: this.hash.digest('hex'), chain: undefined };
-        this.hash = createHash('sha256');
+        end = { sha256: this.hash.digest(), chain: undefined };
+        this.hash = ThreadHash.create();
       }
       this.pieceIndex++;
     }
     this.unitStart += this.filled;
     this.slot = undefined;
     this.filled = 0;
+    // Back to the pool once hashed and once the handler lets it go (release, or its end).
+    let handlerDone = false;
+    let hashDone = false;
+    let held = true;
+    const giveBack = () => {
+      if (!held || !handlerDone || !hashDone) return;
+      held = false;
+      this.r.slots.release(slot);
+    };
+    void hashed
+      .catch(() => undefined)
+      .then(() => {
+        hashDone = true;
+        giveBack();
+      });
+    const release = () => {
+      handlerDone = true;
+      giveBack();
+    };
     const work = this.r
-      .onUnit(index, position, data, end)
+      .onUnit(index, position, data, end, release)
       .catch((error: Error) => this.fail(error, true))
       .finally(() => {
-        this.r.slots.release(slot);
+        release();
         this.pending.delete(work);
       });
     this.pending.add(work);

@@ -3,6 +3,7 @@
  * the way a person or a script does, and reads their stdout/stderr line by line.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -12,6 +13,23 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /** tsx's loader, resolved here so children started in any folder find it. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+const SCRIPTS: Record<string, string> = JSON.parse(
+  readFileSync(path.join(ROOT, 'package.json'), 'utf8'),
+).scripts;
+
+/**
+ * The command `npm run server` / `npm run peer` runs (package.json's script: `node FLAGS... main.ts`),
+ * with this Node and tsx resolved here: the tests run the program with the flags people run it with.
+ */
+export function programCommand(program: 'server' | 'peer'): string[] {
+  const words = (SCRIPTS[program] ?? '').split(' ');
+  const main = words.at(-1) as string;
+  if (words[0] !== 'node' || !main.endsWith('main.ts'))
+    throw new Error(`unexpected script ${program}: ${SCRIPTS[program]}`);
+  const flags = words.slice(1, -1).map((word) => (word === 'tsx' ? TSX_LOADER : word));
+  return [process.execPath, ...flags, path.join(ROOT, main)];
+}
 
 const running = new Set<CliProcess>();
 
@@ -184,7 +202,7 @@ export function runCli(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; openFiles?: number } = {},
 ): CliProcess {
-  const command = [process.execPath, '--import', TSX_LOADER, path.join(ROOT, program, 'main.ts'), ...args];
+  const command = [...programCommand(program), ...args];
   // A lower limit on open files (soft and hard), set by the shell that then becomes the program.
   const limited =
     options.openFiles === undefined

@@ -4,15 +4,11 @@
  * screen read back as lines. tmux is installed by .ci/run; `hasTmux` lets a test skip without it.
  */
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { ROOT } from './cli.ts';
+import { programCommand } from './cli.ts';
 import { waitUntil } from './wait.ts';
 
 const run = promisify(execFile);
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export const hasTmux = await run('tmux', ['-V']).then(
   () => true,
@@ -46,17 +42,7 @@ export class Terminals {
     cwd: string,
     redirect = '',
   ): Promise<void> {
-    const command = [
-      'env',
-      '-u',
-      'INIT_CWD',
-      'NO_COLOR=1',
-      process.execPath,
-      '--import',
-      TSX,
-      path.join(ROOT, program, 'main.ts'),
-      ...args,
-    ]
+    const command = ['env', '-u', 'INIT_CWD', 'NO_COLOR=1', ...programCommand(program), ...args]
       .map(shellQuote)
       .join(' ');
     // The terminal stays open after the program ends, so its last screen can be read.

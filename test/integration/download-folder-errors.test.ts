@@ -5,21 +5,18 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../peer/rate-limiter.ts';
 import { PeerSession } from '../../peer/session.ts';
 import type { Progress } from '../../peer/transfer/download.ts';
 import { IndexServer } from '../../server/index-server.ts';
 import { isNapError } from '../../shared/errors.ts';
-import { CliProcess, ROOT } from '../helpers/cli.ts';
+import { CliProcess, programCommand } from '../helpers/cli.ts';
 import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { canMountTmpfs, type DiskKind, mountTmpfs, smallDisk, unmount } from '../helpers/small-disk.ts';
 
 const MiB = 1024 * 1024;
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const closers: (() => Promise<void> | void)[] = [];
 const MOUNTS = await canMountTmpfs();
 const AS_ROOT = process.getuid?.() === 0;
@@ -124,17 +121,14 @@ describe('a folder the peer may not write in', () => {
     // Root may write anywhere: the peer then runs as nobody, in a folder it may only read.
     await fs.chmod(root, 0o755);
     await fs.chmod(down, 0o555);
+    const [node, ...nodeArgs] = programCommand('peer') as [string, ...string[]];
     const peer = new CliProcess(
-      spawn(
-        process.execPath,
-        ['--import', TSX, path.join(ROOT, 'peer', 'main.ts'), '--server', `127.0.0.1:${net.server.port}`],
-        {
-          cwd: root,
-          env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', HOME: root },
-          stdio: 'pipe',
-          ...(AS_ROOT ? { uid: 65534, gid: 65534 } : {}),
-        },
-      ),
+      spawn(node, [...nodeArgs, '--server', `127.0.0.1:${net.server.port}`], {
+        cwd: root,
+        env: { ...process.env, INIT_CWD: undefined, NO_COLOR: '1', HOME: root },
+        stdio: 'pipe',
+        ...(AS_ROOT ? { uid: 65534, gid: 65534 } : {}),
+      }),
     );
     peer.send('JOIN 127.0.0.1 0 down');
     peer.send('SEARCH a.bin');

@@ -38,6 +38,18 @@ describe('HashPass', () => {
     expect(seen).toEqual([1, 2, 3, 3]);
   });
 
+  it('publishes every result even when the version checks lag behind the hashing thread (which ends first)', async () => {
+    const content = randomBytes(3 * PIECE);
+    const handle = await fileOf(content);
+    const pass = new HashPass(content.length, PIECE, 'v', false);
+    // Each check takes longer than the thread needs to hash the whole file and exit.
+    await pass.run(handle, () => new Promise((resolve) => setTimeout(() => resolve(true), 50)));
+    await handle.close();
+    expect(pass.failure).toBeUndefined();
+    expect(pass.prefixes).toHaveLength(3);
+    expect(pass.sha256).toBe(sha256(content));
+  });
+
   it('for a streamed INFO computes the prefix hashes only (one SHA-256 over the file)', async () => {
     const content = randomBytes(PIECE + 1);
     const handle = await fileOf(content);
