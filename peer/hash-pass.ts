@@ -7,17 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import type fs from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { NapError } from '../shared/errors.ts';
+import { startPlainWorker } from './plain-worker.ts';
 
 /** Read size: sequential reads of 1 MiB hash as fast as larger ones, in little memory. */
 const HASH_CHUNK_BYTES = 1024 * 1024;
 const WORKER_URL = new URL('./hash-worker.mjs', import.meta.url);
-/**
- * The worker holds one 1 MiB buffer and a few hashes: a small heap is plenty, and keeps the
- * thread's share of the uploader's memory (docs/performance.md) to a few MiB.
- */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 };
 
 /** What peer/hash-worker.mjs posts: a piece's hashes, the end, or why it stopped. */
 type WorkerMessage =
@@ -94,17 +89,11 @@ export class HashPass {
    */
   private async read(handle: fs.FileHandle, stillVersion: () => Promise<boolean>): Promise<void> {
     if (this.size === 0) return;
-    const stop = new Int32Array(new SharedArrayBuffer(4));
-    // No inherited `--import tsx`: the worker is plain JavaScript, and the loader would cost it
-    // its own copy of tsx (megabytes and milliseconds).
-    const worker = new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS, execArgv: [] });
+    const worker = startPlainWorker(WORKER_URL);
     // Results in the order they come; each one waits for the version check of the previous.
     let chain = Promise.resolve();
     const finished = new Promise<void>((resolve, reject) => {
-      const fail = (error: Error) => {
-        Atomics.store(stop, 0, 1);
-        reject(error);
-      };
+      const fail = (error: Error) => reject(error);
       const enqueue = (step: () => Promise<void> | void) => {
         chain = chain.then(step);
         chain.catch(fail);
@@ -133,14 +122,13 @@ export class HashPass {
       pieceSize: this.pieceSize,
       chunkBytes: HASH_CHUNK_BYTES,
       withPieces: this.pieces !== undefined,
-      stop,
     };
     worker.postMessage(job);
     try {
       await finished;
     } finally {
-      // The worker reads the caller's descriptor: it must be gone before the handle is closed.
-      Atomics.store(stop, 0, 1);
+      // The worker reads the caller's descriptor: it must be gone (terminate stops it between
+      // two reads, and resolves once it has) before the handle is closed.
       await worker.terminate();
     }
   }

@@ -10,7 +10,8 @@
  * worker shares it) from start to end in chunks that never span two pieces, and posts, in order,
  * one message per piece — `{ prefix, piece? }`: the SHA-256 of everything up to the piece's end
  * and, when asked, of the piece alone — then `{ done: true }`, or `{ error: { code, message } }`
- * (`code` CHANGED: the file ended early). It stops between two chunks once `stop[0]` is set.
+ * (`code` CHANGED: the file ended early). The pass ends it with `terminate()` when it no longer
+ * wants results.
  */
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
@@ -23,7 +24,6 @@ import { parentPort } from 'node:worker_threads';
  * @property {number} pieceSize
  * @property {number} chunkBytes
  * @property {boolean} withPieces
- * @property {Int32Array} stop set to 1 by the pass when it no longer wants results
  */
 
 const port = parentPort;
@@ -40,14 +40,13 @@ port.once('message', (/** @type {HashJob} */ job) => {
 });
 
 /** @param {HashJob} job */
-function hash({ fd, size, pieceSize, chunkBytes, withPieces, stop }) {
+function hash({ fd, size, pieceSize, chunkBytes, withPieces }) {
   const whole = createHash('sha256');
   let piece = withPieces ? createHash('sha256') : undefined;
   const buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, pieceSize)));
   let position = 0;
   let inPiece = 0;
   while (position < size) {
-    if (Atomics.load(stop, 0) !== 0) return;
     const want = Math.min(buffer.length, size - position, pieceSize - inPiece);
     const bytesRead = readSync(fd, buffer, 0, want, position);
     if (bytesRead === 0) throw Object.assign(new Error('the file ended early'), { code: 'CHANGED' });

@@ -11,11 +11,10 @@
  * digest of bytes it did not hash): the hashes it held are gone, and a new thread knows none of
  * them, so every later operation on them fails too.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startPlainWorker } from '../plain-worker.ts';
 
 const WORKER_URL = new URL('./sha256-worker.mjs', import.meta.url);
-/** The thread holds running hashes (a few hundred bytes each) and no buffers of its own. */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 };
 
 interface Waiter {
   resolve: (hex: string | undefined) => void;
@@ -50,8 +49,7 @@ class HashThread {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    // No inherited `--import tsx`: the worker is plain JavaScript.
-    const worker = new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS, execArgv: [] });
+    const worker = startPlainWorker(WORKER_URL);
     worker.unref();
     worker.on('message', (message: { reply: number; hex?: string; error?: string }) => {
       const waiter = this.waiting.get(message.reply);
