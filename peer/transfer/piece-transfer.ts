@@ -102,6 +102,7 @@ export class Transfer {
       await Promise.all(this.sources.map((source) => this.work(source)));
     } finally {
       this.options.signal?.removeEventListener('abort', cancel);
+      this.chain?.dispose();
     }
     this.finished.abort(FILE_COMPLETE);
     this.slots.dispose();

@@ -36,6 +36,13 @@ export class PrefixChain<S extends HashState<S>> {
     }
   }
 
+  /** The download is over: every state it holds is let go (a thread's hashes are held until then). */
+  dispose(): void {
+    this.at.forget?.();
+    for (const state of this.ahead.values()) state.forget?.();
+    this.ahead.clear();
+  }
+
   /** A copy of the running hash at piece `index`'s start: the first piece not verified yet. */
   from(index: number): S {
     if (index !== this.end)
