@@ -2,11 +2,13 @@
  * Giving a complete, verified `.part` its final name without ever replacing a file: a hard link
  * from the `.part` to the name fails when the name exists (EEXIST) whatever appeared there and
  * whenever, so an existing file always wins; the `.part` name is removed only after. A rename
- * would silently replace the file.
+ * would silently replace the file. The folder is then fsynced (folder-sync.ts), so the name
+ * survives a power cut once the download says the file is saved.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NapError } from '../../shared/errors.ts';
+import { syncFolderOf } from './folder-sync.ts';
 
 /**
  * errno codes of `link` on file systems without hard links (FAT32 and exFAT give EPERM on Linux;
@@ -38,6 +40,8 @@ export async function claimFinalName(
   // The file now has both names; dropping the `.part` one cannot harm it (if that fails, the
   // `.part` is a second name of the same complete file, which a later download finishes from).
   await fs.unlink(partPath).catch(() => undefined);
+  // One fsync makes both the link and the unlink durable: they are entries of the same folder.
+  await syncFolderOf(finalPath);
 }
 
 /**
@@ -63,6 +67,7 @@ async function claimWithoutLinks(partPath: string, finalPath: string, verified: 
     if (now?.ino === ino && now.size === 0) await fs.rm(finalPath, { force: true });
     throw error;
   }
+  await syncFolderOf(finalPath);
 }
 
 function nameTaken(partPath: string, finalPath: string, verified: boolean): NapError {

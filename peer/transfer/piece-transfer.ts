@@ -79,8 +79,11 @@ export class Transfer {
     this.partialBytes = this.multi ? 0 : partialBytes;
     this.partialPiece = have.indexOf(false);
     // Prefix hashes check a file that comes in order from one source, from its first byte.
-    if (expected.kind === 'prefixes' && (this.multi || !scan.chain || have.some(Boolean)))
+    if (expected.kind === 'prefixes' && (this.multi || !scan.chain || have.some(Boolean))) {
+      // The running hash the scan started is this transfer's to let go (the thread holds it).
+      scan.chain?.forget();
       throw new NapError('PROTOCOL', 'Prefix hashes check only a fresh download from one source.');
+    }
     this.chain = scan.chain && new PrefixChain(scan.chain);
     const slotCount = this.multi
       ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
@@ -244,7 +247,9 @@ export class Transfer {
    * every piece again), and the piece counts as held once its last unit brings a SHA-256 that
    * matches and every unit of it is written. Several sources: units are whole pieces, checked
    * before they are written, so an endgame copy from a lying source never lands over a piece
-   * another source brought.
+   * another source brought. The piece's copy of the running hash (`pieceEnd.chain`) is this
+   * method's: handed to the prefix chain once the piece counts, let go on every other way out
+   * (a copy already held, a write or a hash that failed), or the SHA-256 thread keeps it.
    */
   private async store(
     source: Source,
@@ -256,28 +261,37 @@ export class Transfer {
     counted: { bytes: number },
     release: () => void,
   ): Promise<void> {
-    if (this.multi) {
-      // In the endgame two sources may bring the same piece: the first verified copy is kept.
-      if (this.schedule.isHeld(index)) return;
-      await this.verify(source, index, pieceEnd as PieceEnd, prefilled);
-      await this.part.write(data, position);
-    } else {
-      const write = this.part.write(data, position);
-      const writes = this.unitWrites.get(index) ?? [];
-      writes.push(write);
-      this.unitWrites.set(index, writes);
-      if (!pieceEnd) return write;
-      this.unitWrites.delete(index);
-      // Written, the buffer is free: the wait for the piece's hash (a cold uploader still
-      // computing it) must not hold it, or the socket would stop for want of a buffer.
-      await write.finally(release);
-      await Promise.all(writes);
-      await this.verify(source, index, pieceEnd, prefilled);
+    const chain = pieceEnd?.chain;
+    try {
+      if (this.multi) {
+        // In the endgame two sources may bring the same piece: the first verified copy is kept.
+        if (this.schedule.isHeld(index)) {
+          chain?.forget();
+          return;
+        }
+        await this.verify(source, index, pieceEnd as PieceEnd, prefilled);
+        await this.part.write(data, position);
+      } else {
+        const write = this.part.write(data, position);
+        const writes = this.unitWrites.get(index) ?? [];
+        writes.push(write);
+        this.unitWrites.set(index, writes);
+        if (!pieceEnd) return write;
+        this.unitWrites.delete(index);
+        // Written, the buffer is free: the wait for the piece's hash (a cold uploader still
+        // computing it) must not hold it, or the socket would stop for want of a buffer.
+        await write.finally(release);
+        await Promise.all(writes);
+        await this.verify(source, index, pieceEnd, prefilled);
+      }
+    } catch (error) {
+      chain?.forget();
+      throw error;
     }
     if (prefilled > 0) this.partialBytes = 0;
     this.used.add(source);
     this.schedule.markHeld(index);
-    if (pieceEnd?.chain) this.chain?.verified(index, pieceEnd.chain);
+    if (chain) this.chain?.verified(index, chain);
     // The last piece is in: stop the other sources' ranges still under way.
     if (this.schedule.complete) this.finished.abort(FILE_COMPLETE);
     const { start, end } = pieceRange(index, this.expected.size, this.expected.pieceSize);
@@ -288,14 +302,8 @@ export class Transfer {
 
   /** Throws INTEGRITY unless piece `index` has the hash it must have. */
   private async verify(source: Source, index: number, pieceEnd: PieceEnd, prefilled: number): Promise<void> {
-    const [actual, wanted] = await Promise.all([pieceEnd.sha256, this.expected.hashOf(index)]).catch(
-      (error: unknown) => {
-        pieceEnd.chain?.forget();
-        throw error;
-      },
-    );
+    const [actual, wanted] = await Promise.all([pieceEnd.sha256, this.expected.hashOf(index)]);
     if (actual === wanted) return;
-    pieceEnd.chain?.forget();
     throw new NapError(
       'INTEGRITY',
       prefilled > 0

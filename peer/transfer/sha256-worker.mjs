@@ -10,8 +10,9 @@
  * reply }` (the bytes are read in place from a SharedArrayBuffer, or from an ArrayBuffer handed
  * over; `{ reply }` is posted once they are hashed, so their buffer may be used again),
  * `{ op: 'digest', id, reply }` (posts `{ reply, hex }`; the hash is then gone) and
- * `{ op: 'drop', id }`. An operation on an unknown hash posts `{ reply, error }` when it has a
- * reply, and is dropped otherwise.
+ * `{ op: 'drop', id }`; `{ op: 'live', reply }` posts `{ reply, live }`, the number of hashes held
+ * (for tests that nothing is left behind). An operation on an unknown hash posts `{ reply, error }`
+ * when it has a reply, and is dropped otherwise.
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
@@ -23,6 +24,10 @@ if (port === null) throw new Error('peer/transfer/sha256-worker.mjs runs as a wo
 const hashes = new Map();
 
 port.on('message', (/** @type {any} */ op) => {
+  if (op.op === 'live') {
+    port.postMessage({ reply: op.reply, live: hashes.size });
+    return;
+  }
   const hash = op.op === 'new' ? undefined : hashes.get(op.op === 'copy' ? op.from : op.id);
   if (op.op !== 'new' && hash === undefined) {
     if (op.reply !== undefined) port.postMessage({ reply: op.reply, error: `no hash ${op.id}` });

@@ -1,8 +1,11 @@
-/** SHA-256 on the download's hashing thread (peer/transfer/thread-hash.ts) against node:crypto's. */
-import { createHash, type Hash } from 'node:crypto';
+/**
+ * SHA-256 on the download's hashing thread (peer/transfer/thread-hash.ts) against node:crypto's,
+ * and what happens when that thread dies.
+ */
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { allocateAligned } from '../../peer/buffer-recycler.ts';
-import { ThreadHash } from '../../peer/transfer/thread-hash.ts';
+import { liveHashesForTests, stopHashThreadForTests, ThreadHash } from '../../peer/transfer/thread-hash.ts';
 import { randomIntFrom, runSeed, seededRandom } from '../helpers/seed.ts';
 
 describe('ThreadHash', () => {
@@ -55,5 +58,57 @@ describe('ThreadHash', () => {
     expect(await used.digest()).toBe(createHash('sha256').update('abc').digest('hex'));
     await expect(used.update(Buffer.from('d'))).rejects.toThrow(/no hash/);
     await expect(used.digest()).rejects.toThrow(/no hash/);
+  });
+
+  it('counts the running hashes it holds: made, copied, dropped and digested', async () => {
+    const before = await liveHashesForTests();
+    const one = ThreadHash.create();
+    const two = one.copy();
+    expect(await liveHashesForTests()).toBe(before + 2);
+    one.forget();
+    await two.digest();
+    expect(await liveHashesForTests()).toBe(before);
+  });
+});
+
+describe('ThreadHash when its thread dies', () => {
+  const STOPPED = /^The SHA-256 thread stopped \(exit code \d+\)\.$/;
+
+  it('what was asked of it fails with the reason: no digest of bytes it did not hash', async () => {
+    // 8 passes over 32 MiB in place: the thread is still at the first when it is stopped.
+    const shared = allocateAligned(32 * 1024 * 1024);
+    const hash = ThreadHash.create();
+    const updates = Array.from({ length: 8 }, () => hash.update(shared));
+    const digest = hash.digest();
+    const stopped = stopHashThreadForTests();
+    await expect(digest).rejects.toThrow(STOPPED);
+    await expect(updates.at(-1)).rejects.toThrow(STOPPED);
+    await stopped;
+  });
+
+  it('a hash made before fails on every later use, with the same reason; a new hash starts a new thread and is right', async () => {
+    const old = ThreadHash.create();
+    await old.update(Buffer.from('before'));
+    const copied = old.copy();
+    await stopHashThreadForTests();
+    await expect(old.update(Buffer.from('after'))).rejects.toThrow(STOPPED);
+    await expect(old.digest()).rejects.toThrow(STOPPED);
+    await expect(copied.digest()).rejects.toThrow(STOPPED);
+    await expect(old.copy().digest()).rejects.toThrow(STOPPED);
+    old.forget();
+
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    const fresh = ThreadHash.create();
+    await fresh.update(bytes.subarray(0, 1024 * 1024));
+    const half = fresh.copy();
+    await fresh.update(bytes.subarray(1024 * 1024));
+    expect(await fresh.digest()).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(await half.digest()).toBe(
+      createHash('sha256')
+        .update(bytes.subarray(0, 1024 * 1024))
+        .digest('hex'),
+    );
+    // Nothing of the old thread is left on the new one.
+    expect(await liveHashesForTests()).toBe(0);
   });
 });
