@@ -46,7 +46,7 @@ const TIMEOUT_CHECK_MS = 1000;
  * default, 72 s, let a client that asked once hold a place longer than a minute; browsers open a
  * new connection when they need one.
  */
-const KEEP_ALIVE_TIMEOUT_MS = 5000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5000;
 
 /** Sent with every answer: the page runs only its own files, is never framed, leaks no address. */
 const SECURITY_HEADERS: Record<string, string> = {
