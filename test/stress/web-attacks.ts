@@ -16,6 +16,7 @@ import { type AttackSocket, endAttack, idleFlood, slowloris } from '../helpers/a
 import { waitUntil } from '../helpers/wait.ts';
 import { CLOSE_MARGIN_MS, CUT_SLACK_MS, settle, underAttack } from './connection-attacks.ts';
 import type { StressContext } from './context.ts';
+import { memoryMiB } from './processes.ts';
 import { count, type Row } from './report.ts';
 import { ANSWER_TIMEOUT_MS, startWebTarget, type WebTarget } from './target-web.ts';
 import { type Answer, ask, errorCode } from './web-http.ts';
@@ -360,9 +361,12 @@ async function rawSocketAttack(ctx: StressContext, target: WebTarget): Promise<v
   });
 }
 
-/** underAttack, then a new page's request once the attack is over: served within the bound. */
-function attack(row: Row, target: WebTarget, run: Parameters<typeof underAttack>[2]): Promise<void> {
-  return underAttack(row, target, async (serving) => {
+/**
+ * underAttack, then a new page's request once the attack is over (served within the bound), and
+ * the peer's peak RSS under its budget.
+ */
+async function attack(row: Row, target: WebTarget, run: Parameters<typeof underAttack>[2]): Promise<void> {
+  await underAttack(row, target, async (serving) => {
     const sockets = await run(serving);
     await endAttack(sockets);
     const after = await ask(
@@ -379,6 +383,13 @@ function attack(row: Row, target: WebTarget, run: Parameters<typeof underAttack>
     );
     return [];
   });
+  // underAttack checks the RSS once the attack is over; the bounds must hold during it too (a
+  // stream's backlog grows only while the attack runs): the peak since the peer started.
+  const { peak } = await memoryMiB(target.process.pid).catch(() => ({ peak: Number.NaN }));
+  row.check(
+    peak < target.memoryBudgetMiB,
+    () => `the ${target.name}'s RSS peaked at ${peak.toFixed(0)} MiB (budget ${target.memoryBudgetMiB})`,
+  );
 }
 
 interface Owed {
