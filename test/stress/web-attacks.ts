@@ -251,7 +251,9 @@ async function streamAttack(
       ANSWER_TIMEOUT_MS,
     );
     const stopped = streams.map(async (socket) => {
-      while (events(socket) < readEvents) await new Promise((resolve) => socket.socket.once('data', resolve));
+      // A stream the server closed early waits no more: it was let go either way.
+      while (events(socket) < readEvents && !socket.isClosed)
+        await Promise.race([new Promise((resolve) => socket.socket.once('data', resolve)), socket.closed]);
       socket.socket.pause();
     });
     await pump(target, readEvents);
