@@ -22,11 +22,14 @@ import { count, type Row } from './report.ts';
 import { p99, type Target } from './target.ts';
 
 /** How much later than its deadline a server may close a socket on a busy 2-core machine. */
-const CLOSE_MARGIN_MS = 20_000;
+export const CLOSE_MARGIN_MS = 20_000;
 /** How late a server's deadline may fire on a busy machine, beyond its own setting. */
-const CUT_SLACK_MS = 3000;
+export const CUT_SLACK_MS = 3000;
 /** A dismissed socket lives at least its timeout, less the timer's own slack. */
 const TIMER_SLACK_MS = 100;
+
+/** What underAttack needs of a server: any napshare server with well-behaved clients (the web page's too). */
+export type Attacked = Pick<Target, 'name' | 'process' | 'serve' | 'memoryBudgetMiB'>;
 
 /** The three attacks a server started with short timeouts takes, one row each. */
 export async function timeoutAttacks(ctx: StressContext, target: Target): Promise<void> {
@@ -184,9 +187,9 @@ export async function floodAttack(ctx: StressContext, target: Target): Promise<v
  * Runs `attack` beside well-behaved traffic and counts what the server owes: alive, everyone
  * served, memory back under budget. `attack` returns its sockets; they are closed after it.
  */
-async function underAttack(
+export async function underAttack(
   row: Row,
-  target: Target,
+  target: Attacked,
   attack: (serving: ReturnType<Target['serve']>) => Promise<AttackSocket[]>,
 ): Promise<void> {
   const before = await memoryMiB(target.process.pid);
@@ -251,7 +254,7 @@ function judge(
  * Waits until every socket is closed (or `enough` says, from how many are closed, that those
  * expected to close have), or `ms` have passed: whoever judges then counts what is still open.
  */
-async function settle(
+export async function settle(
   sockets: AttackSocket[],
   ms: number,
   enough: (closed: number) => boolean = (closed) => closed === sockets.length,

@@ -29,6 +29,7 @@ import { restartIndex } from './index-restarts.ts';
 import { killDownloaders, killUploaders } from './kills.ts';
 import { chooseProfile } from './profile.ts';
 import { finalLine, formatTable, type Row } from './report.ts';
+import { attackWebServer } from './web-attacks.ts';
 
 /** The seed of a run when STRESS_SEED is not given: a run replays the last one exactly. */
 const DEFAULT_SEED = 20_261_201;
@@ -46,6 +47,7 @@ const GROUPS: Group[] = [
   { id: 'file-connections', run: attackFileServer },
   { id: 'lan-connections', run: attackLanFileServer },
   { id: 'control-connections', run: attackControlSocket },
+  { id: 'web-connections', run: attackWebServer },
   { id: 'uploader-kills', run: killUploaders },
   { id: 'downloader-kills', run: killDownloaders },
   { id: 'index-restarts', run: restartIndex },
