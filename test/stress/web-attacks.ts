@@ -14,7 +14,7 @@ import {
 } from '../../peer/web/web-server.ts';
 import { type AttackSocket, endAttack, idleFlood, slowloris } from '../helpers/attackers.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { CLOSE_MARGIN_MS, CUT_SLACK_MS, settle, underAttack } from './connection-attacks.ts';
+import { CLOSE_MARGIN_MS, settle, underAttack } from './connection-attacks.ts';
 import type { StressContext } from './context.ts';
 import { memoryMiB } from './processes.ts';
 import { count, type Row } from './report.ts';
@@ -25,6 +25,13 @@ import { type Answer, ask, errorCode } from './web-http.ts';
 const ATTACKER = '127.0.0.66';
 /** How late Node's once-a-second check may cut an unfinished request on a busy machine. */
 const TIMER_SLACK_MS = 100;
+/**
+ * How late the web server's 10 s request deadline may close a socket here: its once-a-second
+ * check, then 6 s for a busy 2-core runner (3 s, the other groups' CUT_SLACK_MS, was seen
+ * exceeded under a load of 10). Without the once-a-second check, Node's 30 s default closes them
+ * 10-40 s after they opened, which this bound still catches three times in four.
+ */
+const WEB_CUT_SLACK_MS = 6000;
 /** Past Node's 16 KiB limit on a request's headers. */
 const OVERSIZED_HEADER_BYTES = 20 * 1024;
 /** Past the 16 KiB body limit, yet small enough for loopback's buffers (no reset before the answer). */
@@ -138,7 +145,7 @@ async function capAttack(
         row.check(
           socket.text.startsWith(owed.answer) &&
             lived >= owed.afterMs - TIMER_SLACK_MS &&
-            lived <= owed.afterMs + 1000 + CUT_SLACK_MS,
+            lived <= owed.afterMs + 1000 + WEB_CUT_SLACK_MS,
           () =>
             `got ${JSON.stringify(socket.text.slice(0, 80))} after ${socket.lifetimeMs?.toFixed(0) ?? 'never closing'} ms`,
         )
