@@ -24,9 +24,9 @@ import { p99, type Target } from './target.ts';
 /** How much later than its deadline a server may close a socket on a busy 2-core machine. */
 export const CLOSE_MARGIN_MS = 20_000;
 /** How late a server's deadline may fire on a busy machine, beyond its own setting. */
-export const CUT_SLACK_MS = 3000;
+const CUT_SLACK_MS = 3000;
 /** A dismissed socket lives at least its timeout, less the timer's own slack. */
-const TIMER_SLACK_MS = 100;
+export const TIMER_SLACK_MS = 100;
 
 /** What underAttack needs of a server: any napshare server with well-behaved clients (the web page's too). */
 export type Attacked = Pick<Target, 'name' | 'process' | 'serve' | 'memoryBudgetMiB'>;

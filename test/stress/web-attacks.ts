@@ -14,7 +14,7 @@ import {
 } from '../../peer/web/web-server.ts';
 import { type AttackSocket, endAttack, idleFlood, slowloris } from '../helpers/attackers.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { CLOSE_MARGIN_MS, settle, underAttack } from './connection-attacks.ts';
+import { CLOSE_MARGIN_MS, settle, TIMER_SLACK_MS, underAttack } from './connection-attacks.ts';
 import type { StressContext } from './context.ts';
 import { memoryMiB } from './processes.ts';
 import { count, type Row } from './report.ts';
@@ -23,8 +23,6 @@ import { type Answer, ask, errorCode } from './web-http.ts';
 
 /** Where the hostile sockets come from: the page uses 127.0.0.1. */
 const ATTACKER = '127.0.0.66';
-/** How late Node's once-a-second check may cut an unfinished request on a busy machine. */
-const TIMER_SLACK_MS = 100;
 /**
  * How late the web server's 10 s request deadline may close a socket here: its once-a-second
  * check, then 6 s for a busy 2-core runner (3 s, the other groups' CUT_SLACK_MS, was seen
