@@ -23,6 +23,7 @@ import { Transfer } from './piece-transfer.ts';
 import { plainDownload } from './plain-download.ts';
 import type { Source } from './range-receiver.ts';
 import { chooseVersion } from './source-info.ts';
+import { HashThreadLost } from './thread-hash.ts';
 
 export type { DownloadOptions, Progress } from './download-options.ts';
 
@@ -31,6 +32,12 @@ export type { DownloadOptions, Progress } from './download-options.ts';
  * the new version, keeping the pieces the versions share; a file that keeps changing fails.
  */
 export const MAX_VERSION_ROUNDS = 3;
+/**
+ * Times a download starts again on a new SHA-256 thread when its thread is lost (a crash): once.
+ * The resume checks the .part's pieces on the new thread; a thread that dies again means
+ * something is wrong with this process, and the download fails in one sentence instead of looping.
+ */
+export const MAX_THREAD_RESTARTS = 1;
 
 export interface DownloadResult {
   path: string;
@@ -63,6 +70,12 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         `The download of ${options.file} was cancelled; ${kept}, DOWNLOAD again to resume.`,
         { cause: error },
       );
+    // Lost while the .part was being checked, before any transfer could say what it keeps.
+    const lost = isNapError(error) ? undefined : threadLost(error);
+    if (lost)
+      throw new NapError('IO', `${lost.message.replace(/\.$/, '')}; ${kept}, DOWNLOAD again to resume.`, {
+        cause: error,
+      });
     throw localFailure(error, options.folderTyped ?? options.folder, kept) ?? error;
   } finally {
     await lock?.release();
@@ -88,6 +101,7 @@ async function fetchVersion(
   partPath: string,
 ): Promise<DownloadResult> {
   const log = options.log ?? silentLog;
+  let restarts = 0;
   for (let round = 1; ; round++) {
     options.signal?.throwIfAborted();
     // A .part to resume from may hold good pieces after a bad one: only piece hashes can tell.
@@ -106,6 +120,14 @@ async function fetchVersion(
     try {
       return await fetchVerified(options, choice.expected, choice.sources, finalPath, partPath, log);
     } catch (error) {
+      const lost = threadLost(error);
+      if (lost && restarts < MAX_THREAD_RESTARTS) {
+        restarts++;
+        // Not a new version of the file: the same round starts again.
+        round--;
+        log(`${lost.message.replace(/\.$/, '')}; resuming ${options.file} from its .part on a new thread`);
+        continue;
+      }
       if (!isNapError(error, 'CHANGED') || round >= MAX_VERSION_ROUNDS) throw error;
       log(`${options.file} changed at its source during the download; asking INFO again`);
     } finally {
@@ -182,6 +204,15 @@ async function fetchPlain(
 /** The stderr line after an unverified download (DownloadResult.verified false) from `source`. */
 export function unverifiedNotice(file: string, source: Source): string {
   return `${file} was saved without verification: the index lists its peer ${source.host}:${source.port} without the INFO capability (a peer that speaks only DOWNLOAD), so there were no piece hashes to check it against.`;
+}
+
+/** The SHA-256 thread's loss behind `error` (itself or its cause), if that is what it is. */
+function threadLost(error: unknown): HashThreadLost | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 4; depth++) {
+    if (cause instanceof HashThreadLost) return cause;
+    cause = cause.cause;
+  }
+  return undefined;
 }
 
 /** What a failed download leaves, for its error sentence. */

@@ -17,7 +17,7 @@ import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { PrefixChain } from './prefix-chain.ts';
 import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
-import type { ThreadHash } from './thread-hash.ts';
+import { HashThreadLost, type ThreadHash } from './thread-hash.ts';
 
 /**
  * Buffers of a one-source download: units of 2 MiB written as they fill, one filling while the
@@ -55,7 +55,10 @@ export class Transfer {
   private lastError: unknown;
   /** A source's file changed (CHANGED): the download starts again from a new INFO. */
   private sawChanged: unknown;
-  /** The folder failed (disk full, no permission...): every source stops at once. */
+  /**
+   * The folder failed (disk full, no permission...) or the SHA-256 thread was lost: nothing a
+   * source did, so no source is blamed or dropped; every source stops at once.
+   */
   private localError: unknown;
   /** Bytes on disk of `partialPiece` from an interrupted download (one-source resume only). */
   private partialBytes: number;
@@ -123,10 +126,11 @@ export class Transfer {
     const local = localFailure(this.localError, this.options.folderTyped ?? this.options.folder, kept);
     if (local) return local;
     // Asked again from a new INFO by the caller: the file changed at its source.
-    const cause = this.sawChanged ?? this.lastError;
+    const cause = this.localError ?? this.sawChanged ?? this.lastError;
     const reason = cause ? describeError(cause).replace(/\.$/, '') : 'no source could send it';
     return new NapError(
-      isNapError(cause) ? cause.code : 'TRUNCATED',
+      // A lost SHA-256 thread is this process's own failure, as a folder's is.
+      isNapError(cause) ? cause.code : cause instanceof HashThreadLost ? 'IO' : 'TRUNCATED',
       `${reason}; ${kept}, DOWNLOAD again to resume.`,
       { cause },
     );
@@ -157,7 +161,7 @@ export class Transfer {
           this.lastError = this.expected.failure;
           return;
         }
-        if (isLocalError(error)) {
+        if (isLocalError(error) || error instanceof HashThreadLost) {
           this.localError = error;
           this.finished.abort(error);
           return;

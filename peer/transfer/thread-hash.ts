@@ -17,12 +17,23 @@ import { startPlainWorker } from '../plain-worker.ts';
 const WORKER_URL = new URL('./sha256-worker.mjs', import.meta.url);
 
 /**
- * Test hook (docs/testing.md), read once: the first thread is stopped right after this many
- * updates were asked of it, as if it had died (a test of a download through the real CLI cannot
- * reach into the process otherwise). Later threads are left alone, so the same process then shows
- * that it recovers. Unset or 0 in every real run.
+ * Test hooks (docs/testing.md), read once: a thread is stopped right after this many updates were
+ * asked of it, as if it had died (a test of a download through the real CLI cannot reach into the
+ * process otherwise), and so are the threads after it, up to NAPSHARE_TEST_STOP_HASH_THREADS of
+ * them (default 1). Later threads are left alone, so the same process then shows that it
+ * recovers. Unset or 0 in every real run.
  */
 const STOP_AFTER_UPDATES = Number(process.env.NAPSHARE_TEST_STOP_HASH_THREAD_AFTER) || 0;
+const THREADS_TO_STOP = STOP_AFTER_UPDATES > 0 ? Number(process.env.NAPSHARE_TEST_STOP_HASH_THREADS) || 1 : 0;
+
+/**
+ * Why a hash failed when its thread is gone (it crashed, ran out of memory, was stopped): nothing
+ * the bytes or their source did. A download tells it apart to resume on a new thread rather than
+ * blame the peer that sent them.
+ */
+export class HashThreadLost extends Error {
+  override name = 'HashThreadLost';
+}
 
 /** The thread's answer to one operation (sha256-worker.mjs). */
 interface Answer {
@@ -51,7 +62,9 @@ class HashThread {
    */
   private readonly deaths = new Map<number, Error>();
   /** Updates left before the test hook stops the thread (STOP_AFTER_UPDATES); 0: never. */
-  private updatesBeforeStop = STOP_AFTER_UPDATES;
+  private updatesBeforeStop = 0;
+  /** Threads the test hook has yet to stop (THREADS_TO_STOP). */
+  private threadsLeftToStop = THREADS_TO_STOP;
 
   newId(): number {
     return this.nextId++;
@@ -78,7 +91,10 @@ class HashThread {
     const worker = this.thread();
     if (this.waiting.size === 1) worker.ref();
     worker.postMessage({ ...op, reply }, transfer);
-    if (op.op === 'update' && this.updatesBeforeStop > 0 && --this.updatesBeforeStop === 0) void this.stop();
+    if (op.op === 'update' && this.updatesBeforeStop > 0 && --this.updatesBeforeStop === 0) {
+      this.threadsLeftToStop--;
+      void this.stop();
+    }
     return quiet(answer);
   }
 
@@ -91,6 +107,8 @@ class HashThread {
     if (this.worker) return this.worker;
     const worker = startPlainWorker(WORKER_URL);
     worker.unref();
+    // Counted from this thread's first update: those asked of a thread being stopped do not count.
+    if (this.threadsLeftToStop > 0) this.updatesBeforeStop = STOP_AFTER_UPDATES;
     worker.on('message', (message: Answer) => {
       const waiter = this.waiting.get(message.reply);
       this.waiting.delete(message.reply);
@@ -107,8 +125,8 @@ class HashThread {
       this.waiting.clear();
       for (const waiter of waiters) waiter.reject(error);
     };
-    worker.on('error', (error) => lost(new Error(`The SHA-256 thread failed: ${error.message}`)));
-    worker.on('exit', (code) => lost(new Error(`The SHA-256 thread stopped (exit code ${code}).`)));
+    worker.on('error', (error) => lost(new HashThreadLost(`The SHA-256 thread failed: ${error.message}`)));
+    worker.on('exit', (code) => lost(new HashThreadLost(`The SHA-256 thread stopped (exit code ${code}).`)));
     this.worker = worker;
     return worker;
   }
