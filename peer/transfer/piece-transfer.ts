@@ -77,7 +77,7 @@ export class Transfer {
     private readonly log: Log,
   ) {
     const { have, partialBytes } = scan;
-    this.schedule = new PieceSchedule(have);
+    this.schedule = new PieceSchedule(have, sources.length);
     this.multi = sources.length > 1;
     this.partialBytes = this.multi ? 0 : partialBytes;
     this.partialPiece = have.indexOf(false);

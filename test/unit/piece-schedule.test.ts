@@ -53,15 +53,52 @@ describe('PieceSchedule', () => {
   it('endgame: with nothing missing, an idle source gets one piece another is still fetching, once', () => {
     const schedule = new PieceSchedule([false, false, true]);
     expect(schedule.take(true)).toEqual({ first: 0, last: 1 });
-    // Nothing missing: duplicate piece 0, then 1, then nothing (each is duplicated at most once).
-    expect(schedule.take(true)).toEqual({ first: 0, last: 0 });
+    // Nothing missing: duplicate piece 1 (the last to arrive of the run), then 0, then nothing
+    // (each is duplicated at most once).
     expect(schedule.take(true)).toEqual({ first: 1, last: 1 });
+    expect(schedule.take(true)).toEqual({ first: 0, last: 0 });
     expect(schedule.take(true)).toBeUndefined();
     // A one-source download never duplicates.
     expect(new PieceSchedule([false]).take(false)).toEqual({ first: 0, last: 0 });
     schedule.markHeld(0);
     schedule.markHeld(1);
     expect(schedule.complete).toBe(true);
+  });
+
+  it('the tail is shared out: once fewer than a full run per source is missing, runs shrink', () => {
+    const run = MULTI_SOURCE_RUN_PIECES;
+    // Three sources, 3 full runs and 5 pieces more.
+    const schedule = new PieceSchedule(Array(3 * run + 5).fill(false), 3);
+    const lengths: number[] = [];
+    for (
+      let taken = schedule.take(true);
+      taken && !schedule.isHeld(taken.first);
+      taken = schedule.take(true)
+    ) {
+      lengths.push(taken.last - taken.first + 1);
+      if (taken.last === 3 * run + 4) break;
+    }
+    // Each run: what is missing over the sharers, rounded up, at most a full run. 17 and 13
+    // missing: full runs; then 9, 6, 4, 2 and 1 missing: 3, 2, 2, 1, 1.
+    expect(lengths).toEqual([4, 4, 3, 2, 2, 1, 1]);
+    expect(lengths.reduce((sum, length) => sum + length)).toBe(3 * run + 5);
+    // A download by one source keeps one streamed run whatever is left.
+    expect(new PieceSchedule(Array(5).fill(false), 1).take(false)).toEqual({ first: 0, last: 4 });
+  });
+
+  it('endgame: the copy is of the piece furthest from arriving, the last of the latest run', () => {
+    // One sharer: full runs to the end, so the two runs below are each 4 long.
+    const schedule = new PieceSchedule(Array(8).fill(false), 1);
+    expect(schedule.take(true)).toEqual({ first: 0, last: 3 });
+    expect(schedule.take(true)).toEqual({ first: 4, last: 7 });
+    schedule.markHeld(0);
+    schedule.markHeld(4);
+    // Nothing missing: 7 first (after 5 and 6 on its run), then 6; once 5 has come, 3 of the
+    // other run: never a piece that was about to land (5 now, 1 before).
+    expect(schedule.take(true)).toEqual({ first: 7, last: 7 });
+    expect(schedule.take(true)).toEqual({ first: 6, last: 6 });
+    schedule.markHeld(5);
+    expect(schedule.take(true)).toEqual({ first: 3, last: 3 });
   });
 
   it('endgame: a failed duplicate leaves the piece with its first fetcher, not missing', () => {
