@@ -8,47 +8,23 @@
  * - `refuse`: refuses INFO as a DOWNLOAD-only peer would (DOWNLOAD_REJECTED BAD_REQUEST);
  * - `silent`: reads the INFO request and never answers (the connection stays open).
  */
-import net from 'node:net';
-import { LineSplitter } from '../../shared/line-splitter.ts';
+import type net from 'node:net';
+import { type RequestServer, serveRange, startRequestServer } from './request-server.ts';
 
 export type InfoFailure = 'close' | 'malformed' | 'refuse' | 'silent';
 
-export interface HostileUploader {
-  port: number;
-  /** Every request line received, parsed, in order. */
-  requests: { type: string; file?: string; offset?: number; length?: number }[];
-  close: () => void;
-}
+export type HostileUploader = RequestServer<{
+  type: string;
+  file?: string;
+  offset?: number;
+  length?: number;
+}>;
 
-export async function startHostileUploader(info: InfoFailure, data: Buffer): Promise<HostileUploader> {
-  const requests: HostileUploader['requests'] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    const splitter = new LineSplitter(1 << 16);
-    socket.on('data', (chunk: Buffer) => {
-      const line = splitter.push(chunk)[0];
-      if (line === undefined) return;
-      const request = JSON.parse(line) as HostileUploader['requests'][number];
-      requests.push(request);
-      if (request.type === 'INFO') return failInfo(socket, info, data.length);
-      const offset = request.offset ?? 0;
-      const length = request.length ?? data.length - offset;
-      socket.write(`${JSON.stringify({ type: 'DOWNLOAD_OK', size: length })}\n`);
-      socket.end(data.subarray(offset, offset + length));
-    });
+export function startHostileUploader(info: InfoFailure, data: Buffer): Promise<HostileUploader> {
+  return startRequestServer((socket, request: HostileUploader['requests'][number]) => {
+    if (request.type === 'INFO') return failInfo(socket, info, data.length);
+    serveRange(socket, data, request);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    requests,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
 }
 
 function failInfo(socket: net.Socket, how: InfoFailure, size: number): void {

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import { hashFile } from '../../peer/file-hasher.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
+import { serveRange } from './request-server.ts';
 
 export async function startLyingPeer(
   infoFrom: string,
@@ -22,12 +23,7 @@ export async function startLyingPeer(
         const request = JSON.parse(line) as { type: string; offset?: number; length?: number };
         if (request.type === 'INFO') {
           socket.end(`${JSON.stringify({ type: 'INFO_OK', ...info })}\n`);
-        } else {
-          const offset = request.offset ?? 0;
-          const length = request.length ?? data.length - offset;
-          socket.write(`${JSON.stringify({ type: 'DOWNLOAD_OK', size: length })}\n`);
-          socket.end(data.subarray(offset, offset + length));
-        }
+        } else serveRange(socket, data, request);
       }
     });
   });

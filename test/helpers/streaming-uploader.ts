@@ -6,8 +6,8 @@
  * INFO_OK with the piece hashes of `hashed`. Real sockets on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import net from 'node:net';
-import { LineSplitter } from '../../shared/line-splitter.ts';
+import type net from 'node:net';
+import { serveRange, startRequestServer } from './request-server.ts';
 
 export interface StreamingUploader {
   port: number;
@@ -41,8 +41,6 @@ export async function startStreamingUploader(
     running.update(hashed.subarray(at, at + pieceSize));
     prefixes.push(running.copy().digest('hex'));
   }
-  const requests: StreamingUploader['requests'] = [];
-  const sockets = new Set<net.Socket>();
   const streams: { socket: net.Socket; sent: number }[] = [];
   let released = 0;
   let openStreams = 0;
@@ -56,49 +54,33 @@ export async function startStreamingUploader(
       stream.sent = released;
     }
   };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    const splitter = new LineSplitter(1 << 16);
-    socket.on('data', (chunk: Buffer) => {
-      const line = splitter.push(chunk)[0];
-      if (line === undefined) return;
-      const request = JSON.parse(line) as StreamingUploader['requests'][number];
-      requests.push(request);
-      if (request.type === 'INFO' && !request.prefixes) {
-        const pieces: string[] = [];
-        for (let at = 0; at < hashed.length; at += pieceSize)
-          pieces.push(
-            createHash('sha256')
-              .update(hashed.subarray(at, at + pieceSize))
-              .digest('hex'),
-          );
-        const sha256 = createHash('sha256').update(hashed).digest('hex');
-        socket.end(
-          `${JSON.stringify({ type: 'INFO_OK', size: hashed.length, sha256, pieceSize, pieces })}\n`,
+  const server = await startRequestServer((socket, request: StreamingUploader['requests'][number]) => {
+    if (request.type === 'INFO' && !request.prefixes) {
+      const pieces: string[] = [];
+      for (let at = 0; at < hashed.length; at += pieceSize)
+        pieces.push(
+          createHash('sha256')
+            .update(hashed.subarray(at, at + pieceSize))
+            .digest('hex'),
         );
-        return;
-      }
-      if (request.type === 'INFO') {
-        socket.write(`${JSON.stringify({ type: 'INFO_HEAD', size: hashed.length, pieceSize })}\n`);
-        streams.push({ socket, sent: 0 });
-        openStreams++;
-        socket.once('close', () => openStreams--);
-        flush();
-        opened();
-        return;
-      }
-      const offset = request.offset ?? 0;
-      const length = request.length ?? served.length - offset;
-      socket.write(`${JSON.stringify({ type: 'DOWNLOAD_OK', size: length })}\n`);
-      socket.end(served.subarray(offset, offset + length));
-    });
+      const sha256 = createHash('sha256').update(hashed).digest('hex');
+      socket.end(`${JSON.stringify({ type: 'INFO_OK', size: hashed.length, sha256, pieceSize, pieces })}\n`);
+      return;
+    }
+    if (request.type === 'INFO') {
+      socket.write(`${JSON.stringify({ type: 'INFO_HEAD', size: hashed.length, pieceSize })}\n`);
+      streams.push({ socket, sent: 0 });
+      openStreams++;
+      socket.once('close', () => openStreams--);
+      flush();
+      opened();
+      return;
+    }
+    serveRange(socket, served, request);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as net.AddressInfo).port,
-    requests,
+    port: server.port,
+    requests: server.requests,
     prefixes,
     streaming,
     get openStreams() {
@@ -122,9 +104,6 @@ export async function startStreamingUploader(
       for (const { socket } of streams.splice(0))
         socket.end(`${JSON.stringify({ type: 'DOWNLOAD_REJECTED', reason: 'CHANGED' })}\n`);
     },
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
+    close: server.close,
   };
 }

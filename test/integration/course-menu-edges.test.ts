@@ -45,6 +45,20 @@ async function uploader(serverPort: number, folder: string, extra: string[] = []
   return Number(/127\.0\.0\.1:(\d+)/.exec(await peer.waitFor('Sou peer'))?.[1]);
 }
 
+/**
+ * An index server (CLI), and in a new folder `up/aula1.mp4` (`size` random bytes) shared by an
+ * uploader run with `uploaderArgs`, beside an empty `down` to download into.
+ */
+async function sharedAula(size: number, uploaderArgs: string[] = []) {
+  const root = await makeTempDir();
+  await fs.mkdir(path.join(root, 'up'));
+  await fs.mkdir(path.join(root, 'down'));
+  const sha = await writeRandomFile(path.join(root, 'up', 'aula1.mp4'), size);
+  const { port } = await startServer();
+  const upPort = await uploader(port, path.join(root, 'up'), uploaderArgs);
+  return { root, sha, port, upPort };
+}
+
 /** Waits until the program in terminal `name` has exited (the terminal then runs `sleep`). */
 async function exited(name: string): Promise<void> {
   await waitUntil(
@@ -138,14 +152,9 @@ describe.runIf(hasTmux)('the course menu off the happy path', () => {
   });
 
   it('Ctrl+C during a download leaves the lines and no progress bar', async () => {
-    const root = await makeTempDir();
-    await fs.mkdir(path.join(root, 'up'));
-    await fs.mkdir(path.join(root, 'down'));
-    await writeRandomFile(path.join(root, 'up', 'aula1.mp4'), 128 * 1024 * 1024);
-    const { port } = await startServer();
     // 16 MB/s: the download runs for seconds after Ctrl+C comes, its progress moving several
     // times a second (a piece every 0.25 s) while the peer leaves.
-    const upPort = await uploader(port, path.join(root, 'up'), ['--max-upload-rate', '16MB']);
+    const { root, port, upPort } = await sharedAula(128 * 1024 * 1024, ['--max-upload-rate', '16MB']);
     await terminals.open('d', 'peer', ['--server', `127.0.0.1:${port}`], root);
     await joinSearchDownload('d', 'down', 'aula1.mp4');
     const screen = await terminals.until('d', /^aula1\.mp4 .*% /);
@@ -158,12 +167,7 @@ describe.runIf(hasTmux)('the course menu off the happy path', () => {
   });
 
   it('stdout in a file: the menu as usual on the terminal, exactly the seed lines in the file', async () => {
-    const root = await makeTempDir();
-    await fs.mkdir(path.join(root, 'up'));
-    await fs.mkdir(path.join(root, 'down'));
-    const sha = await writeRandomFile(path.join(root, 'up', 'aula1.mp4'), 1024 * 1024);
-    const { port } = await startServer();
-    const upPort = await uploader(port, path.join(root, 'up'));
+    const { root, sha, port, upPort } = await sharedAula(1024 * 1024);
     await terminals.open('f', 'peer', ['--server', `127.0.0.1:${port}`], root, '> transcript.txt');
     await joinSearchDownload('f', 'down', 'aula1.mp4');
     const lines = [
@@ -182,12 +186,7 @@ describe.runIf(hasTmux)('the course menu off the happy path', () => {
   });
 
   it('stdout in a pipe (| tee): typed line commands, clean lines on the terminal and in the file', async () => {
-    const root = await makeTempDir();
-    await fs.mkdir(path.join(root, 'up'));
-    await fs.mkdir(path.join(root, 'down'));
-    const sha = await writeRandomFile(path.join(root, 'up', 'aula1.mp4'), 1024 * 1024);
-    const { port } = await startServer();
-    const upPort = await uploader(port, path.join(root, 'up'));
+    const { root, sha, port, upPort } = await sharedAula(1024 * 1024);
     await terminals.open('t', 'peer', ['--server', `127.0.0.1:${port}`], root, '| tee transcript.txt');
     await terminals.until('t', 'stdout goes to a pipe');
     const commands = ['JOIN 127.0.0.1 0 down', 'SEARCH aula1.mp4', `DOWNLOAD 127.0.0.1 ${upPort}`];

@@ -10,10 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../peer/rate-limiter.ts';
 import { PeerSession } from '../../peer/session.ts';
 import type { Progress } from '../../peer/transfer/download.ts';
-import { IndexServer } from '../../server/index-server.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { CliProcess, programCommand } from '../helpers/cli.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { makeTempDir, removeTempDirs, sha256File } from '../helpers/files.ts';
+import { startIndexAndUploader } from '../helpers/index-and-uploader.ts';
 import { canMountTmpfs, type DiskKind, mountTmpfs, smallDisk, unmount } from '../helpers/small-disk.ts';
 
 const MiB = 1024 * 1024;
@@ -28,19 +28,11 @@ afterEach(async () => {
 
 /** An index server, an uploader sharing `name` (random, `size` bytes) and a downloading session. */
 async function network(name: string, size: number, options: { rate?: number } = {}) {
-  const index = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {} });
-  closers.push(() => index.close());
-  const server = { host: '127.0.0.1', port: index.address().port };
-  const shared = await makeTempDir();
-  const sha = await writeRandomFile(path.join(shared, name), size);
-  const uploader = new PeerSession({
-    server,
-    print: () => {},
-    limiter: options.rate ? new RateLimiter(options.rate) : undefined,
-  });
-  closers.push(() => uploader.close());
-  await uploader.join('127.0.0.1', 0, shared);
-  const uploaderPort = uploader.joined?.port as number;
+  const { server, uploaderPort, sha } = await startIndexAndUploader(
+    closers,
+    { name, size },
+    { limiter: options.rate ? new RateLimiter(options.rate) : undefined },
+  );
   let onProgress: (progress: Progress) => void = () => {};
   const printed: string[] = [];
   const session = new PeerSession({

@@ -10,11 +10,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PeerSession } from '../../peer/session.ts';
 import { syncFolderOf } from '../../peer/transfer/folder-sync.ts';
-import { IndexServer } from '../../server/index-server.ts';
 import { CliProcess, killAll, programCommand } from '../helpers/cli.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { makeTempDir, removeTempDirs, sha256File } from '../helpers/files.ts';
+import { startIndexAndUploader } from '../helpers/index-and-uploader.ts';
 import { folderSyncAfter, pathsOf, quoted, readTrace, straceCommand } from '../helpers/strace.ts';
 
 const MiB = 1024 * 1024;
@@ -53,14 +52,10 @@ async function traced(command: string[], cwd: string) {
 
 describe('the folder is fsynced once the final name is taken', () => {
   it('a DOWNLOAD of the CLI: an fsync of the folder after the link of the name and the unlink of the .part', async () => {
-    const index = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {} });
-    closers.push(() => index.close());
-    const server = { host: '127.0.0.1', port: index.address().port };
-    const shared = await makeTempDir();
-    const sha = await writeRandomFile(path.join(shared, 'a.bin'), 5 * MiB + 7);
-    const uploader = new PeerSession({ server, print: () => {} });
-    closers.push(() => uploader.close());
-    await uploader.join('127.0.0.1', 0, shared);
+    const { server, uploaderPort, sha } = await startIndexAndUploader(closers, {
+      name: 'a.bin',
+      size: 5 * MiB + 7,
+    });
     const into = await makeTempDir();
     const final = path.join(into, 'a.bin');
     const { cli, trace } = await traced(
@@ -69,7 +64,7 @@ describe('the folder is fsynced once the final name is taken', () => {
     );
     cli.send(`JOIN 127.0.0.1 0 ${into}`);
     cli.send('SEARCH a.bin');
-    cli.send(`DOWNLOAD 127.0.0.1 ${uploader.joined?.port}`);
+    cli.send(`DOWNLOAD 127.0.0.1 ${uploaderPort}`);
     await cli.waitFor(`Arquivo a.bin baixado com sucesso na pasta ${into}`);
     expect(await cli.end()).toBe(0);
     expect(await sha256File(final)).toBe(sha);

@@ -16,7 +16,7 @@ import { ALL_FORBIDDEN, consoleProblem, ESCAPE_SEQUENCES, shownAs } from '../hel
 import { LineClient } from '../helpers/line-client.ts';
 import { line, ScriptedServer } from '../helpers/scripted-server.ts';
 import { startNetwork } from './dht-helpers.ts';
-import { GroupTap, randomGroup } from './lan-group.ts';
+import { GroupTap, randomGroup, startMember } from './lan-group.ts';
 
 /** A message of every forbidden character and escape sequence, between plain words. */
 const EVIL = `start ${ALL_FORBIDDEN.join('|')} ${ESCAPE_SEQUENCES.join(' ')} end`;
@@ -241,18 +241,7 @@ describe('a hostile LAN member', () => {
     const group = await randomGroup();
     const tap = await GroupTap.open(group);
     servers.push(tap);
-    const member = runCli('peer', [
-      'lan',
-      '--group',
-      group.text,
-      '--iface',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--dir',
-      dir,
-    ]);
-    await member.waitFor('files served at', 'stderr');
+    const { cli: member } = await startMember(group, dir);
     await tap.send('hi \u202eereht\u200b \ufeffx\n');
     await tap.send('evil\u001b[2J\r\n127.0.0.1 :> forged\n');
     await tap.send(encodeOffer({ file: 'evil\u202egnp.exe', size: 1, ip: '127.0.0.1', port: 4000 }));

@@ -39,9 +39,12 @@ export interface Member {
   port: number;
 }
 
-/** `npm run peer -- lan` in `group` on 127.0.0.1, with a temporary --dir; resolves once it is in. */
-export async function startMember(group: TestGroup): Promise<Member> {
-  const dir = await makeTempDir('napshare-lan-cli-');
+/**
+ * `npm run peer -- lan` in `group` on 127.0.0.1, with `folder` as its --dir (default: a new temporary
+ * one); resolves once it is in.
+ */
+export async function startMember(group: TestGroup, folder?: string): Promise<Member> {
+  const dir = folder ?? (await makeTempDir('napshare-lan-cli-'));
   const cli = runCli('peer', [
     'lan',
     '--group',

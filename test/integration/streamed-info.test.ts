@@ -42,6 +42,18 @@ async function streaming(hashed: Buffer, served = hashed): Promise<StreamingUplo
 
 const source = (uploader: { port: number }) => ({ host: '127.0.0.1', port: uploader.port });
 
+/** A download of f.bin from `uploader` into `folder`, started at once; its log lines go to `logs`. */
+function loggedDownload(uploader: { port: number }, folder: string) {
+  const logs: string[] = [];
+  const result = download({
+    sources: [source(uploader)],
+    file: 'f.bin',
+    folder,
+    log: (line) => logs.push(line),
+  });
+  return { result, logs };
+}
+
 async function partSize(folder: string, file: string): Promise<number> {
   return (await fs.stat(path.join(folder, `${file}.part`)).catch(() => null))?.size ?? 0;
 }
@@ -116,13 +128,8 @@ describe('a fresh download from one source', () => {
     // What reached the .part is checked again by the next DOWNLOAD: the three pieces before the
     // wrong one (and any good one after it) are kept, the wrong one is fetched again.
     const honest = await streaming(content);
-    const logs: string[] = [];
-    const done = await download({
-      sources: [source(honest)],
-      file: 'f.bin',
-      folder: into,
-      log: (line) => logs.push(line),
-    });
+    const { result: resumed, logs } = loggedDownload(honest, into);
+    const done = await resumed;
     expect(logs.some((line) => /^resuming: [3-5] verified pieces/.test(line))).toBe(true);
     expect(done.transferred).toBeGreaterThanOrEqual(PIECE);
     expect(await sha256File(path.join(into, 'f.bin'))).toBe(sha256(content));
@@ -168,13 +175,8 @@ describe('a fresh download from one source', () => {
     // Another uploader of the same file (napshare's, which chooses 4 MiB pieces: give it the
     // same 64 KiB ones by the hand-written one's INFO_OK instead).
     const again = await streaming(content);
-    const logs: string[] = [];
-    const done = await download({
-      sources: [source(again)],
-      file: 'f.bin',
-      folder: into,
-      log: (line) => logs.push(line),
-    });
+    const { result: resumed, logs } = loggedDownload(again, into);
+    const done = await resumed;
     expect(again.requests[0]).toEqual({ type: 'INFO', file: 'f.bin' });
     // Pieces written unverified after the cut may verify too: they are checked again here.
     expect(logs.some((line) => /^resuming: [2-6] verified pieces/.test(line))).toBe(true);
@@ -186,13 +188,7 @@ describe('a fresh download from one source', () => {
     const content = randomBytes(3 * PIECE);
     const uploader = await streaming(content);
     const into = await makeTempDir();
-    const logs: string[] = [];
-    const result = download({
-      sources: [source(uploader)],
-      file: 'f.bin',
-      folder: into,
-      log: (line) => logs.push(line),
-    });
+    const { result, logs } = loggedDownload(uploader, into);
     await uploader.streaming;
     uploader.release(1);
     await waitUntil(async () => (await partSize(into, 'f.bin')) >= PIECE, 'a verified piece written');

@@ -9,7 +9,7 @@ import { withDeadline } from '../helpers/wait.ts';
 import type { StressContext } from './context.ts';
 import { pause } from './deadline.ts';
 import type { Row } from './report.ts';
-import { Admission, counted, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
+import { counted, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, serveLoop, type Target } from './target.ts';
 
 /** The chat server's default caps (README, "Limits"). */
 const MAX_CLIENTS = 100;
@@ -63,41 +63,33 @@ export async function startChatTarget(ctx: StressContext, timeouts: 'short' | 'd
       wasCut: (socket) => socket.text.replace(relayed, '') === IDLE_LINE,
     },
     memoryBudgetMiB: MEMORY_BUDGET_MIB,
-    serve: (row) => {
-      const serving = { admission: new Admission(), stopped: false, answers: 0, latenciesMs: [] as number[] };
-      const heard = async (speaker: AttackSocket, listener: AttackSocket) => {
-        const line = `${tag} line ${serial++}\n`;
-        const started = performance.now();
-        speaker.write(line);
-        await hearing(listener, line, row);
-        serving.latenciesMs.push(performance.now() - started);
-        serving.answers++;
-      };
-      const loop = async () => {
-        while (!serving.stopped) {
-          await heard(members[0] as AttackSocket, members[1] as AttackSocket);
-          await heard(members[1] as AttackSocket, members[0] as AttackSocket);
-          if (serial % 8 === 0)
-            await serving.admission.newcomer(async () => {
-              const newcomer = await connectFrom(port, '127.0.0.1');
-              try {
-                await heard(newcomer, members[0] as AttackSocket);
-              } finally {
-                await endAttack([newcomer]);
-              }
-            });
-          await pause(TURN_MS);
-        }
-      };
-      const running = counted(row, loop(), 'the well-behaved chat members');
-      return Object.assign(serving, {
-        stop: async () => {
-          serving.stopped = true;
-          await running;
-          return { answers: serving.answers, latenciesMs: serving.latenciesMs };
-        },
-      });
-    },
+    serve: (row) =>
+      serveLoop((serving) => {
+        const heard = async (speaker: AttackSocket, listener: AttackSocket) => {
+          const line = `${tag} line ${serial++}\n`;
+          const started = performance.now();
+          speaker.write(line);
+          await hearing(listener, line, row);
+          serving.answered(started);
+        };
+        const loop = async () => {
+          while (!serving.stopped) {
+            await heard(members[0] as AttackSocket, members[1] as AttackSocket);
+            await heard(members[1] as AttackSocket, members[0] as AttackSocket);
+            if (serial % 8 === 0)
+              await serving.admission.newcomer(async () => {
+                const newcomer = await connectFrom(port, '127.0.0.1');
+                try {
+                  await heard(newcomer, members[0] as AttackSocket);
+                } finally {
+                  await endAttack([newcomer]);
+                }
+              });
+            await pause(TURN_MS);
+          }
+        };
+        return counted(row, loop(), 'the well-behaved chat members');
+      }),
     close: async () => {
       await endAttack(members);
       await server.stop();

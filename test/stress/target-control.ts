@@ -13,7 +13,7 @@ import { ControlClient } from '../integration/dht-helpers.ts';
 import type { StressContext } from './context.ts';
 import { DAEMON_STARTED } from './dht-krpc.ts';
 import type { Row } from './report.ts';
-import { Admission, counted, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, type Target } from './target.ts';
+import { counted, IDLE_TIMEOUT_S, LINE_TIMEOUT_S, serveLoop, type Target } from './target.ts';
 
 /** The control socket's default caps (README, "Limits"). */
 const MAX_CLIENTS = 32;
@@ -86,41 +86,34 @@ export async function startControlTarget(ctx: StressContext, timeouts: 'short' |
 
 /** `help` and `status` on the held connection, and now and then on a new one. */
 function asking(row: Row, port: number, client: ControlClient) {
-  const serving = { admission: new Admission(), stopped: false, answers: 0, latenciesMs: [] as number[] };
-  const ask = async (on: ControlClient, command: string) => {
-    const started = performance.now();
-    const answer = await withDeadline(on.ask(command), ANSWER_TIMEOUT_MS, `the answer to "${command}"`);
-    serving.latenciesMs.push(performance.now() - started);
-    serving.answers++;
-    if (command === 'help')
-      row.check(isDeepStrictEqual(answer, HELP_LINES), () => `help answered ${JSON.stringify(answer)}`);
-    else
-      row.check(
-        /^Datagrams: \d+ received/.test(answer[3] ?? ''),
-        () => `status answered ${JSON.stringify(answer)}`,
-      );
-  };
-  const loop = async () => {
-    for (let round = 0; !serving.stopped; round++) {
-      await ask(client, round % 2 === 0 ? 'help' : 'status');
-      if (round % 5 === 4)
-        await serving.admission.newcomer(async () => {
-          const newcomer = await ControlClient.connect(port);
-          try {
-            await ask(newcomer, 'help');
-          } finally {
-            newcomer.close();
-            await newcomer.closed;
-          }
-        });
-    }
-  };
-  const running = counted(row, loop(), 'the well-behaved control client');
-  return Object.assign(serving, {
-    stop: async () => {
-      serving.stopped = true;
-      await running;
-      return { answers: serving.answers, latenciesMs: serving.latenciesMs };
-    },
+  return serveLoop((serving) => {
+    const ask = async (on: ControlClient, command: string) => {
+      const started = performance.now();
+      const answer = await withDeadline(on.ask(command), ANSWER_TIMEOUT_MS, `the answer to "${command}"`);
+      serving.answered(started);
+      if (command === 'help')
+        row.check(isDeepStrictEqual(answer, HELP_LINES), () => `help answered ${JSON.stringify(answer)}`);
+      else
+        row.check(
+          /^Datagrams: \d+ received/.test(answer[3] ?? ''),
+          () => `status answered ${JSON.stringify(answer)}`,
+        );
+    };
+    const loop = async () => {
+      for (let round = 0; !serving.stopped; round++) {
+        await ask(client, round % 2 === 0 ? 'help' : 'status');
+        if (round % 5 === 4)
+          await serving.admission.newcomer(async () => {
+            const newcomer = await ControlClient.connect(port);
+            try {
+              await ask(newcomer, 'help');
+            } finally {
+              newcomer.close();
+              await newcomer.closed;
+            }
+          });
+      }
+    };
+    return counted(row, loop(), 'the well-behaved control client');
   });
 }

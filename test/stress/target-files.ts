@@ -19,7 +19,7 @@ import { randomGroup } from '../integration/lan-group.ts';
 import type { StressContext } from './context.ts';
 import { pause } from './deadline.ts';
 import type { Row } from './report.ts';
-import { Admission, IDLE_TIMEOUT_S, STALL_TIMEOUT_S, type Target } from './target.ts';
+import { IDLE_TIMEOUT_S, STALL_TIMEOUT_S, serveLoop, type Target } from './target.ts';
 
 const MAX_CONNECTIONS = 256;
 const PER_IP = 32;
@@ -166,46 +166,39 @@ async function askAndNeverRead(socket: AttackSocket, prove: boolean): Promise<vo
 
 /** Downloads small.bin again and again (verified, by SHA-256) while the server admits newcomers. */
 function downloading(row: Row, port: number, folder: SharedFolder, kind: 'course' | 'lan') {
-  const serving = { admission: new Admission(), stopped: false, answers: 0, latenciesMs: [] as number[] };
-  const fetchOnce = async () => {
-    const into = await makeTempDir('napshare-stress-');
-    const started = performance.now();
-    try {
-      await withDeadline(
-        download({
-          sources: [{ host: '127.0.0.1', port }],
-          file: 'small.bin',
-          folder: into,
-          answerChallenge:
-            kind === 'lan' ? (file, nonce) => authProof(PASSWORDS[file] as string, nonce, file) : undefined,
-        }),
-        DOWNLOAD_TIMEOUT_MS,
-        'a well-behaved download',
-      );
-      serving.latenciesMs.push(performance.now() - started);
-      serving.answers++;
-      const sha = await sha256File(path.join(into, 'small.bin'));
-      if (sha !== folder.sha['small.bin']) row.lostFile(`small.bin downloaded with SHA-256 ${sha}`);
-    } catch (error) {
-      row.wrongAnswer(
-        `a well-behaved download failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    } finally {
-      await fs.rm(into, { recursive: true, force: true });
-    }
-  };
-  const loop = async () => {
-    while (!serving.stopped) {
-      // While the server is full on purpose, the flood checks the refusal a newcomer gets.
-      if (!(await serving.admission.newcomer(fetchOnce))) await pause(100);
-    }
-  };
-  const running = loop();
-  return Object.assign(serving, {
-    stop: async () => {
-      serving.stopped = true;
-      await running;
-      return { answers: serving.answers, latenciesMs: serving.latenciesMs };
-    },
+  return serveLoop((serving) => {
+    const fetchOnce = async () => {
+      const into = await makeTempDir('napshare-stress-');
+      const started = performance.now();
+      try {
+        await withDeadline(
+          download({
+            sources: [{ host: '127.0.0.1', port }],
+            file: 'small.bin',
+            folder: into,
+            answerChallenge:
+              kind === 'lan' ? (file, nonce) => authProof(PASSWORDS[file] as string, nonce, file) : undefined,
+          }),
+          DOWNLOAD_TIMEOUT_MS,
+          'a well-behaved download',
+        );
+        serving.answered(started);
+        const sha = await sha256File(path.join(into, 'small.bin'));
+        if (sha !== folder.sha['small.bin']) row.lostFile(`small.bin downloaded with SHA-256 ${sha}`);
+      } catch (error) {
+        row.wrongAnswer(
+          `a well-behaved download failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      } finally {
+        await fs.rm(into, { recursive: true, force: true });
+      }
+    };
+    const loop = async () => {
+      while (!serving.stopped) {
+        // While the server is full on purpose, the flood checks the refusal a newcomer gets.
+        if (!(await serving.admission.newcomer(fetchOnce))) await pause(100);
+      }
+    };
+    return loop();
   });
 }

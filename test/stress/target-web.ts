@@ -14,7 +14,7 @@ import type { Attacked } from './connection-attacks.ts';
 import type { StressContext } from './context.ts';
 import { pause } from './deadline.ts';
 import type { Row } from './report.ts';
-import { Admission, counted } from './target.ts';
+import { counted, serveLoop } from './target.ts';
 import { ask } from './web-http.ts';
 
 /** An answer takes well under this on a busy 2-core machine (the bound the page is held to). */
@@ -95,38 +95,33 @@ export async function startWebTarget(ctx: StressContext): Promise<WebTarget> {
 
 /** GET /api/state on the held connection, and every fifth time on a new one. */
 function asking(row: Row, port: number, auth: Record<string, string>, folder: string) {
-  const serving = { admission: new Admission(), stopped: false, answers: 0, latenciesMs: [] as number[] };
   const held = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const state = async (agent?: http.Agent) => {
-    const started = performance.now();
-    const answer = await ask(port, { path: '/api/state', headers: auth, agent }, ANSWER_TIMEOUT_MS);
-    serving.latenciesMs.push(performance.now() - started);
-    serving.answers++;
-    let joinedFolder: unknown;
-    try {
-      joinedFolder = (JSON.parse(answer.body) as { joined?: { folder?: unknown } }).joined?.folder;
-    } catch {
-      // not JSON: counted wrong below
-    }
-    row.check(
-      answer.status === 200 && joinedFolder === folder,
-      () => `GET /api/state answered ${answer.status} ${answer.body.slice(0, 200)}`,
-    );
-  };
-  const loop = async () => {
-    for (let round = 0; !serving.stopped; round++) {
-      await state(held);
-      if (round % 5 === 4) await serving.admission.newcomer(() => state());
-      await pause(ASK_EVERY_MS);
-    }
-  };
-  const running = counted(row, loop(), 'the well-behaved page');
-  return Object.assign(serving, {
-    stop: async () => {
-      serving.stopped = true;
-      await running;
-      held.destroy();
-      return { answers: serving.answers, latenciesMs: serving.latenciesMs };
+  return serveLoop(
+    (serving) => {
+      const state = async (agent?: http.Agent) => {
+        const started = performance.now();
+        const answer = await ask(port, { path: '/api/state', headers: auth, agent }, ANSWER_TIMEOUT_MS);
+        serving.answered(started);
+        let joinedFolder: unknown;
+        try {
+          joinedFolder = (JSON.parse(answer.body) as { joined?: { folder?: unknown } }).joined?.folder;
+        } catch {
+          // not JSON: counted wrong below
+        }
+        row.check(
+          answer.status === 200 && joinedFolder === folder,
+          () => `GET /api/state answered ${answer.status} ${answer.body.slice(0, 200)}`,
+        );
+      };
+      const loop = async () => {
+        for (let round = 0; !serving.stopped; round++) {
+          await state(held);
+          if (round % 5 === 4) await serving.admission.newcomer(() => state());
+          await pause(ASK_EVERY_MS);
+        }
+      };
+      return counted(row, loop(), 'the well-behaved page');
     },
-  });
+    () => held.destroy(),
+  );
 }

@@ -97,6 +97,49 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** What a well-behaved loop sees of its own Serving while it runs. */
+export interface ServingLoop {
+  readonly admission: Admission;
+  /** True once stop() is called: the loop ends after the exchange under way. */
+  readonly stopped: boolean;
+  /** Counts one answer checked, asked at `started` (a performance.now() reading). */
+  answered(started: number): void;
+}
+
+/**
+ * The Serving of a loop of well-behaved clients: `run` starts it (at once, with its own
+ * ServingLoop) and its promise settles once the loop has ended; stop() ends it, waits for that,
+ * then runs `afterStop` (to release what the loop held) and resolves with the tally.
+ */
+export function serveLoop(
+  run: (loop: ServingLoop) => Promise<void>,
+  afterStop: () => void = () => {},
+): Serving {
+  let stopped = false;
+  let answers = 0;
+  const latenciesMs: number[] = [];
+  const loop: ServingLoop = {
+    admission: new Admission(),
+    get stopped() {
+      return stopped;
+    },
+    answered: (started) => {
+      latenciesMs.push(performance.now() - started);
+      answers++;
+    },
+  };
+  const running = run(loop);
+  return {
+    admission: loop.admission,
+    stop: async () => {
+      stopped = true;
+      await running;
+      afterStop();
+      return { answers, latenciesMs };
+    },
+  };
+}
+
 /** The p99 of `latencies`, in ms. */
 export function p99(latencies: number[]): number {
   const sorted = [...latencies].sort((a, b) => a - b);
