@@ -8,10 +8,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PeerSession } from '../../peer/session.ts';
-import { IndexServer } from '../../server/index-server.ts';
 import { killAll, runCli } from '../helpers/cli.ts';
-import { makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { makeTempDir, removeTempDirs, sha256File } from '../helpers/files.ts';
+import { startIndexAndUploader } from '../helpers/index-and-uploader.ts';
 
 const MiB = 1024 * 1024;
 const closers: (() => Promise<void> | void)[] = [];
@@ -24,20 +23,15 @@ afterEach(async () => {
 
 /** An index, an uploader sharing a 12 MiB random file (four 4 MiB pieces: seven 2 MiB units), and a CLI peer. */
 async function setup(env: NodeJS.ProcessEnv) {
-  const index = await IndexServer.start({ host: '127.0.0.1', port: 0, print: () => {} });
-  closers.push(() => index.close());
-  const server = { host: '127.0.0.1', port: index.address().port };
-  const shared = await makeTempDir();
-  const size = 12 * MiB + 5;
-  const sha = await writeRandomFile(path.join(shared, 'a.bin'), size);
-  const uploader = new PeerSession({ server, print: () => {} });
-  closers.push(() => uploader.close());
-  await uploader.join('127.0.0.1', 0, shared);
+  const { server, uploaderPort, sha } = await startIndexAndUploader(closers, {
+    name: 'a.bin',
+    size: 12 * MiB + 5,
+  });
   const into = await makeTempDir();
   const peer = runCli('peer', ['--server', `127.0.0.1:${server.port}`, '--verbose'], { env });
   peer.send(`JOIN 127.0.0.1 0 ${into}`);
   peer.send('SEARCH a.bin');
-  return { peer, into, sha, download: `DOWNLOAD 127.0.0.1 ${uploader.joined?.port}` };
+  return { peer, into, sha, download: `DOWNLOAD 127.0.0.1 ${uploaderPort}` };
 }
 
 describe('the SHA-256 thread dies during a download', () => {
