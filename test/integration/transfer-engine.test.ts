@@ -1,4 +1,5 @@
 /** The transfer engine against real file servers on 127.0.0.1: verification, failover, bounds. */
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from
 import { LineClient } from '../helpers/line-client.ts';
 import { startLyingPeer } from '../helpers/lying-peer.ts';
 import { startPlainPeer } from '../helpers/plain-peer.ts';
+import { startStreamingUploader } from '../helpers/streaming-uploader.ts';
 
 const MiB = 1024 * 1024;
 const servers: FileServer[] = [];
@@ -322,6 +324,27 @@ describe('multi-source', () => {
     expect(await sha256File(path.join(into, 's.bin'))).toBe(sha);
     expect(result.usedSources.map((source) => source.port)).not.toContain(slow.port);
   }, 30_000);
+
+  it('shares the tail out: no source is asked for more than its share of what is missing', async () => {
+    // Seven 64 KiB pieces for three sources: every run at most ceil(7 / 3) = 3 pieces, where a
+    // full run (MULTI_SOURCE_RUN_PIECES, 4) to the first source would leave the others less.
+    const piece = 64 * 1024;
+    const bytes = randomBytes(6 * piece + 11);
+    const uploaders = await Promise.all([0, 1, 2].map(() => startStreamingUploader(bytes, bytes, piece)));
+    for (const uploader of uploaders) closers.push(() => uploader.close());
+    const into = await makeTempDir();
+    await download({
+      sources: uploaders.map((uploader) => ({ host: '127.0.0.1', port: uploader.port })),
+      file: 't.bin',
+      folder: into,
+    });
+    expect(await sha256File(path.join(into, 't.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const ranges = uploaders.flatMap((uploader) =>
+      uploader.requests.filter(({ type }) => type === 'DOWNLOAD'),
+    );
+    expect(ranges.length).toBeGreaterThanOrEqual(3);
+    for (const range of ranges) expect(range.length).toBeLessThanOrEqual(3 * piece);
+  });
 
   it('avoids a lying source and a source with another version of the file', async () => {
     const size = 20 * MiB + 5;
