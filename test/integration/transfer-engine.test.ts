@@ -9,6 +9,7 @@ import { RateLimiter } from '../../peer/rate-limiter.ts';
 import { MAX_IN_FLIGHT, SEND_CHUNK_BYTES } from '../../peer/send-file.ts';
 import { FolderCatalog } from '../../peer/shared-folder.ts';
 import { download } from '../../peer/transfer/download.ts';
+import { stopHashThreadForTests } from '../../peer/transfer/thread-hash.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
 import { LineClient } from '../helpers/line-client.ts';
@@ -344,6 +345,37 @@ describe('multi-source', () => {
     );
     expect(ranges.length).toBeGreaterThanOrEqual(3);
     for (const range of ranges) expect(range.length).toBeLessThanOrEqual(3 * piece);
+  });
+
+  it('the SHA-256 thread lost mid-way: every source kept, resumed on a new thread, verified', async () => {
+    const size = 24 * MiB + 9;
+    const { dir, sha } = await folderWith('h.bin', size);
+    // Capped so that the thread is lost while pieces are still on their way from all three.
+    const peers = await Promise.all([0, 1, 2].map(() => serve(dir, { rate: 40e6 })));
+    const into = await makeTempDir();
+    const logs: string[] = [];
+    let stopped: Promise<void> | undefined;
+    const result = await download({
+      sources: peers.map((peer) => ({ host: '127.0.0.1', port: peer.port })),
+      file: 'h.bin',
+      folder: into,
+      log: (line) => logs.push(line),
+      onProgress: ({ done }) => {
+        if (!stopped && done > size / 3) stopped = stopHashThreadForTests();
+      },
+    });
+    await stopped;
+    expect(stopped).toBeDefined();
+    expect(await sha256File(path.join(into, 'h.bin'))).toBe(sha);
+    // Once; the exit code is what terminate() reports (1 or 0, both seen here).
+    const restarts = logs.filter((line) => line.includes('on a new thread'));
+    expect(restarts).toHaveLength(1);
+    expect(restarts[0]).toMatch(
+      /^The SHA-256 thread stopped \(exit code \d+\); resuming h\.bin from its \.part on a new thread$/,
+    );
+    // No source blamed or left out for it.
+    expect(logs.filter((line) => /^127\.0\.0\.1:\d+: |^not using /.test(line))).toEqual([]);
+    expect(result.verified).toBe(true);
   });
 
   it('avoids a lying source and a source with another version of the file', async () => {
