@@ -258,3 +258,129 @@ describe('Registry: bounded by who is joined now', () => {
     expect(registry.entries).toBe(0);
   });
 });
+
+describe('Registry: SEARCH as the server answers it (searchReply)', () => {
+  /** The reply's bytes as the one line they are, parsed. */
+  function lineOf(reply: Uint8Array): unknown {
+    const text = Buffer.from(reply).toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.indexOf('\n')).toBe(text.length - 1);
+    return JSON.parse(text);
+  }
+
+  it('answers SEARCH_OK lines: nobody, one holder with its caps, several in join order', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['solo.bin', 'both.bin'], undefined, ['INFO']);
+    await registry.join(2, '127.0.0.1', 8777, ['both.bin']);
+    const nobody = registry.searchReply(2, 'nobody.bin');
+    expect(nobody.requester).toBe('127.0.0.1:8777');
+    expect(Buffer.from(nobody.reply).toString('utf8')).toBe('{"type":"SEARCH_OK","peers":[]}\n');
+    expect(lineOf(registry.searchReply(2, 'solo.bin').reply)).toStrictEqual({
+      type: 'SEARCH_OK',
+      peers: ['127.0.0.1:8776'],
+      caps: { '127.0.0.1:8776': ['INFO'] },
+    });
+    const both = registry.searchReply(1, 'both.bin');
+    expect(both.requester).toBe('127.0.0.1:8776');
+    expect(lineOf(both.reply)).toStrictEqual({
+      type: 'SEARCH_OK',
+      peers: ['127.0.0.1:8776', '127.0.0.1:8777'],
+      caps: { '127.0.0.1:8776': ['INFO'] },
+    });
+    // A holder without caps alone: no caps key at all.
+    await registry.join(3, '127.0.0.1', 8778, ['plain.bin']);
+    expect(Buffer.from(registry.searchReply(1, 'plain.bin').reply).toString('utf8')).toBe(
+      '{"type":"SEARCH_OK","peers":["127.0.0.1:8778"]}\n',
+    );
+  });
+
+  it('answers the same as search() for every name, whatever changed in between', async () => {
+    const registry = new Registry();
+    const check = (name: string) => {
+      const { peers, caps } = registry.search(1, name);
+      const expected =
+        Object.keys(caps).length === 0 ? { type: 'SEARCH_OK', peers } : { type: 'SEARCH_OK', peers, caps };
+      expect(lineOf(registry.searchReply(1, name).reply)).toStrictEqual(expected);
+    };
+    await registry.join(1, '127.0.0.1', 8776, ['a', 'b']);
+    await registry.join(2, '127.0.0.1', 8777, ['a'], undefined, ['INFO']);
+    for (const name of ['a', 'b', 'c']) check(name);
+    await registry.join(3, '127.0.0.1', 8778, ['a']);
+    check('a');
+    await registry.update(2, 'b');
+    check('b');
+    await registry.setFiles(1, ['c']);
+    for (const name of ['a', 'b', 'c']) check(name);
+    await registry.leave(2);
+    for (const name of ['a', 'b', 'c']) check(name);
+  });
+
+  it('keeps the line of a name with several holders until they change', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a']);
+    await registry.join(2, '127.0.0.1', 8777, ['a']);
+    const first = registry.searchReply(1, 'a').reply;
+    // Asked again: the kept line itself, not one encoded again.
+    expect(registry.searchReply(2, 'a').reply).toBe(first);
+    await registry.join(3, '127.0.0.1', 8778, ['a']);
+    const changed = registry.searchReply(1, 'a').reply;
+    expect(changed).not.toBe(first);
+    expect(lineOf(changed)).toStrictEqual({
+      type: 'SEARCH_OK',
+      peers: ['127.0.0.1:8776', '127.0.0.1:8777', '127.0.0.1:8778'],
+    });
+    await registry.leave(1);
+    expect(lineOf(registry.searchReply(2, 'a').reply)).toStrictEqual({
+      type: 'SEARCH_OK',
+      peers: ['127.0.0.1:8777', '127.0.0.1:8778'],
+    });
+  });
+});
+
+describe('Registry: the details a refactor must keep', () => {
+  it('refuses a held address and a taken alias in the sentences protocol.md shows', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, [], 'Ana');
+    expect(await asyncRefusalOf(() => registry.join(2, '127.0.0.1', 8776, []))).toBe(
+      'ADDRESS_IN_USE: Another peer is joined as 127.0.0.1:8776 and still connected; JOIN with another port.',
+    );
+    expect(await asyncRefusalOf(() => registry.join(2, '127.0.0.1', 8777, [], 'ANA'))).toBe(
+      'ALIAS_TAKEN: The alias "ANA" is taken by another peer (aliases ignore case and width); choose another.',
+    );
+  });
+
+  it('an empty caps list at JOIN is no caps: no key in the entry, nothing in SEARCH', async () => {
+    const registry = new Registry();
+    const entry = await registry.join(1, '127.0.0.1', 8776, ['a'], undefined, []);
+    expect('caps' in entry).toBe(false);
+    expect(registry.search(1, 'a').caps).toStrictEqual({});
+    expect(await registry.holderCaps(['127.0.0.1:8776'])).toStrictEqual({});
+  });
+
+  it('holderCaps skips addresses no longer joined', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, ['a'], undefined, ['INFO']);
+    expect(await registry.holderCaps(['127.0.0.1:9999', '127.0.0.1:8776'])).toStrictEqual({
+      '127.0.0.1:8776': ['INFO'],
+    });
+  });
+
+  it('a new alias frees the old one for others', async () => {
+    const registry = new Registry();
+    await registry.join(1, '127.0.0.1', 8776, [], 'bob');
+    await registry.join(2, '127.0.0.1', 8777, []);
+    await registry.setAlias(1, 'rob');
+    expect(await registry.setAlias(2, 'bob')).toBe('127.0.0.1:8777');
+    expect(await asyncRefusalOf(() => registry.setAlias(2, 'ROB'))).toMatch(/^ALIAS_TAKEN: /);
+  });
+
+  it('SET_FILES counts the entries it replaces out of maxEntries', async () => {
+    const registry = new Registry({ maxEntries: 4 });
+    await registry.join(1, '127.0.0.1', 8776, ['a', 'b']);
+    await registry.join(2, '127.0.0.1', 8777, ['c', 'd']);
+    // 4 - 2 + 2: at the budget, not over it.
+    expect(await registry.setFiles(1, ['e', 'f'])).toStrictEqual({ address: '127.0.0.1:8776', fileCount: 2 });
+    expect(await asyncRefusalOf(() => registry.setFiles(1, ['e', 'f', 'g']))).toMatch(/^INDEX_FULL: /);
+    expect(registry.entries).toBe(4);
+  });
+});
