@@ -146,3 +146,130 @@ describe('LineSplitter after takeRest', () => {
     expect(splitter.takeRest()).toEqual(Buffer.alloc(0));
   });
 });
+
+describe('LineSplitter: lines across small and large chunks', () => {
+  /** Bytes of `length` without a newline, varied so a misplaced copy shows. */
+  function noNewline(length: number, seed: number): Buffer {
+    const bytes = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) bytes[i] = 0x20 + ((i * 7 + seed) % 90);
+    return bytes;
+  }
+
+  /** Feeds `chunks` with push and returns the lines, and what is left. */
+  function feed(splitter: LineSplitter, chunks: Buffer[]): { lines: string[]; rest: Buffer } {
+    const lines: string[] = [];
+    for (const chunk of chunks) lines.push(...splitter.push(chunk));
+    return { lines, rest: splitter.takeRest() };
+  }
+
+  it('empty chunks hold nothing, before a line or in the middle of one', () => {
+    const splitter = new LineSplitter(100_000);
+    for (let i = 0; i < 10; i++) expect(splitter.push(Buffer.alloc(0))).toEqual([]);
+    expect(splitter.pieceCount).toBe(0);
+    const large = noNewline(5000, 1);
+    splitter.push(large);
+    for (let i = 0; i < 10; i++) splitter.push(Buffer.alloc(0));
+    expect(splitter.pieceCount).toBe(1);
+    expect(splitter.bufferedBytes).toBe(5000);
+    expect(splitter.push(Buffer.from('\n'))).toEqual([large.toString('latin1')]);
+  });
+
+  it('a small chunk after large ones without a newline, and after small ones, keeps every byte in order', () => {
+    const parts = [
+      noNewline(3, 2),
+      noNewline(20, 3),
+      noNewline(6000, 4), // large, kept as it is, after a piece of small ones
+      noNewline(5, 5), // small again: must not be copied into the earlier piece
+      noNewline(7000, 6),
+      noNewline(1, 7),
+    ];
+    const { lines, rest } = feed(new LineSplitter(100_000), [...parts, Buffer.from('\nnext')]);
+    expect(lines).toEqual([Buffer.concat(parts).toString('latin1')]);
+    expect(rest.toString()).toBe('next');
+  });
+
+  it('a line that starts with a large chunk and goes on in small ones', () => {
+    const parts = [noNewline(4500, 8), noNewline(9, 9), noNewline(9, 10)];
+    const { lines } = feed(new LineSplitter(100_000), [...parts, Buffer.from('\n')]);
+    expect(lines).toEqual([Buffer.concat(parts).toString('latin1')]);
+  });
+
+  it('a small chunk followed by several large ones without a newline', () => {
+    const parts = [noNewline(1, 11), noNewline(100_000, 12), noNewline(100_000, 13), noNewline(70_000, 14)];
+    const { lines } = feed(new LineSplitter(1 << 20), [...parts, Buffer.from('x\n')]);
+    expect(lines).toEqual([`${Buffer.concat(parts).toString('latin1')}x`]);
+  });
+
+  it('a line grown byte by byte past its store, then large chunks, then bytes again', () => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 70_000; i++) parts.push(noNewline(1, i));
+    parts.push(noNewline(9000, 15));
+    for (let i = 0; i < 5000; i++) parts.push(noNewline(1, i + 3));
+    const { lines } = feed(new LineSplitter(1 << 20), [...parts, Buffer.from('\n')]);
+    expect(lines).toEqual([Buffer.concat(parts).toString('latin1')]);
+  });
+
+  it('the rest of a chunk read with shift, then a small chunk: the count of buffered bytes stays right', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.shift(Buffer.from('one\ntwo\nthr'))).toBe('one');
+    expect(splitter.shift(Buffer.from('ee'))).toBe('two');
+    expect(splitter.bufferedBytes).toBe(5);
+    expect(splitter.shift()).toBeNull();
+    expect(splitter.push(Buffer.from('\nfour\n'))).toEqual(['three', 'four']);
+    expect(splitter.bufferedBytes).toBe(0);
+  });
+
+  it('a line of exactly the bound in small chunks is accepted; one byte more is refused before its newline', () => {
+    const bound = 10_000;
+    const exact = new LineSplitter(bound);
+    const lines: string[] = [];
+    for (let at = 0; at < bound; at += 100) lines.push(...exact.push(noNewline(100, at)));
+    lines.push(...exact.push(Buffer.from('\n')));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toHaveLength(bound);
+    const over = new LineSplitter(bound);
+    for (let at = 0; at < bound; at += 100) over.push(noNewline(100, at));
+    expect(() => over.push(Buffer.from('y'))).toThrow(/longer than 10000 bytes/);
+  });
+
+  it('many lines in one chunk, after a line begun in earlier chunks', () => {
+    const splitter = new LineSplitter(1000);
+    splitter.push(Buffer.from('sta'));
+    splitter.push(Buffer.from('rt'));
+    const many = Array.from({ length: 500 }, (_, i) => `line ${i}`);
+    expect(splitter.push(Buffer.from(`ed\n${many.join('\n')}\ntail`))).toEqual(['started', ...many]);
+    expect(splitter.bufferedBytes).toBe(4);
+    expect(splitter.takeRest().toString()).toBe('tail');
+  });
+
+  it('any stream of long lines cut into small, bound-sized and large chunks gives the same lines', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 6 }),
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 1, max: 40 }),
+            fc.integer({ min: 4000, max: 4200 }),
+            fc.integer({ min: 9000, max: 30_000 }),
+          ),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (lengths, cuts) => {
+          const lines = lengths.map((length, i) => noNewline(length, i).toString('latin1'));
+          const bytes = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'latin1');
+          const splitter = new LineSplitter(1 << 20);
+          const out: string[] = [];
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const size = cuts[i % cuts.length] as number;
+            out.push(...splitter.push(bytes.subarray(at, at + size)));
+            at += size;
+          }
+          expect(out).toEqual(lines);
+          expect(splitter.bufferedBytes).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
