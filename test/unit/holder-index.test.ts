@@ -13,6 +13,7 @@ function holdersOf<H>(index: HolderIndex<H>, name: string): Holders<H> {
   return held;
 }
 
+// Kept replies are compared by length: a failing comparison of megabytes would print them all.
 function reply(bytes: number): Uint8Array {
   return new Uint8Array(bytes);
 }
@@ -67,7 +68,7 @@ describe('HolderIndex: kept replies', () => {
     expect(held.encoded).toBe(line);
     expect(index.encodedBytes).toBe(100);
     index.add('a', 'p3');
-    expect(held.encoded).toBeUndefined();
+    expect(held.encoded?.length).toBeUndefined();
     expect(index.encodedBytes).toBe(0);
   });
 
@@ -79,7 +80,7 @@ describe('HolderIndex: kept replies', () => {
     index.remove('a', 'nobody');
     expect(index.encodedBytes).toBe(10);
     index.remove('a', 'p1');
-    expect(held.encoded).toBeUndefined();
+    expect(held.encoded?.length).toBeUndefined();
     expect(index.encodedBytes).toBe(0);
     // Kept again for the two left, then dropped as the name goes back to one holder.
     const again = holdersOf(index, 'a');
@@ -134,8 +135,8 @@ describe('HolderIndex: kept replies', () => {
     expect(a.encoded?.length).toBe(half);
     expect(b.encoded?.length).toBe(half);
     index.keep(c, reply(1));
-    expect(a.encoded).toBeUndefined();
-    expect(b.encoded).toBeUndefined();
+    expect(a.encoded?.length).toBeUndefined();
+    expect(b.encoded?.length).toBeUndefined();
     expect(c.encoded?.length).toBe(1);
     expect(index.encodedBytes).toBe(1);
     // The dropped ones are no longer counted: dropping c again leaves nothing.
@@ -153,12 +154,12 @@ describe('HolderIndex: kept replies', () => {
     const b = holdersOf(index, 'b');
     index.keep(a, reply(3));
     index.keep(b, reply(MAX_ENCODED_BYTES + 1));
-    expect(b.encoded).toBeUndefined();
+    expect(b.encoded?.length).toBeUndefined();
     expect(a.encoded?.length).toBe(3);
     expect(index.encodedBytes).toBe(3);
     index.keep(b, reply(MAX_ENCODED_BYTES));
     expect(b.encoded?.length).toBe(MAX_ENCODED_BYTES);
-    expect(a.encoded).toBeUndefined();
+    expect(a.encoded?.length).toBeUndefined();
     expect(index.encodedBytes).toBe(MAX_ENCODED_BYTES);
   });
 });
