@@ -86,6 +86,23 @@ describe('PieceSchedule', () => {
     expect(new PieceSchedule(Array(5).fill(false), 1).take(false)).toEqual({ first: 0, last: 4 });
   });
 
+  it("the tail's share counts only the pieces nobody holds or fetches", () => {
+    // Three sources took every run (4 4 3 2 1 1 1 pieces of 16), piece 9 came, and the first run
+    // failed and came back.
+    const schedule = new PieceSchedule(Array(16).fill(false), 3);
+    const runs = Array.from({ length: 7 }, () => schedule.take(true));
+    expect(runs.map((run) => run && run.last - run.first + 1)).toEqual([4, 4, 3, 2, 1, 1, 1]);
+    schedule.markHeld(9);
+    schedule.giveBack(runs[0] as { first: number; last: number });
+    // Four missing (0-3) for three sources: 2, then 1 and 1, not the whole run again.
+    expect(schedule.take(true)).toEqual({ first: 0, last: 1 });
+    expect(schedule.take(true)).toEqual({ first: 2, last: 2 });
+    expect(schedule.take(true)).toEqual({ first: 3, last: 3 });
+    // Pieces a resumed .part holds are not missing either.
+    const resumed = new PieceSchedule([...Array(4).fill(false), ...Array(8).fill(true)], 3);
+    expect(resumed.take(true)).toEqual({ first: 0, last: 1 });
+  });
+
   it('endgame: the copy is of the piece furthest from arriving, the last of the latest run', () => {
     // One sharer: full runs to the end, so the two runs below are each 4 long.
     const schedule = new PieceSchedule(Array(8).fill(false), 1);
