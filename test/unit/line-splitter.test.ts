@@ -3,6 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { isNapError } from '../../shared/errors.ts';
 import { LineSplitter } from '../../shared/line-splitter.ts';
 
+/** Pushes `bytes` in chunks of the sizes `cuts` gives, over and over; the lines that come out. */
+function pushInCuts(splitter: LineSplitter, bytes: Buffer, cuts: readonly number[]): string[] {
+  const out: string[] = [];
+  for (let i = 0, at = 0; at < bytes.length; i++) {
+    const size = cuts[i % cuts.length] as number;
+    out.push(...splitter.push(bytes.subarray(at, at + size)));
+    at += size;
+  }
+  return out;
+}
+
 describe('LineSplitter', () => {
   it('returns whole lines fed byte by byte, including multi-byte UTF-8 split mid-character', () => {
     const text = '{"type":"JOIN","files":["ação.mp4"]}\nSEARCH 日本.mp4\r\n\nlast';
@@ -25,13 +36,7 @@ describe('LineSplitter', () => {
         (lines, cuts) => {
           const bytes = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8');
           const splitter = new LineSplitter(1 << 20);
-          const out: string[] = [];
-          let at = 0;
-          for (let i = 0; at < bytes.length; i++) {
-            const size = cuts[i % cuts.length] as number;
-            out.push(...splitter.push(bytes.subarray(at, at + size)));
-            at += size;
-          }
+          const out = pushInCuts(splitter, bytes, cuts);
           expect(out).toEqual(lines.map((line) => line.replace(/\r$/, '')));
         },
       ),
@@ -258,13 +263,7 @@ describe('LineSplitter: lines across small and large chunks', () => {
           const lines = lengths.map((length, i) => noNewline(length, i).toString('latin1'));
           const bytes = Buffer.from(lines.map((line) => `${line}\n`).join(''), 'latin1');
           const splitter = new LineSplitter(1 << 20);
-          const out: string[] = [];
-          let at = 0;
-          for (let i = 0; at < bytes.length; i++) {
-            const size = cuts[i % cuts.length] as number;
-            out.push(...splitter.push(bytes.subarray(at, at + size)));
-            at += size;
-          }
+          const out = pushInCuts(splitter, bytes, cuts);
           expect(out).toEqual(lines);
           expect(splitter.bufferedBytes).toBe(0);
         },
