@@ -22,7 +22,7 @@ import { PartFile } from './part-file.ts';
 import { Transfer } from './piece-transfer.ts';
 import { plainDownload } from './plain-download.ts';
 import type { Source } from './range-receiver.ts';
-import { chooseVersion } from './source-info.ts';
+import { chooseVersion, type VersionChoice } from './source-info.ts';
 import { HashThreadLost } from './thread-hash.ts';
 
 export type { DownloadOptions, Progress } from './download-options.ts';
@@ -118,7 +118,7 @@ async function fetchVersion(
       log(`not using ${source.host}:${source.port}: ${reason}`);
     if (!choice.expected) return fetchPlain(options, choice.plain[0] as Source, finalPath, partPath, log);
     try {
-      return await fetchVerified(options, choice.expected, choice.sources, finalPath, partPath, log);
+      return await fetchVerified(options, { ...choice, expected: choice.expected }, finalPath, partPath, log);
     } catch (error) {
       const lost = threadLost(error);
       if (lost && restarts < MAX_THREAD_RESTARTS) {
@@ -131,6 +131,7 @@ async function fetchVersion(
       if (!isNapError(error, 'CHANGED') || round >= MAX_VERSION_ROUNDS) throw error;
       log(`${options.file} changed at its source during the download; asking INFO again`);
     } finally {
+      choice.stopLate();
       choice.expected.close();
     }
   }
@@ -142,8 +143,7 @@ async function fetchVersion(
  */
 async function fetchVerified(
   options: DownloadOptions,
-  expected: ExpectedHashes,
-  sources: Source[],
+  { expected, sources, late }: VersionChoice & { expected: ExpectedHashes },
   finalPath: string,
   partPath: string,
   log: Log,
@@ -159,7 +159,7 @@ async function fetchVerified(
     const held = scan.have.filter(Boolean).length;
     if (held > 0 || scan.partialBytes > 0)
       log(`resuming: ${held} verified pieces and ${scan.partialBytes} bytes already here`);
-    const transfer = new Transfer(options, expected, part, scan, sources, log);
+    const transfer = new Transfer(options, expected, part, scan, sources, log, late);
     const { transferred, usedSources } = await transfer.run();
     // By prefix hashes, the last piece was checked against the file's SHA-256 up to its end, the
     // one INFO_END states: the name waits for it (and for the uploader's last version check).

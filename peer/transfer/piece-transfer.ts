@@ -17,6 +17,7 @@ import { PieceSchedule, type Run } from './piece-schedule.ts';
 import { PrefixChain } from './prefix-chain.ts';
 import { type PieceEnd, receiveRange, type Source } from './range-receiver.ts';
 import { SlotPool } from './slot-pool.ts';
+import type { LateAnswer } from './source-info.ts';
 import { HashThreadLost, type ThreadHash } from './thread-hash.ts';
 
 /**
@@ -49,6 +50,8 @@ export class Transfer {
   /** Aborted when the file is complete, to cut ranges still under way (endgame duplicates). */
   private readonly finished = new AbortController();
   private transferred = 0;
+  /** run() returned: a late source's answer is not acted on any more. */
+  private ended = false;
   /** Bytes received of pieces not verified yet. */
   private arriving = 0;
   private active = 0;
@@ -75,9 +78,12 @@ export class Transfer {
     scan: PartScan,
     private readonly sources: Source[],
     private readonly log: Log,
+    /** Sources still answering INFO (source-info.ts): those holding this version join when they do. */
+    private readonly late: readonly Promise<LateAnswer>[] = [],
   ) {
     const { have, partialBytes } = scan;
-    this.schedule = new PieceSchedule(have, sources.length);
+    // A late source counts from the start: most answer within moments of the others.
+    this.schedule = new PieceSchedule(have, sources.length + late.length);
     this.multi = sources.length > 1;
     this.partialBytes = this.multi ? 0 : partialBytes;
     this.partialPiece = have.indexOf(false);
@@ -89,7 +95,7 @@ export class Transfer {
     }
     this.chain = scan.chain && new PrefixChain(scan.chain);
     const slotCount = this.multi
-      ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * sources.length + 1)
+      ? Math.min(MAX_SLOTS, SLOTS_PER_SOURCE * (sources.length + late.length) + 1)
       : SINGLE_SOURCE_SLOTS;
     const slotBytes = this.multi
       ? expected.pieceSize
@@ -105,8 +111,9 @@ export class Transfer {
     this.options.signal?.addEventListener('abort', cancel, { once: true });
     this.report();
     try {
-      await Promise.all(this.sources.map((source) => this.work(source)));
+      await this.workAll();
     } finally {
+      this.ended = true;
       this.options.signal?.removeEventListener('abort', cancel);
       this.chain?.dispose();
     }
@@ -114,6 +121,45 @@ export class Transfer {
     this.slots.dispose();
     if (!this.schedule.complete) throw this.failure();
     return { transferred: this.transferred, usedSources: [...this.used] };
+  }
+
+  /**
+   * Every source's loop, the late ones' too as they join: done once no loop runs and no late
+   * source can still join (none is left, the file is complete, or the download stopped).
+   */
+  private workAll(): Promise<void> {
+    const stopped = () =>
+      this.schedule.complete || this.localError !== undefined || this.options.signal?.aborted === true;
+    return new Promise((resolve, reject) => {
+      let running = 0;
+      let waiting = this.late.length;
+      const check = () => {
+        if (running === 0 && (waiting === 0 || stopped())) resolve();
+      };
+      const start = (source: Source) => {
+        running++;
+        this.work(source).then(() => {
+          running--;
+          check();
+        }, reject);
+      };
+      for (const source of this.sources) start(source);
+      for (const answer of this.late)
+        void answer.then(({ source, reason }) => {
+          waiting--;
+          // Too late to matter: the download is over, or going without it.
+          if (stopped() || this.ended) return check();
+          if (reason !== undefined) this.log(`not using ${source.host}:${source.port}: ${reason}`);
+          else {
+            this.log(
+              `${source.host}:${source.port} gave its INFO after the download started; fetching from it too`,
+            );
+            start(source);
+          }
+          check();
+        });
+      check();
+    });
   }
 
   /** Why the file is not complete, in one sentence that says what is kept. */

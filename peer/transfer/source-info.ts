@@ -22,6 +22,7 @@ import {
 import { type ExpectedHashes, piecesOf } from './expected-hashes.ts';
 import { PrefixStream } from './prefix-stream.ts';
 import { IDLE_TIMEOUT_MS, type Source } from './range-receiver.ts';
+import { VersionVote } from './version-vote.ts';
 
 /**
  * An uploader hashes a file on its first INFO (about 1 GB/s, slower on slow disks): give it time
@@ -189,14 +190,31 @@ export interface VersionChoice {
   plain: Source[];
   /** Sources not used, and why. */
   dropped: { source: Source; reason: string }[];
+  /**
+   * Sources still answering INFO when the choice was made (a majority already agreed): each
+   * settles once its answer is in, as a source that holds the chosen version (its `version` set)
+   * or as one not to use, with the reason.
+   */
+  late: Promise<LateAnswer>[];
+  /** Stops asking the late sources (the download is over): their connections are cut. */
+  stopLate: () => void;
+}
+
+/** A late source's answer: `reason` set when it is not to be used. */
+export interface LateAnswer {
+  source: Source;
+  reason?: string;
 }
 
 /**
  * Asks INFO of every source that must be verified (all those not marked `plain`) and keeps the
- * version most of them hold. Plain sources are used only when there is no other kind: a source
- * that must be verified and fails never lets the download fall back to them. With `prefixes`, a
- * single source is asked for its prefix hashes streamed (the file then comes in order from it);
- * otherwise sources give their piece hashes, to be compared and to check any piece alone.
+ * version most of them hold (version-vote.ts), decided as soon as one version is held by more
+ * than half of them: a source that is slow or silent at INFO then holds nothing back, and joins
+ * later if it holds that version (VersionChoice.late). Plain sources are used only when there is
+ * no other kind: a source that must be verified and fails never lets the download fall back to
+ * them. With `prefixes`, a single source is asked for its prefix hashes streamed (the file then
+ * comes in order from it); otherwise sources give their piece hashes, to be compared and to check
+ * any piece alone.
  */
 export async function chooseVersion(
   sources: Source[],
@@ -205,7 +223,8 @@ export async function chooseVersion(
 ): Promise<VersionChoice> {
   const verifying = sources.filter((source) => source.plain !== true);
   const plain = sources.filter((source) => source.plain === true);
-  if (verifying.length === 0) return { expected: undefined, sources: [], plain, dropped: [] };
+  const none = { late: [], stopLate: () => undefined };
+  if (verifying.length === 0) return { expected: undefined, sources: [], plain, dropped: [], ...none };
   const dropPlain = plain.map((source) => ({
     source,
     reason: 'it gives no piece hashes, and other holders of the file do',
@@ -217,39 +236,81 @@ export async function chooseVersion(
         throw unverifiable(file, verifying, [error]);
       },
     );
-    return { expected, sources: [only], plain: [], dropped: dropPlain };
+    return { expected, sources: [only], plain: [], dropped: dropPlain, ...none };
   }
-  const answers = await Promise.allSettled(
-    verifying.map((source) => fetchInfoRetrying(source, file, options)),
-  );
-  const groups = new Map<string, { info: FileInfo; sources: Source[] }>();
-  const dropped: VersionChoice['dropped'] = [];
-  const failures: unknown[] = [];
-  answers.forEach((answer, i) => {
-    const source = verifying[i] as Source;
-    if (answer.status === 'rejected') {
-      failures.push(answer.reason);
-      dropped.push({ source, reason: describeError(answer.reason) });
-      return;
-    }
-    const key = `${answer.value.size}:${answer.value.sha256}:${answer.value.pieceSize}`;
-    const group = groups.get(key) ?? { info: answer.value, sources: [] };
-    group.sources.push({ ...source, version: answer.value.version });
-    groups.set(key, group);
+  // Cut by stopLate, or by the caller's signal: the INFO requests still under way end.
+  const asking = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, asking.signal]) : asking.signal;
+  const vote = new VersionVote<FileInfo>(verifying.length);
+  const answered = (index: number) => (vote.ballot(index) as { value: FileInfo }).value;
+  const holder = (index: number, info: FileInfo): Source => ({
+    ...(verifying[index] as Source),
+    version: info.version,
   });
-  let best: { info: FileInfo; sources: Source[] } | undefined;
-  for (const group of groups.values()) if (!best || group.sources.length > best.sources.length) best = group;
-  if (!best) throw unverifiable(file, verifying, failures);
-  dropped.push(...dropPlain);
-  for (const group of groups.values()) {
-    if (group === best) continue;
-    for (const source of group.sources)
-      dropped.push({
-        source,
-        reason: `it has another version of ${file} (SHA-256 ${group.info.sha256.slice(0, 12)}...)`,
+  return new Promise((resolve, reject) => {
+    let chosen: string | undefined;
+    const lateAnswers = new Map<number, (answer: LateAnswer) => void>();
+    const decide = () => {
+      const winner = vote.decision();
+      if (winner === undefined) return;
+      if (winner === null) {
+        reject(unverifiable(file, verifying, vote.failures()));
+        return;
+      }
+      chosen = winner.key;
+      const dropped: VersionChoice['dropped'] = [];
+      const late: Promise<LateAnswer>[] = [];
+      verifying.forEach((source, index) => {
+        const ballot = vote.ballot(index);
+        if (ballot === undefined) late.push(new Promise((settle) => lateAnswers.set(index, settle)));
+        else if ('error' in ballot) dropped.push({ source, reason: describeError(ballot.error) });
       });
-  }
-  return { expected: piecesOf(best.info), sources: best.sources, plain: [], dropped };
+      dropped.push(...dropPlain);
+      for (const other of vote.others(winner.key))
+        for (const index of other.members)
+          dropped.push(otherVersion(verifying[index] as Source, file, other.value));
+      resolve({
+        expected: piecesOf(winner.value),
+        sources: winner.members.map((index) => holder(index, answered(index))),
+        plain: [],
+        dropped,
+        late,
+        stopLate: () => asking.abort(),
+      });
+    };
+    const arrived = (index: number) => {
+      if (chosen === undefined) return decide();
+      const settle = lateAnswers.get(index);
+      const ballot = vote.ballot(index);
+      if (!settle || ballot === undefined) return;
+      lateAnswers.delete(index);
+      const source = verifying[index] as Source;
+      if ('error' in ballot) settle({ source, reason: describeError(ballot.error) });
+      else if (ballot.key !== chosen) settle(otherVersion(source, file, ballot.value));
+      else settle({ source: holder(index, ballot.value) });
+    };
+    verifying.forEach((source, index) => {
+      fetchInfoRetrying(source, file, { ...options, signal }).then(
+        (info) => {
+          vote.answer(index, versionKey(info), info);
+          arrived(index);
+        },
+        (error: unknown) => {
+          vote.fail(index, error);
+          arrived(index);
+        },
+      );
+    });
+  });
+}
+
+/** What makes two INFO_OK answers the same version: the bytes they describe. */
+function versionKey(info: FileInfo): string {
+  return `${info.size}:${info.sha256}:${info.pieceSize}`;
+}
+
+function otherVersion(source: Source, file: string, info: FileInfo): { source: Source; reason: string } {
+  return { source, reason: `it has another version of ${file} (SHA-256 ${info.sha256.slice(0, 12)}...)` };
 }
 
 /**

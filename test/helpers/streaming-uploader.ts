@@ -56,15 +56,7 @@ export async function startStreamingUploader(
   };
   const server = await startRequestServer((socket, request: StreamingUploader['requests'][number]) => {
     if (request.type === 'INFO' && !request.prefixes) {
-      const pieces: string[] = [];
-      for (let at = 0; at < hashed.length; at += pieceSize)
-        pieces.push(
-          createHash('sha256')
-            .update(hashed.subarray(at, at + pieceSize))
-            .digest('hex'),
-        );
-      const sha256 = createHash('sha256').update(hashed).digest('hex');
-      socket.end(`${JSON.stringify({ type: 'INFO_OK', size: hashed.length, sha256, pieceSize, pieces })}\n`);
+      socket.end(infoOkLine(hashed, pieceSize));
       return;
     }
     if (request.type === 'INFO') {
@@ -106,4 +98,17 @@ export async function startStreamingUploader(
     },
     close: server.close,
   };
+}
+
+/** The INFO_OK line (piece hashes, no version) that describes `bytes` in pieces of `pieceSize`. */
+export function infoOkLine(bytes: Buffer, pieceSize: number): string {
+  const pieces: string[] = [];
+  for (let at = 0; at < bytes.length; at += pieceSize)
+    pieces.push(
+      createHash('sha256')
+        .update(bytes.subarray(at, at + pieceSize))
+        .digest('hex'),
+    );
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return `${JSON.stringify({ type: 'INFO_OK', size: bytes.length, sha256, pieceSize, pieces })}\n`;
 }

@@ -12,6 +12,7 @@ import { download } from '../../peer/transfer/download.ts';
 import { stopHashThreadForTests } from '../../peer/transfer/thread-hash.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
+import { startHeldUploader } from '../helpers/held-uploader.ts';
 import { LineClient } from '../helpers/line-client.ts';
 import { startLyingPeer } from '../helpers/lying-peer.ts';
 import { startPlainPeer } from '../helpers/plain-peer.ts';
@@ -376,6 +377,89 @@ describe('multi-source', () => {
     // No source blamed or left out for it.
     expect(logs.filter((line) => /^127\.0\.0\.1:\d+: |^not using /.test(line))).toEqual([]);
     expect(result.verified).toBe(true);
+  });
+
+  it('a source silent at INFO holds nothing back: two of three agree, and its INFO is cut at the end', async () => {
+    const piece = 64 * 1024;
+    const bytes = randomBytes(20 * piece + 5);
+    const honest = await Promise.all([0, 1].map(() => startHeldUploader(bytes, piece)));
+    for (const uploader of honest) uploader.answerInfo();
+    // Listed first, and never answers: a wait for every INFO would last INFO_TIMEOUT_MS (10 min).
+    const silent = await startHeldUploader(bytes, piece);
+    for (const uploader of [...honest, silent]) closers.push(() => uploader.close());
+    const into = await makeTempDir();
+    const logs: string[] = [];
+    const result = await download({
+      sources: [silent, ...honest].map((uploader) => ({ host: '127.0.0.1', port: uploader.port })),
+      file: 'q.bin',
+      folder: into,
+      log: (line) => logs.push(line),
+    });
+    expect(await sha256File(path.join(into, 'q.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(result.usedSources.map((source) => source.port)).not.toContain(silent.port);
+    // The download over, its INFO connection to the silent source is closed, not left open.
+    await silent.infoClosed;
+    expect(silent.requests.map(({ type }) => type)).toEqual(['INFO']);
+    expect(logs.filter((line) => line.includes(`:${silent.port}`))).toEqual([]);
+  });
+
+  it('a source whose INFO comes after the start joins the download', async () => {
+    const piece = 64 * 1024;
+    const bytes = randomBytes(24 * piece + 3);
+    // The first two hold their ranges: the file cannot be done before the third answers.
+    const first = await Promise.all([0, 1].map(() => startHeldUploader(bytes, piece, { holdRanges: true })));
+    for (const uploader of first) uploader.answerInfo();
+    const late = await startHeldUploader(bytes, piece);
+    for (const uploader of [...first, late]) closers.push(() => uploader.close());
+    const into = await makeTempDir();
+    const logs: string[] = [];
+    const done = download({
+      sources: [late, ...first].map((uploader) => ({ host: '127.0.0.1', port: uploader.port })),
+      file: 'j.bin',
+      folder: into,
+      log: (line) => logs.push(line),
+    });
+    // Ranges asked of the first two while the third has not answered INFO: the download started.
+    await Promise.all([...first.map((uploader) => uploader.rangeAsked), late.infoAsked]);
+    expect(late.requests.map(({ type }) => type)).toEqual(['INFO']);
+    late.answerInfo();
+    await late.rangeAsked;
+    for (const uploader of first) uploader.releaseRanges();
+    const result = await done;
+    expect(await sha256File(path.join(into, 'j.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(result.usedSources.map((source) => source.port)).toContain(late.port);
+    expect(logs).toContain(
+      `127.0.0.1:${late.port} gave its INFO after the download started; fetching from it too`,
+    );
+  });
+
+  it('a source whose INFO comes after the start with another version is not used', async () => {
+    const piece = 64 * 1024;
+    const bytes = randomBytes(12 * piece);
+    const first = await Promise.all([0, 1].map(() => startHeldUploader(bytes, piece, { holdRanges: true })));
+    for (const uploader of first) uploader.answerInfo();
+    const other = await startHeldUploader(randomBytes(bytes.length), piece);
+    for (const uploader of [...first, other]) closers.push(() => uploader.close());
+    const into = await makeTempDir();
+    const refused = `not using 127.0.0.1:${other.port}: it has another version of v.bin (SHA-256 `;
+    let heard!: () => void;
+    const refusal = new Promise<void>((resolve) => (heard = resolve));
+    const done = download({
+      sources: [other, ...first].map((uploader) => ({ host: '127.0.0.1', port: uploader.port })),
+      file: 'v.bin',
+      folder: into,
+      log: (line) => {
+        if (line.startsWith(refused)) heard();
+      },
+    });
+    await Promise.all([...first.map((uploader) => uploader.rangeAsked), other.infoAsked]);
+    other.answerInfo();
+    await refusal;
+    for (const uploader of first) uploader.releaseRanges();
+    const result = await done;
+    expect(await sha256File(path.join(into, 'v.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(result.usedSources.map((source) => source.port)).not.toContain(other.port);
+    expect(other.requests.map(({ type }) => type)).toEqual(['INFO']);
   });
 
   it('avoids a lying source and a source with another version of the file', async () => {

@@ -1,0 +1,88 @@
+/** The vote on which version to fetch: decided as soon as no answer to come could change it. */
+import { describe, expect, it } from 'vitest';
+import { VersionVote } from '../../peer/transfer/version-vote.ts';
+
+describe('VersionVote', () => {
+  it('is decided by more than half of the sources asked, before the others answer', () => {
+    const vote = new VersionVote<string>(3);
+    vote.answer(2, 'A', 'a from 2');
+    expect(vote.decision()).toBeUndefined();
+    vote.answer(0, 'A', 'a from 0');
+    expect(vote.complete).toBe(false);
+    // The first listed holder's answer stands for the version; members in list order.
+    expect(vote.decision()).toEqual({ key: 'A', value: 'a from 0', members: [0, 2] });
+    expect(vote.ballot(1)).toBeUndefined();
+  });
+
+  it('half is not a majority: with 2 of 4 it waits for the rest', () => {
+    const vote = new VersionVote<string>(4);
+    vote.answer(0, 'A', 'a');
+    vote.answer(1, 'A', 'a');
+    expect(vote.decision()).toBeUndefined();
+    vote.answer(2, 'B', 'b');
+    expect(vote.decision()).toBeUndefined();
+    vote.answer(3, 'A', 'a');
+    expect(vote.decision()?.members).toEqual([0, 1, 3]);
+  });
+
+  it('two sources: both must agree, or both have answered', () => {
+    const vote = new VersionVote<string>(2);
+    vote.answer(1, 'B', 'b');
+    expect(vote.decision()).toBeUndefined();
+    vote.answer(0, 'A', 'a');
+    // A tie of one each: the first listed.
+    expect(vote.decision()).toEqual({ key: 'A', value: 'a', members: [0] });
+  });
+
+  it('a tie goes to the version whose first holder is listed first, whatever the order of arrival', () => {
+    const vote = new VersionVote<string>(4);
+    // B reaches two holders before A does, and B's holders are not listed first.
+    vote.answer(3, 'A', 'a');
+    vote.answer(1, 'B', 'b');
+    vote.answer(2, 'B', 'b');
+    expect(vote.decision()).toBeUndefined();
+    vote.answer(0, 'A', 'a');
+    expect(vote.decision()).toEqual({ key: 'A', value: 'a', members: [0, 3] });
+    expect(vote.others('A')).toEqual([{ key: 'B', value: 'b', members: [1, 2] }]);
+  });
+
+  it('failures hold no version; the most held among the answers wins once every source is in', () => {
+    const vote = new VersionVote<string>(3);
+    vote.fail(0, new Error('refused'));
+    vote.answer(1, 'A', 'a');
+    expect(vote.decision()).toBeUndefined();
+    vote.fail(2, new Error('silent'));
+    expect(vote.complete).toBe(true);
+    expect(vote.decision()).toEqual({ key: 'A', value: 'a', members: [1] });
+    expect(vote.failures().map((error) => (error as Error).message)).toEqual(['refused', 'silent']);
+  });
+
+  it('every source failed: null, with the failures in list order', () => {
+    const vote = new VersionVote<string>(2);
+    vote.fail(1, 'second');
+    expect(vote.decision()).toBeUndefined();
+    vote.fail(0, 'first');
+    expect(vote.decision()).toBeNull();
+    expect(vote.failures()).toEqual(['first', 'second']);
+  });
+
+  it('one source is decided by its answer alone', () => {
+    const vote = new VersionVote<string>(1);
+    vote.answer(0, 'A', 'a');
+    expect(vote.decision()).toEqual({ key: 'A', value: 'a', members: [0] });
+  });
+
+  it('a source votes once; an index outside the list does not vote', () => {
+    const vote = new VersionVote<string>(3);
+    vote.answer(0, 'A', 'a');
+    vote.answer(0, 'A', 'a');
+    vote.answer(3, 'A', 'a');
+    vote.answer(-1, 'A', 'a');
+    expect(vote.decision()).toBeUndefined();
+    vote.fail(0, 'late');
+    expect(vote.ballot(0)).toEqual({ key: 'A', value: 'a' });
+    vote.answer(1, 'A', 'a');
+    expect(vote.decision()?.members).toEqual([0, 1]);
+    expect(vote.complete).toBe(false);
+  });
+});
