@@ -6,6 +6,7 @@
  * from how a source behaves: a source that must be verified and fails INFO (refused, reset,
  * silent, closed, a malformed answer) is retried or dropped, and is never fetched unverified.
  */
+import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectTcp } from '../../io/connect.ts';
 import { SocketLines } from '../../io/socket-lines.ts';
@@ -42,6 +43,13 @@ export const INFO_ATTEMPTS = 4;
 export const INFO_TIMEOUT_ATTEMPTS = 2;
 /** Pause before the second attempt; it doubles after each (0.5 s, 1 s, 2 s: about 3.5 s in all). */
 export const INFO_RETRY_DELAY_MS = 500;
+/**
+ * Sources one download asks at most, where a SEARCH_OK may list thousands of holders: 8 keep all
+ * of a download's piece buffers busy (piece-transfer.ts: 2 each, 12 in all) for 8 connections
+ * at a time. Picked at random among the holders, so that holders listed first (many addresses of
+ * one party, say) are no likelier to be asked than the others; a DOWNLOAD again picks again.
+ */
+export const MAX_DOWNLOAD_SOURCES = 8;
 
 export interface InfoOptions {
   /** A single source is asked for its prefix hashes streamed (a fresh download, in order). */
@@ -221,7 +229,12 @@ export async function chooseVersion(
   file: string,
   options: InfoOptions = {},
 ): Promise<VersionChoice> {
-  const verifying = sources.filter((source) => source.plain !== true);
+  const listed = sources.filter((source) => source.plain !== true);
+  const verifying = sampleInOrder(listed, MAX_DOWNLOAD_SOURCES);
+  if (verifying.length < listed.length)
+    options.log?.(
+      `${listed.length} peers hold ${file}; asking ${verifying.length} of them, picked at random (at most ${MAX_DOWNLOAD_SOURCES} sources per download)`,
+    );
   const plain = sources.filter((source) => source.plain === true);
   const none = { late: [], stopLate: () => undefined };
   if (verifying.length === 0) return { expected: undefined, sources: [], plain, dropped: [], ...none };
@@ -302,6 +315,21 @@ export async function chooseVersion(
       );
     });
   });
+}
+
+/** `count` of `items` picked at random (all of them when there are no more), in their order. */
+export function sampleInOrder<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  const indexes = items.map((_, i) => i);
+  // A partial Fisher-Yates shuffle: the first `count` places get a uniform sample.
+  for (let i = 0; i < count; i++) {
+    const j = randomInt(i, indexes.length);
+    [indexes[i], indexes[j]] = [indexes[j] as number, indexes[i] as number];
+  }
+  return indexes
+    .slice(0, count)
+    .sort((a, b) => a - b)
+    .map((i) => items[i] as T);
 }
 
 /** What makes two INFO_OK answers the same version: the bytes they describe. */

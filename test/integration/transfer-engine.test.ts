@@ -9,6 +9,7 @@ import { RateLimiter } from '../../peer/rate-limiter.ts';
 import { MAX_IN_FLIGHT, SEND_CHUNK_BYTES } from '../../peer/send-file.ts';
 import { FolderCatalog } from '../../peer/shared-folder.ts';
 import { download } from '../../peer/transfer/download.ts';
+import { MAX_DOWNLOAD_SOURCES } from '../../peer/transfer/source-info.ts';
 import { stopHashThreadForTests } from '../../peer/transfer/thread-hash.ts';
 import { isNapError } from '../../shared/errors.ts';
 import { exists, makeTempDir, removeTempDirs, sha256File, writeRandomFile } from '../helpers/files.ts';
@@ -460,6 +461,34 @@ describe('multi-source', () => {
     expect(await sha256File(path.join(into, 'v.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(result.usedSources.map((source) => source.port)).not.toContain(other.port);
     expect(other.requests.map(({ type }) => type)).toEqual(['INFO']);
+  });
+
+  it('asks at most MAX_DOWNLOAD_SOURCES of the holders a SEARCH listed, picked at random', async () => {
+    const piece = 64 * 1024;
+    const bytes = randomBytes(10 * piece + 1);
+    const holders = await Promise.all(
+      Array.from({ length: MAX_DOWNLOAD_SOURCES + 4 }, () => startHeldUploader(bytes, piece)),
+    );
+    for (const holder of holders) {
+      holder.answerInfo();
+      closers.push(() => holder.close());
+    }
+    const into = await makeTempDir();
+    const logs: string[] = [];
+    const result = await download({
+      sources: holders.map((holder) => ({ host: '127.0.0.1', port: holder.port })),
+      file: 'n.bin',
+      folder: into,
+      log: (line) => logs.push(line),
+    });
+    expect(await sha256File(path.join(into, 'n.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const contacted = holders.filter((holder) => holder.requests.length > 0);
+    expect(contacted).toHaveLength(MAX_DOWNLOAD_SOURCES);
+    for (const port of result.usedSources.map((source) => source.port))
+      expect(contacted.map((holder) => holder.port)).toContain(port);
+    expect(logs).toContain(
+      `${MAX_DOWNLOAD_SOURCES + 4} peers hold n.bin; asking ${MAX_DOWNLOAD_SOURCES} of them, picked at random (at most ${MAX_DOWNLOAD_SOURCES} sources per download)`,
+    );
   });
 
   it('avoids a lying source and a source with another version of the file', async () => {

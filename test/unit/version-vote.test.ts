@@ -1,5 +1,6 @@
-/** The vote on which version to fetch: decided as soon as no answer to come could change it. */
+/** Which sources a download asks, and the vote on which version to fetch: decided as soon as no answer to come could change it. */
 import { describe, expect, it } from 'vitest';
+import { sampleInOrder } from '../../peer/transfer/source-info.ts';
 import { VersionVote } from '../../peer/transfer/version-vote.ts';
 
 describe('VersionVote', () => {
@@ -84,5 +85,31 @@ describe('VersionVote', () => {
     vote.answer(1, 'A', 'a');
     expect(vote.decision()?.members).toEqual([0, 1]);
     expect(vote.complete).toBe(false);
+  });
+});
+
+describe('sampleInOrder (the sources a download asks)', () => {
+  it('keeps every item when there are no more than asked, as a copy', () => {
+    const items = ['a', 'b', 'c'];
+    const sample = sampleInOrder(items, 3);
+    expect(sample).toEqual(items);
+    expect(sample).not.toBe(items);
+    expect(sampleInOrder(items, 8)).toEqual(items);
+    expect(sampleInOrder([], 8)).toEqual([]);
+  });
+
+  it('picks `count` distinct items in their order, each as likely as any other', () => {
+    const items = Array.from({ length: 10 }, (_, i) => i);
+    const picked = new Array<number>(items.length).fill(0);
+    const draws = 2000;
+    for (let draw = 0; draw < draws; draw++) {
+      const sample = sampleInOrder(items, 8);
+      expect(sample).toHaveLength(8);
+      expect(new Set(sample).size).toBe(8);
+      expect([...sample].sort((a, b) => a - b)).toEqual(sample);
+      for (const item of sample) picked[item] = (picked[item] as number) + 1;
+    }
+    // Each item is in 8 of 10 samples on average; 0.1 is more than ten standard deviations.
+    for (const count of picked) expect(Math.abs(count / draws - 0.8)).toBeLessThan(0.1);
   });
 });
