@@ -20,9 +20,10 @@ export default {
     'server/holder-index.ts',
     // name safety
     'shared/file-names.ts',
-    // part files and the piece schedule
+    // part files, the piece schedule and the vote on which version to fetch
     'peer/transfer/part-file.ts',
     'peer/transfer/piece-schedule.ts',
+    'peer/transfer/version-vote.ts',
     // gossip table
     'peer/gossip/peer-table.ts',
     // sanitising: what peers send, cleaned before it reaches a terminal

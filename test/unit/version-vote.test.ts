@@ -67,6 +67,21 @@ describe('VersionVote', () => {
     expect(vote.failures()).toEqual(['first', 'second']);
   });
 
+  it('the most held version wins even when another one is listed first', () => {
+    const vote = new VersionVote<string>(5);
+    vote.answer(0, 'B', 'b');
+    vote.answer(1, 'A', 'a');
+    vote.answer(2, 'A', 'a');
+    vote.fail(3, 'refused');
+    expect(vote.decision()).toBeUndefined();
+    // Asked mid-vote: a pending source and a failed one hold no version.
+    expect(vote.failures()).toEqual(['refused']);
+    expect(vote.others('A')).toEqual([{ key: 'B', value: 'b', members: [0] }]);
+    expect(vote.others('B')).toEqual([{ key: 'A', value: 'a', members: [1, 2] }]);
+    vote.answer(4, 'A', 'a');
+    expect(vote.decision()).toEqual({ key: 'A', value: 'a', members: [1, 2, 4] });
+  });
+
   it('one source is decided by its answer alone', () => {
     const vote = new VersionVote<string>(1);
     vote.answer(0, 'A', 'a');
